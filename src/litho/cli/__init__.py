@@ -1,0 +1,85 @@
+"""The ``litho`` command: a thin argparse layer over the public API.
+
+Every module in this package that defines ``register(subparsers)`` adds one
+command (or a group); ``ORDER`` in the module sorts ``litho --help``. A
+command's handler is set with ``parser.set_defaults(func=...)`` and receives
+the parsed arguments; it returns an exit code (or None for 0).
+
+A user's mistake (:class:`litho.errors.LithoInputError`, a missing file, a
+bad option) is printed as one line on stderr with exit code 2, never as a
+traceback (DESIGN.md §6).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+from ..errors import LithoInputError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``litho CMD: error: ...``."""
+
+    def error(self, message):  # noqa: D401 - argparse API
+        sys.stderr.write(f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .. import __version__
+
+    parser = _Parser(
+        prog="litho",
+        description="Simulate direct photopatterning of quantum-dot films: "
+                    "mask -> aerial image -> crosslinking -> developed pixels.",
+        epilog="Example: litho simulate recipes/rgb_stripe_1000ppi.toml -o out",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"litho {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    modules = []
+    for info in pkgutil.iter_modules(__path__):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        if hasattr(module, "register"):
+            modules.append(module)
+    for module in sorted(modules, key=lambda m: (getattr(m, "ORDER", 50), m.__name__)):
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0 if args.command is None else 2
+    try:
+        code = args.func(args)
+    except LithoInputError as err:
+        print(f"litho {args.command}: {err}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as err:
+        print(f"litho {args.command}: {err.filename}: no such file", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print(f"litho {args.command}: out of memory; use a coarser --pixel-um or tiling", file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        print(f"litho {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return int(code or 0)
+
+
+def example_help(description: str, example: str) -> dict:
+    """Keyword arguments for ``add_parser`` giving a description and a runnable example."""
+    return dict(
+        help=description.split(".")[0],
+        description=description,
+        epilog=f"Example:\n  {example}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )

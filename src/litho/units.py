@@ -1,0 +1,117 @@
+"""Quantities with units, as recipes write them.
+
+Recipes accept canonical numbers under unit-suffixed keys
+(``dose_mj_cm2 = 3``) or strings with units under either the suffixed or the
+bare key (``dose = "3 mJ/cm^2"``, ``gap_um = "10 um"``). :func:`normalize_table`
+turns both spellings into the canonical ``<name>_<unit>`` key holding a float
+in the canonical unit (DESIGN.md §3): µm for geometry, nm for wavelength and
+film thickness, mJ/cm² for dose, s for time, degrees for angles.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+
+from .errors import LithoInputError, where
+
+# canonical suffix -> {accepted unit spelling (lower case): factor to canonical}
+UNITS: dict[str, dict[str, float]] = {
+    "um": {"um": 1.0, "µm": 1.0, "micron": 1.0, "nm": 1e-3, "mm": 1e3, "m": 1e6},
+    "nm": {"nm": 1.0, "um": 1e3, "µm": 1e3, "a": 0.1, "å": 0.1, "mm": 1e6},
+    "mj_cm2": {
+        "mj/cm^2": 1.0, "mj/cm2": 1.0, "mj cm^-2": 1.0, "j/cm^2": 1e3, "j/cm2": 1e3,
+        "uj/cm^2": 1e-3, "uj/cm2": 1e-3, "j/m^2": 0.1, "j/m2": 0.1,
+    },
+    "s": {"s": 1.0, "sec": 1.0, "ms": 1e-3, "min": 60.0, "h": 3600.0},
+    "deg": {"deg": 1.0, "°": 1.0, "degree": 1.0, "degrees": 1.0, "mrad": 0.057295779513082325,
+            "rad": 57.29577951308232},
+    "mw_cm2": {"mw/cm^2": 1.0, "mw/cm2": 1.0, "w/cm^2": 1e3, "w/m^2": 0.1},
+    "ppm": {"ppm": 1.0, "%": 1e4},
+    "wt_pct": {"wt%": 1.0, "%": 1.0},
+    "mol_pct": {"mol%": 1.0, "%": 1.0},
+    "mm": {"mm": 1.0},
+}
+
+_QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
+
+
+def parse_quantity(value: Any, unit: str, field: str = "value", source: str | None = None) -> float:
+    """Return ``value`` as a float in the canonical ``unit``.
+
+    Parameters
+    ----------
+    value : float, int or str
+        A bare number (taken to be in ``unit``) or a string such as
+        ``"365 nm"``, ``"3 mJ/cm^2"`` or ``"0.5 mm"``.
+    unit : str
+        Canonical unit suffix, a key of :data:`UNITS`.
+    field, source : str
+        Used in the error message.
+    """
+    if isinstance(value, bool):
+        raise LithoInputError(f"{where(source, field)} = {value!r} is not a number; give a number in {unit}")
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        m = _QUANTITY.match(value)
+        if m:
+            number, spelled = float(m.group(1)), m.group(2).strip().lower().replace(" ", "")
+            if not spelled:
+                return number
+            table = UNITS[unit]
+            for name, factor in table.items():
+                if spelled == name.replace(" ", ""):
+                    return number * factor
+            accepted = ", ".join(sorted(table))
+            raise LithoInputError(
+                f"{where(source, field)} = {value!r}: unit {m.group(2)!r} is not one of {accepted}")
+    raise LithoInputError(
+        f"{where(source, field)} = {value!r} is not a quantity; give a number or a string like '1.5 {unit}'")
+
+
+def normalize_table(table: Mapping[str, Any], source: str | None = None, section: str = "") -> dict[str, Any]:
+    """Return a copy of a recipe table with every quantity under its canonical key.
+
+    ``gap = "10 um"`` and ``gap_um = 10`` both become ``gap_um = 10.0``. Keys
+    without a known unit suffix are copied unchanged, except that a bare key
+    holding a string with a unit (``dose = "3 mJ/cm^2"``) is converted to
+    the suffixed key of the first unit family that accepts it.
+    """
+    out: dict[str, Any] = {}
+    prefix = f"{section}." if section else ""
+    for key, value in table.items():
+        suffix = _unit_suffix(key)
+        if suffix is not None:
+            canonical = key
+            number = parse_quantity(value, suffix, prefix + key, source)
+        elif isinstance(value, str) and _QUANTITY.match(value) and _QUANTITY.match(value).group(2):
+            suffix = _guess_unit(value)
+            if suffix is None:
+                out[key] = value
+                continue
+            canonical = f"{key}_{suffix}"
+            number = parse_quantity(value, suffix, prefix + key, source)
+        else:
+            out[key] = value
+            continue
+        if canonical in out:
+            raise LithoInputError(f"{where(source, prefix + key)}: given twice (as {key} and {canonical})")
+        out[canonical] = number
+    return out
+
+
+def _unit_suffix(key: str) -> str | None:
+    for suffix in sorted(UNITS, key=len, reverse=True):
+        if key.endswith("_" + suffix):
+            return suffix
+    return None
+
+
+def _guess_unit(value: str) -> str | None:
+    spelled = _QUANTITY.match(value).group(2).strip().lower().replace(" ", "")
+    for suffix in ("nm", "um", "mj_cm2", "s", "deg", "mw_cm2", "ppm"):
+        if any(spelled == n.replace(" ", "") for n in UNITS[suffix]):
+            # "nm" is both a length and a wavelength; both families take it.
+            return suffix
+    return None
