@@ -1,0 +1,303 @@
+"""Metrology: what a developed film looks like, measured against the design.
+
+Contours of the remaining thickness at the printed threshold become shapely
+polygons in µm; each designed pixel is matched to what printed over it and
+measured (PHYSICS.md §7): area, CD through the centre, centroid shift, IoU,
+signed edge placement error, corner rounding; then the defects of the whole
+field: missing pixels, bridges, residue between pixels.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import contourpy
+import numpy as np
+import shapely
+from shapely.geometry import LineString, MultiPolygon, Polygon
+
+from .grid import Grid
+
+# A designed pixel with less than this fraction of its area printed is missing.
+MISSING_AREA_FRACTION = 0.1
+# Residue is looked for this far (µm, at least) outside every designed pixel, so
+# that the blurred edge of a good pixel does not count as residue.
+RESIDUE_EXCLUSION_UM = 1.0
+
+
+@dataclass(frozen=True)
+class PixelMetrics:
+    """Measurements of one designed pixel (lengths µm, areas µm²)."""
+
+    index: int
+    design_centroid_um: tuple[float, float]
+    design_area_um2: float
+    printed_area_um2: float
+    cd_x_um: float
+    cd_y_um: float
+    design_cd_x_um: float
+    design_cd_y_um: float
+    centroid_shift_um: float
+    iou: float
+    epe_rms_um: float
+    epe_max_um: float
+    epe_mean_um: float
+    corner_rounding_radius_um: float
+    mean_nrt: float
+    missing: bool
+    bridged: bool
+
+    def as_dict(self) -> dict:
+        d = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        d["design_centroid_um"] = list(self.design_centroid_um)
+        return d
+
+
+@dataclass(frozen=True)
+class Metrology:
+    """Per-pixel metrics and field defects of one developed layer."""
+
+    threshold: float
+    printed: tuple[Polygon, ...]
+    pixels: tuple[PixelMetrics, ...]
+    missing_pixels: int
+    bridges: int
+    residue_max_nrt: float
+    residue_area_um2: float
+    summary: dict = field(default_factory=dict)
+
+
+def printed_polygons(remaining_thickness: np.ndarray, grid: Grid, threshold: float = 0.5) -> list[Polygon]:
+    """Polygons (µm) where ``remaining_thickness >= threshold``.
+
+    Marching squares (contourpy) on the sample centres, filled between the
+    threshold and infinity so that holes come out as interior rings.
+    """
+    if not np.any(remaining_thickness >= threshold):
+        return []
+    gen = contourpy.contour_generator(grid.x_um, grid.y_um, remaining_thickness,
+                                      fill_type=contourpy.FillType.OuterOffset,
+                                      line_type=contourpy.LineType.Separate)
+    points_list, offsets_list = gen.filled(threshold, np.inf)
+    polygons = []
+    for points, offsets in zip(points_list, offsets_list):
+        rings = [points[offsets[k]:offsets[k + 1]] for k in range(len(offsets) - 1)]
+        rings = [r for r in rings if len(r) >= 4]
+        if not rings:
+            continue
+        poly = shapely.make_valid(Polygon(rings[0], rings[1:]))
+        for part in getattr(poly, "geoms", [poly]):
+            if isinstance(part, Polygon) and part.area > 0:
+                polygons.append(part)
+    return polygons
+
+
+def measure(remaining_thickness: np.ndarray, grid: Grid, design: list[Polygon] | tuple[Polygon, ...],
+            threshold: float = 0.5, *, epe_step_um: float | None = None) -> Metrology:
+    """Measure a developed layer against its designed pixels.
+
+    Parameters
+    ----------
+    remaining_thickness : ndarray (ny, nx)
+        h/h0 after development.
+    grid : Grid
+        The grid of ``remaining_thickness``.
+    design : sequence of shapely Polygon
+        The designed pixels (mask openings), µm, in the same frame.
+    threshold : float
+        h/h0 that counts as printed.
+    epe_step_um : float, optional
+        Spacing of the EPE samples along design edges (default: the grid pitch).
+
+    Returns
+    -------
+    Metrology
+    """
+    printed = printed_polygons(remaining_thickness, grid, threshold)
+    printed_tree = shapely.STRtree(printed) if printed else None
+    step = epe_step_um or grid.pixel_um
+
+    # Which designed pixels each printed polygon touches: two or more is a bridge.
+    touching = {k: [] for k in range(len(printed))}
+    per_pixel_hits = []
+    for i, poly in enumerate(design):
+        hits = [] if printed_tree is None else [int(k) for k in printed_tree.query(poly, predicate="intersects")]
+        hits = [k for k in hits if printed[k].intersection(poly).area > 1e-9 * poly.area]
+        per_pixel_hits.append(hits)
+        for k in hits:
+            touching[k].append(i)
+    bridged_printed = {k for k, pix in touching.items() if len(pix) >= 2}
+
+    mean_nrt = _mean_inside(remaining_thickness, grid, design)
+    pixels = []
+    for i, poly in enumerate(design):
+        hits = per_pixel_hits[i]
+        matched = shapely.union_all([printed[k] for k in hits]) if hits else Polygon()
+        pixels.append(_measure_pixel(i, poly, matched, step, mean_nrt[i],
+                                     bridged=any(k in bridged_printed for k in hits)))
+
+    residue_max, residue_area = _residue(remaining_thickness, grid, design, printed, threshold)
+    missing = sum(p.missing for p in pixels)
+    metrology = Metrology(threshold=threshold, printed=tuple(printed), pixels=tuple(pixels),
+                          missing_pixels=missing, bridges=len(bridged_printed),
+                          residue_max_nrt=residue_max, residue_area_um2=residue_area)
+    object.__setattr__(metrology, "summary", summarize(metrology))
+    return metrology
+
+
+def _measure_pixel(index: int, design: Polygon, printed: Polygon, step_um: float, mean_nrt: float,
+                   bridged: bool) -> PixelMetrics:
+    centre = design.centroid
+    xmin, ymin, xmax, ymax = design.bounds
+    local = printed.intersection(design.buffer(max(xmax - xmin, ymax - ymin))) if not printed.is_empty else printed
+    printed_area = float(local.area)
+    missing = printed.intersection(design).area < MISSING_AREA_FRACTION * design.area
+    cd_x = _chord(local, LineString([(xmin - (xmax - xmin), centre.y), (xmax + (xmax - xmin), centre.y)]), centre)
+    cd_y = _chord(local, LineString([(centre.x, ymin - (ymax - ymin)), (centre.x, ymax + (ymax - ymin))]), centre)
+    union = design.union(local).area
+    iou = float(design.intersection(local).area / union) if union > 0 else 0.0
+    shift = float(local.centroid.distance(centre)) if not local.is_empty else math.nan
+    epe = edge_placement_errors(design, local, step_um)
+    return PixelMetrics(
+        index=index,
+        design_centroid_um=(float(centre.x), float(centre.y)),
+        design_area_um2=float(design.area),
+        printed_area_um2=printed_area,
+        cd_x_um=cd_x, cd_y_um=cd_y,
+        design_cd_x_um=_chord(design, LineString([(xmin - 1, centre.y), (xmax + 1, centre.y)]), centre),
+        design_cd_y_um=_chord(design, LineString([(centre.x, ymin - 1), (centre.x, ymax + 1)]), centre),
+        centroid_shift_um=shift,
+        iou=iou,
+        epe_rms_um=float(np.sqrt(np.mean(epe ** 2))) if epe.size else math.nan,
+        epe_max_um=float(epe[np.argmax(np.abs(epe))]) if epe.size else math.nan,
+        epe_mean_um=float(np.mean(epe)) if epe.size else math.nan,
+        corner_rounding_radius_um=corner_rounding_radius(design, local),
+        mean_nrt=float(mean_nrt),
+        missing=bool(missing),
+        bridged=bool(bridged),
+    )
+
+
+def _chord(geometry, line: LineString, centre) -> float:
+    """Length of the piece of ``line`` inside ``geometry`` that holds ``centre``
+    (0 when the centre did not print)."""
+    if geometry.is_empty:
+        return 0.0
+    piece = geometry.intersection(line)
+    for part in getattr(piece, "geoms", [piece]):
+        if isinstance(part, LineString) and part.distance(centre) < 1e-9:
+            return float(part.length)
+    return 0.0
+
+
+def edge_placement_errors(design: Polygon, printed, step_um: float) -> np.ndarray:
+    """Signed distance (µm) from design-edge samples to the printed edge.
+
+    Positive where the print extends outside the design, negative where it
+    falls short (PHYSICS.md §7). Samples are spaced ``step_um`` along every
+    ring of the design, including holes.
+    """
+    rings = [design.exterior, *design.interiors]
+    points = []
+    for ring in rings:
+        n = max(8, int(math.ceil(ring.length / step_um)))
+        points.append(shapely.line_interpolate_point(ring, np.linspace(0, ring.length, n, endpoint=False)))
+    points = np.concatenate(points)
+    if printed.is_empty:
+        # Nothing printed: the edge is "inside" by the pixel's inradius at most;
+        # report the distance to the centroid as the shortfall.
+        return -shapely.distance(points, design.centroid)
+    distance = shapely.distance(points, printed.boundary)
+    inside = shapely.contains_xy(printed, shapely.get_x(points), shapely.get_y(points))
+    return np.where(inside, distance, -distance)
+
+
+def corner_rounding_radius(design: Polygon, printed) -> float:
+    """Mean radius (µm) of the rounded corners of a printed rectangle-like pixel.
+
+    A corner rounded with radius r misses (1 − π/4)·r² of the square corner;
+    the missing area in a square box at each convex design vertex gives r.
+    Returns nan for designs that are not convex polygons with sharp corners.
+    """
+    if printed.is_empty:
+        return math.nan
+    coords = np.asarray(design.exterior.coords)[:-1]
+    n = len(coords)
+    if n < 3 or n > 16:
+        return math.nan
+    xmin, ymin, xmax, ymax = design.bounds
+    box_um = 0.25 * min(xmax - xmin, ymax - ymin)
+    radii = []
+    for k in range(n):
+        prev, here, nxt = coords[k - 1], coords[k], coords[(k + 1) % n]
+        a, b = prev - here, nxt - here
+        if np.linalg.norm(a) < 2 * box_um or np.linalg.norm(b) < 2 * box_um:
+            continue
+        a, b = a / np.linalg.norm(a), b / np.linalg.norm(b)
+        corner = Polygon([here, here + box_um * a, here + box_um * (a + b), here + box_um * b])
+        if not corner.is_valid or corner.area <= 0 or not design.buffer(1e-9).contains(corner):
+            continue
+        lost = corner.area - corner.intersection(printed).area
+        radii.append(math.sqrt(max(lost, 0.0) / (1 - math.pi / 4)))
+    return float(np.mean(radii)) if radii else math.nan
+
+
+def _mean_inside(values: np.ndarray, grid: Grid, design) -> list[float]:
+    """Mean of ``values`` over the samples whose centres lie in each polygon."""
+    out = []
+    xs, ys = grid.x_um, grid.y_um
+    for poly in design:
+        xmin, ymin, xmax, ymax = poly.bounds
+        j = np.nonzero((xs >= xmin) & (xs <= xmax))[0]
+        i = np.nonzero((ys >= ymin) & (ys <= ymax))[0]
+        if i.size == 0 or j.size == 0:
+            out.append(math.nan)
+            continue
+        X, Y = np.meshgrid(xs[j], ys[i])
+        inside = shapely.contains_xy(poly, X, Y)
+        block = values[i[0]:i[-1] + 1, j[0]:j[-1] + 1]
+        out.append(float(block[inside].mean()) if inside.any() else math.nan)
+    return out
+
+
+def _residue(values: np.ndarray, grid: Grid, design, printed, threshold: float) -> tuple[float, float]:
+    """Largest h/h0 and printed area farther than the exclusion band from every designed pixel."""
+    band = max(RESIDUE_EXCLUSION_UM, 2 * grid.pixel_um)
+    keep_out = shapely.union_all([p.buffer(band) for p in design]) if design else Polygon()
+    X, Y = np.meshgrid(grid.x_um, grid.y_um)
+    outside = ~shapely.contains_xy(keep_out, X, Y) if not keep_out.is_empty else np.ones(values.shape, bool)
+    residue_max = float(values[outside].max()) if outside.any() else 0.0
+    residue_area = float(sum(p.difference(keep_out).area for p in printed))
+    return residue_max, residue_area
+
+
+def summarize(m: Metrology) -> dict:
+    """Field-level numbers of a :class:`Metrology`, keys carrying their units."""
+    px = [p for p in m.pixels if not p.missing]
+
+    def stat(name, fn):
+        vals = np.array([getattr(p, name) for p in px], float)
+        vals = vals[np.isfinite(vals)]
+        return float(fn(vals)) if vals.size else None
+
+    return {
+        "threshold_nrt": m.threshold,
+        "designed_pixels": len(m.pixels),
+        "printed_polygons": len(m.printed),
+        "missing_pixels": m.missing_pixels,
+        "bridges": m.bridges,
+        "residue_max_nrt": m.residue_max_nrt,
+        "residue_area_um2": m.residue_area_um2,
+        "iou_mean": stat("iou", np.mean),
+        "iou_min": stat("iou", np.min),
+        "cd_x_mean_um": stat("cd_x_um", np.mean),
+        "cd_y_mean_um": stat("cd_y_um", np.mean),
+        "cd_x_error_mean_um": (stat("cd_x_um", np.mean) - stat("design_cd_x_um", np.mean)) if px else None,
+        "cd_y_error_mean_um": (stat("cd_y_um", np.mean) - stat("design_cd_y_um", np.mean)) if px else None,
+        "epe_rms_um": stat("epe_rms_um", lambda v: np.sqrt(np.mean(v ** 2))),
+        "epe_max_abs_um": stat("epe_max_um", lambda v: np.max(np.abs(v))),
+        "centroid_shift_max_um": stat("centroid_shift_um", np.max),
+        "corner_rounding_radius_mean_um": stat("corner_rounding_radius_um", np.mean),
+        "pixel_nrt_mean": stat("mean_nrt", np.mean),
+    }

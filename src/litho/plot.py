@@ -1,0 +1,134 @@
+"""Figures of a simulation: aerial image, remaining thickness, developed pattern, RGB composite.
+
+matplotlib with the Agg backend (no screen needed); every figure is drawn
+in µm with the designed pixel outlines over it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.collections import PatchCollection  # noqa: E402
+from matplotlib.patches import PathPatch  # noqa: E402
+from matplotlib.path import Path as MplPath  # noqa: E402
+
+# Display colour of each colour layer (R, G, B) and of any other layer by step order.
+LAYER_COLOURS = {(1, 0): (0.9, 0.15, 0.1), (2, 0): (0.1, 0.75, 0.2), (3, 0): (0.15, 0.3, 0.95)}
+STEP_COLOURS = [(0.9, 0.15, 0.1), (0.1, 0.75, 0.2), (0.15, 0.3, 0.95), (0.8, 0.6, 0.1)]
+DPI = 110
+
+
+def polygon_patch(polygon, **kwargs) -> PathPatch:
+    """A matplotlib patch of a shapely polygon, holes included."""
+    rings = [polygon.exterior, *polygon.interiors]
+    vertices, codes = [], []
+    for ring in rings:
+        xy = np.asarray(ring.coords)
+        vertices.append(xy)
+        codes.append([MplPath.MOVETO] + [MplPath.LINETO] * (len(xy) - 2) + [MplPath.CLOSEPOLY])
+    return PathPatch(MplPath(np.concatenate(vertices), np.concatenate(codes)), **kwargs)
+
+
+def draw_outlines(ax, polygons, colour="white", lw=0.8, ls="-"):
+    ax.add_collection(PatchCollection([polygon_patch(p) for p in polygons], facecolor="none",
+                                      edgecolor=colour, linewidth=lw, linestyle=ls))
+
+
+def _colour(step_result, index):
+    return LAYER_COLOURS.get(tuple(step_result.layer), STEP_COLOURS[index % len(STEP_COLOURS)])
+
+
+def plot_aerial(step_result, path: Path) -> None:
+    """Aerial image (clear field = 1) with the mask outline."""
+    fig, ax = plt.subplots(figsize=(6, 5))
+    im = ax.imshow(step_result.intensity, origin="lower", extent=step_result.grid.extent_um,
+                   cmap="inferno", interpolation="nearest")
+    draw_outlines(ax, step_result.design, "cyan", 0.6)
+    fig.colorbar(im, ax=ax, label="intensity (clear field = 1)")
+    ax.set(xlabel="x (µm)", ylabel="y (µm)", title=f"{step_result.name}: aerial image at film top")
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
+
+
+def plot_remaining_thickness(step_result, path: Path) -> None:
+    """Normalised remaining thickness h/h0 after development."""
+    fig, ax = plt.subplots(figsize=(6, 5))
+    im = ax.imshow(step_result.remaining_thickness, origin="lower", extent=step_result.grid.extent_um,
+                   cmap="viridis", vmin=0, vmax=1, interpolation="nearest")
+    draw_outlines(ax, step_result.design, "white", 0.6)
+    fig.colorbar(im, ax=ax, label="remaining thickness h/h0")
+    ax.set(xlabel="x (µm)", ylabel="y (µm)", title=f"{step_result.name}: developed film")
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
+
+
+def plot_developed(step_result, path: Path, index: int = 0) -> None:
+    """Printed polygons (filled) over the designed pixels (dashed)."""
+    fig, ax = plt.subplots(figsize=(6, 5))
+    colour = _colour(step_result, index)
+    ax.add_collection(PatchCollection([polygon_patch(p) for p in step_result.metrology.printed],
+                                      facecolor=colour, alpha=0.6, edgecolor=colour, linewidth=0.8))
+    draw_outlines(ax, step_result.design, "black", 0.7, "--")
+    x0, x1, y0, y1 = step_result.grid.extent_um
+    ax.set(xlim=(x0, x1), ylim=(y0, y1), aspect="equal", xlabel="x (µm)", ylabel="y (µm)")
+    m = step_result.metrology.summary
+    iou = m.get("iou_mean")
+    ax.set_title(f"{step_result.name}: printed (fill) vs mask (dashed)"
+                 + (f", IoU {iou:.3f}" if iou is not None else ""))
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
+
+
+def rgb_composite(result) -> np.ndarray:
+    """An (ny, nx, 3) picture: each step's remaining film in its colour, added."""
+    grid = result.steps[0].grid
+    image = np.zeros((*grid.shape, 3))
+    for k, s in enumerate(result.steps):
+        image += np.clip(s.remaining_thickness, 0, 1)[..., None] * np.asarray(_colour(s, k))
+    return np.clip(image, 0, 1)
+
+
+def plot_rgb(result, path: Path) -> None:
+    """The finished array: every colour's developed film, in its colour."""
+    grid = result.steps[0].grid
+    fig, ax = plt.subplots(figsize=(6, 5.4))
+    ax.imshow(rgb_composite(result), origin="lower", extent=grid.extent_um, interpolation="nearest")
+    for s in result.steps:
+        draw_outlines(ax, s.design, "white", 0.4, ":")
+    ax.set(xlabel="x (µm)", ylabel="y (µm)", title=f"{result.recipe.name}: developed pixels")
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
+
+
+def save_figures(result, out_dir: Path) -> list[Path]:
+    """Write every figure of ``result`` into ``out_dir``; returns the paths."""
+    out_dir = Path(out_dir)
+    paths = []
+    for k, s in enumerate(result.steps):
+        stem = _safe(s.name) if len(result.steps) > 1 else ""
+        prefix = f"{stem}_" if stem else ""
+        for name, fn in (("aerial", plot_aerial), ("thickness", plot_remaining_thickness)):
+            p = out_dir / f"{prefix}{name}.png"
+            fn(s, p)
+            paths.append(p)
+        p = out_dir / f"{prefix}developed.png"
+        plot_developed(s, p, k)
+        paths.append(p)
+    if len(result.steps) > 1:
+        p = out_dir / "rgb.png"
+        plot_rgb(result, p)
+        paths.append(p)
+    return paths
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)

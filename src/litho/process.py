@@ -1,0 +1,310 @@
+"""One process step, and the multi-colour sequence, from recipe to result.
+
+``simulate(recipe)`` runs every step of a recipe on one shared grid:
+read the step's mask layer, rasterise it, image it through the step's
+optics (one image per spectral line), turn the per-line doses into crosslinks
+and a developed film, and measure that film against the designed pixels.
+Later steps are checked for film left on the pixels of earlier ones (colour
+cross-contamination). Stages are the pure functions of the modules below
+this one; this module only wires them and owns no physics.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import shapely
+from shapely import affinity
+
+from . import __version__
+from .errors import LithoInputError
+from .grid import Grid
+from .metrology import Metrology, measure
+from .recipe import Recipe, Step, load_recipe
+
+# Arrays held per sample while a step runs (transmission, a field pair per line,
+# intensity, dose, depth-resolved chemistry...): the memory estimate's factor.
+ARRAYS_PER_SAMPLE = 24
+# Refuse a grid beyond this share of the machine's memory.
+MEMORY_FRACTION = 0.5
+# Opaque margin (µm) shown around an isolated mask window, where residue is looked for.
+FIELD_MARGIN_UM = 3.0
+# Sample pitch limits when litho picks the pitch itself.
+AUTO_PIXEL_MIN_UM, AUTO_PIXEL_MAX_UM = 0.02, 0.5
+# Samples across the smallest designed feature when litho picks the pitch.
+SAMPLES_PER_FEATURE = 24
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """Everything one step produced, arrays on ``grid``.
+
+    Attributes
+    ----------
+    name : str
+    step : Step
+    grid : Grid
+    layer : tuple[int, int]
+        The mask layer that was imaged.
+    design : tuple of shapely Polygon
+        Designed pixels (mask openings), µm, overlay applied.
+    transmission : ndarray (ny, nx)
+    images : list of SpectralImage
+        Aerial image per spectral line, clear field = 1.
+    intensity : ndarray (ny, nx)
+        Line-weighted aerial image, clear field = 1.
+    developed : litho.development.Developed
+    metrology : Metrology
+    """
+
+    name: str
+    step: Step
+    grid: Grid
+    layer: tuple[int, int]
+    design: tuple
+    transmission: np.ndarray
+    images: list
+    intensity: np.ndarray
+    developed: Any
+    metrology: Metrology
+
+    @property
+    def remaining_thickness(self) -> np.ndarray:
+        """h/h0 after development."""
+        return self.developed.remaining_thickness
+
+
+@dataclass(frozen=True)
+class Result:
+    """The outcome of :func:`simulate`.
+
+    Attributes
+    ----------
+    recipe : Recipe
+    steps : tuple[StepResult, ...]
+    contamination : list of dict
+        For each later step, its film left on each earlier step's pixels.
+    runtime_s : float
+    report : dict
+        Everything numeric, JSON-ready (:func:`litho.report.build_report`).
+    """
+
+    recipe: Recipe
+    steps: tuple[StepResult, ...]
+    contamination: list
+    runtime_s: float
+    report: dict = field(default_factory=dict, repr=False)
+
+    def save(self, out_dir: str | Path, *, figures: bool = True) -> list[Path]:
+        """Write report.json, predicted.gds and figures into ``out_dir``.
+
+        Files appear only when all of them were written (DESIGN.md §6).
+        Returns the paths written.
+        """
+        from .report import save_result
+
+        return save_result(self, out_dir, figures=figures)
+
+
+def simulate(recipe: Recipe | str | Path, *, pixel_um: float | None = None,
+             progress: Callable[[str], None] | None = None) -> Result:
+    """Simulate every step of a recipe.
+
+    Parameters
+    ----------
+    recipe : Recipe or path
+        A loaded recipe or the path of one.
+    pixel_um : float, optional
+        Sample pitch in µm; overrides ``[simulation] pixel_um`` and the
+        automatic choice (:func:`choose_pixel_um`).
+    progress : callable, optional
+        Called with a short message as each stage starts.
+
+    Returns
+    -------
+    Result
+
+    Examples
+    --------
+    >>> import litho
+    >>> result = litho.simulate("recipes/ebt_cdse_254nm.toml")   # doctest: +SKIP
+    >>> result.report["steps"][0]["metrics"]["iou_mean"]          # doctest: +SKIP
+    """
+    from .gds import read_mask
+
+    t_start = time.perf_counter()
+    if not isinstance(recipe, Recipe):
+        recipe = load_recipe(recipe)
+    say = progress or (lambda message: None)
+    sim = recipe.simulation
+
+    masks = []
+    for step in recipe.steps:
+        say(f"{step.name}: reading mask {step.mask.path.name} layer {step.mask.layer}")
+        mask = read_mask(step.mask.path, layer=step.mask.layer, cell=step.mask.cell,
+                         window=step.mask.window_um)
+        dx, dy = step.exposure.overlay_um
+        design = tuple(affinity.translate(p, dx, dy) for p in mask.polygons)
+        masks.append((mask, design))
+
+    pixel = pixel_um or sim.pixel_um or choose_pixel_um([d for _, ds in masks for d in ds])
+    grid = simulation_grid(recipe, [m for m, _ in masks], pixel)
+    check_memory(grid, recipe)
+
+    results = []
+    for step, (mask, design) in zip(recipe.steps, masks):
+        results.append(simulate_step(step, mask.layer, design, grid, recipe, say))
+    contamination = colour_contamination(results)
+    result = Result(recipe=recipe, steps=tuple(results), contamination=contamination,
+                    runtime_s=time.perf_counter() - t_start)
+    from .report import build_report
+
+    object.__setattr__(result, "report", build_report(result))
+    return result
+
+
+def simulate_step(step: Step, layer: tuple[int, int], design: tuple, grid: Grid, recipe: Recipe,
+                  say: Callable[[str], None] = lambda m: None) -> StepResult:
+    """Image, expose, develop and measure one step on ``grid``."""
+    from .development import develop
+    from .optics import spectral_images
+    from .raster import rasterize
+
+    sim = recipe.simulation
+    say(f"{step.name}: rasterising {len(design)} pixels on a {grid.shape[1]}x{grid.shape[0]} grid "
+        f"at {grid.pixel_um:g} um")
+    geometry = shapely.union_all(design) if design else shapely.Polygon()
+    transmission = rasterize(geometry, grid)
+    say(f"{step.name}: aerial image ({step.exposure.tool})")
+    images = spectral_images(transmission, grid.pixel_um, step.exposure.optics,
+                             periodic=sim.window == "periodic")
+    intensity = sum(im.weight * im.intensity for im in images)
+    say(f"{step.name}: crosslinking and development")
+    dose = step.exposure.dose_mj_cm2
+    exposures = [(im.wavelength_nm, dose * im.weight * im.intensity) for im in images]
+    developed = develop(exposures, step.film, step.crosslinker, step.developer, step.exposure.atmosphere,
+                        seed=recipe.seed, stochastic=sim.stochastic, pixel_um=grid.pixel_um)
+    say(f"{step.name}: metrology")
+    metrology = measure(developed.remaining_thickness, grid, design, sim.threshold)
+    return StepResult(name=step.name, step=step, grid=grid, layer=tuple(layer), design=design,
+                      transmission=transmission, images=images, intensity=intensity,
+                      developed=developed, metrology=metrology)
+
+
+def choose_pixel_um(design) -> float:
+    """A sample pitch (µm) that resolves the smallest designed feature.
+
+    ``SAMPLES_PER_FEATURE`` samples across the narrowest side of the
+    smallest pixel, rounded down to 1, 2 or 5 × 10^k, within
+    [``AUTO_PIXEL_MIN_UM``, ``AUTO_PIXEL_MAX_UM``].
+    """
+    if not design:
+        return AUTO_PIXEL_MAX_UM
+    widths = []
+    for poly in design:
+        rect = poly.minimum_rotated_rectangle
+        xs, ys = rect.exterior.coords.xy
+        sides = [math.hypot(xs[k + 1] - xs[k], ys[k + 1] - ys[k]) for k in range(2)]
+        widths.append(min(s for s in sides if s > 0) if any(s > 0 for s in sides) else 0.0)
+    feature = min(w for w in widths if w > 0) if any(w > 0 for w in widths) else 1.0
+    pitch = feature / SAMPLES_PER_FEATURE
+    decade = 10 ** math.floor(math.log10(pitch))
+    nice = max(m * decade for m in (1, 2, 2.5, 5) if m * decade <= pitch)
+    return float(min(max(nice, AUTO_PIXEL_MIN_UM), AUTO_PIXEL_MAX_UM))
+
+
+def simulation_grid(recipe: Recipe, masks, pixel_um: float) -> Grid:
+    """The one grid every step of ``recipe`` is simulated on.
+
+    Isolated window: the union of the steps' mask windows (or mask extents,
+    overlay included) plus an opaque margin. Periodic window: exactly the
+    mask window, which must then be one period of the layout.
+    """
+    boxes = []
+    for step, mask in zip(recipe.steps, masks):
+        if step.mask.window_um is not None:
+            xmin, ymin, xmax, ymax = step.mask.window_um
+        elif recipe.simulation.window == "periodic":
+            raise LithoInputError(
+                f"{recipe.path or 'recipe'}: simulation.window = 'periodic' needs mask.window_um set to one "
+                f"period of the layout (step {step.name})")
+        else:
+            xmin, ymin, xmax, ymax = mask.bounds_um
+        dx, dy = step.exposure.overlay_um
+        boxes.append((xmin + dx, ymin + dy, xmax + dx, ymax + dy))
+    xmin = min(b[0] for b in boxes)
+    ymin = min(b[1] for b in boxes)
+    xmax = max(b[2] for b in boxes)
+    ymax = max(b[3] for b in boxes)
+    if recipe.simulation.window == "periodic":
+        nx = max(1, round((xmax - xmin) / pixel_um))
+        ny = max(1, round((ymax - ymin) / pixel_um))
+        # The period must be a whole number of samples, or the FFT's period is not the layout's.
+        if abs(nx * pixel_um - (xmax - xmin)) > 1e-6 or abs(ny * pixel_um - (ymax - ymin)) > 1e-6:
+            raise LithoInputError(
+                f"{recipe.path or 'recipe'}: simulation.pixel_um = {pixel_um:g} does not divide the periodic "
+                f"window {xmax - xmin:g} x {ymax - ymin:g} um; choose a pitch that does")
+        return Grid((ny, nx), pixel_um, (xmin, ymin))
+    margin = FIELD_MARGIN_UM
+    return Grid.covering((xmin - margin, ymin - margin, xmax + margin, ymax + margin), pixel_um)
+
+
+def check_memory(grid: Grid, recipe: Recipe) -> None:
+    """Refuse a grid whose working arrays would not fit in memory (DESIGN.md §4)."""
+    planes = ARRAYS_PER_SAMPLE + 4 * max(len(s.exposure.optics.lines) for s in recipe.steps)
+    need = grid.nbytes(8, planes)
+    available = _available_memory_bytes()
+    if need > MEMORY_FRACTION * available:
+        ny, nx = grid.shape
+        coarser = grid.pixel_um * math.sqrt(need / (MEMORY_FRACTION * available)) * 1.05
+        raise LithoInputError(
+            f"{recipe.path or 'recipe'}: a {nx} x {ny} grid at {grid.pixel_um:g} um needs about "
+            f"{need / 1e9:.1f} GB, more than the {MEMORY_FRACTION * available / 1e9:.1f} GB litho may use; "
+            f"use --pixel-um {coarser:.3g} or a smaller mask.window_um")
+
+
+def _available_memory_bytes() -> int:
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 8 * 1024 ** 3
+
+
+def colour_contamination(results: list[StepResult]) -> list[dict]:
+    """Film of each later step left on the pixels of each earlier step.
+
+    A later colour is coated over the finished earlier pixels; whatever of
+    it survives development there is colour cross-contamination
+    (DESIGN.md §1). Reported as the mean and maximum h/h0 of the later film
+    over the earlier step's designed pixels.
+    """
+    rows = []
+    grid = results[0].grid if results else None
+    if grid is None or len(results) < 2:
+        return rows
+    X, Y = np.meshgrid(grid.x_um, grid.y_um)
+    inside = {}
+    for earlier in results:
+        geometry = shapely.union_all(earlier.design) if earlier.design else shapely.Polygon()
+        inside[earlier.name] = shapely.contains_xy(geometry, X, Y)
+    for k, later in enumerate(results):
+        for earlier in results[:k]:
+            mask = inside[earlier.name]
+            h = later.remaining_thickness[mask] if mask.any() else np.zeros(1)
+            rows.append({
+                "later_step": later.name,
+                "earlier_step": earlier.name,
+                "later_film_on_earlier_pixels_mean_nrt": float(h.mean()),
+                "later_film_on_earlier_pixels_max_nrt": float(h.max()),
+                "contaminated_area_fraction": float((h >= later.metrology.threshold).mean()),
+            })
+    return rows

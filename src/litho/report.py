@@ -1,0 +1,147 @@
+"""The written outcome of a simulation: report.json and predicted.gds.
+
+Every number in the report carries its unit in its key
+(``dose_mj_cm2``, ``cd_x_um``; bare names are dimensionless), and the
+report echoes the inputs it was made from, the litho version and the seed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from .outputs import atomic_dir
+
+
+def to_jsonable(value: Any) -> Any:
+    """Plain JSON data from dataclasses, numpy scalars, paths, tuples; nan → None."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)
+                if f.repr is not False}
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return to_jsonable(value.tolist()) if value.size <= 64 else f"array{list(value.shape)}"
+    if isinstance(value, (np.floating, float)):
+        v = float(value)
+        return v if math.isfinite(v) else None
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if value is None or isinstance(value, (str, int, bool)):
+        return value
+    return str(value)
+
+
+def build_report(result) -> dict:
+    """The JSON-ready report of a :class:`litho.process.Result`."""
+    recipe = result.recipe
+    first = result.steps[0]
+    steps = []
+    for s in result.steps:
+        step = s.step
+        developed = s.developed
+        plqy = np.asarray(developed.plqy_retention)
+        printed = s.remaining_thickness >= s.metrology.threshold
+        steps.append({
+            "name": s.name,
+            "mask": {
+                "file": str(step.mask.path),
+                "layer": list(s.layer),
+                "cell": step.mask.cell,
+                "window_um": step.mask.window_um,
+                "designed_pixels": len(s.design),
+            },
+            "exposure": {
+                "tool": step.exposure.tool,
+                "dose_mj_cm2": step.exposure.dose_mj_cm2,
+                "atmosphere": to_jsonable(step.exposure.atmosphere),
+                "overlay_um": list(step.exposure.overlay_um),
+                "optics": to_jsonable(step.exposure.optics),
+                "lines": [{"wavelength_nm": w, "weight": wt} for w, wt in step.exposure.optics.lines],
+            },
+            "film": to_jsonable(step.film),
+            "crosslinker": to_jsonable(step.crosslinker),
+            "developer": to_jsonable(step.developer),
+            "aerial_image": {
+                "intensity_min": float(s.intensity.min()),
+                "intensity_max": float(s.intensity.max()),
+                "intensity_mean_in_pixels": _mean_where(s.intensity, s.transmission > 0.5),
+                "intensity_mean_between_pixels": _mean_where(s.intensity, s.transmission < 0.5),
+            },
+            "development": to_jsonable(getattr(developed, "parameters", {})),
+            "plqy_retention_mean_in_print": _mean_where(plqy, printed) if plqy.shape == printed.shape
+            else float(np.mean(plqy)),
+            "metrics": s.metrology.summary,
+            "pixels": [p.as_dict() for p in s.metrology.pixels],
+        })
+    return to_jsonable({
+        "litho_version": __version__,
+        "recipe": {
+            "name": recipe.name,
+            "description": recipe.description,
+            "path": str(recipe.path) if recipe.path else None,
+            "seed": recipe.seed,
+            "input": recipe.raw,
+        },
+        "simulation": {
+            "pixel_um": first.grid.pixel_um,
+            "grid_shape": list(first.grid.shape),
+            "grid_origin_um": list(first.grid.origin_um),
+            "window": recipe.simulation.window,
+            "threshold_nrt": recipe.simulation.threshold,
+            "stochastic": recipe.simulation.stochastic,
+            "seed": recipe.seed,
+            "runtime_s": result.runtime_s,
+        },
+        "steps": steps,
+        "colour_contamination": result.contamination,
+    })
+
+
+def _mean_where(values: np.ndarray, where: np.ndarray) -> float | None:
+    return float(values[where].mean()) if where.any() else None
+
+
+def predicted_layers(result) -> dict:
+    """Mask layers and predicted contours (layer 100 + mask layer) as polygon lists."""
+    layers: dict[tuple[int, int], list] = {}
+    for s in result.steps:
+        layers.setdefault(tuple(s.layer), []).extend(s.design)
+        l, d = s.layer
+        layers.setdefault((100 + l, d), []).extend(s.metrology.printed)
+    return layers
+
+
+def save_result(result, out_dir: str | Path, *, figures: bool = True) -> list[Path]:
+    """Write report.json, predicted.gds and the figures of ``result``.
+
+    Everything is written into a temporary directory and moved into
+    ``out_dir`` only when all files are complete.
+    """
+    from .gds import write_polygons
+
+    out_dir = Path(out_dir)
+    with atomic_dir(out_dir) as tmp:
+        (tmp / "report.json").write_text(json.dumps(result.report, indent=2, allow_nan=False) + "\n")
+        write_polygons(tmp / "predicted.gds", predicted_layers(result), cell_name="PREDICTED")
+        if figures:
+            from .plot import save_figures
+
+            save_figures(result, tmp)
+        names = sorted(p.relative_to(tmp) for p in tmp.rglob("*") if p.is_file())
+    return [out_dir / n for n in names]
