@@ -33,6 +33,14 @@ UNITS: dict[str, dict[str, float]] = {
     "mm": {"mm": 1.0},
 }
 
+# Bare recipe keys whose canonical unit is fixed whatever unit the string is written in
+# ("0.365 um" under ``wavelength`` is still stored as ``wavelength_nm``).
+BARE_KEY_UNITS = {
+    "wavelength": "nm", "thickness": "nm", "absorption_length": "nm", "diameter": "nm",
+    "gap": "um", "pixel": "um", "guard": "um", "defocus": "um", "overlay": "um",
+    "dose": "mj_cm2", "time": "s", "collimation_half_angle": "deg", "irradiance": "mw_cm2",
+}
+
 _QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
 
 
@@ -86,7 +94,7 @@ def normalize_table(table: Mapping[str, Any], source: str | None = None, section
             canonical = key
             number = parse_quantity(value, suffix, prefix + key, source)
         elif isinstance(value, str) and _QUANTITY.match(value) and _QUANTITY.match(value).group(2):
-            suffix = _guess_unit(value)
+            suffix = BARE_KEY_UNITS.get(key) or _guess_unit(value)
             if suffix is None:
                 out[key] = value
                 continue
@@ -109,9 +117,14 @@ def _unit_suffix(key: str) -> str | None:
 
 
 def _guess_unit(value: str) -> str | None:
+    """The unit family of a string quantity under a key litho has no rule for:
+    the family whose canonical unit is the one written, else the first that accepts it."""
     spelled = _QUANTITY.match(value).group(2).strip().lower().replace(" ", "")
-    for suffix in ("nm", "um", "mj_cm2", "s", "deg", "mw_cm2", "ppm"):
+    families = ("nm", "um", "mj_cm2", "s", "deg", "mw_cm2", "ppm")
+    for suffix in families:
+        if spelled == suffix.replace("_", "/"):
+            return suffix
+    for suffix in families:
         if any(spelled == n.replace(" ", "") for n in UNITS[suffix]):
-            # "nm" is both a length and a wavelength; both families take it.
             return suffix
     return None

@@ -1,0 +1,91 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from shapely.geometry import box
+
+from litho.grid import Grid
+from litho.metrology import edge_placement_errors, measure, printed_polygons
+
+
+def _smooth_box(grid, x0, y0, x1, y1, blur=0.3):
+    """A smooth h/h0 that crosses 0.5 exactly on the box edges (separable erf profile)."""
+    from scipy.special import erf
+
+    X, Y = np.meshgrid(grid.x_um, grid.y_um)
+    fx = 0.5 * (erf((X - x0) / blur) - erf((X - x1) / blur))
+    fy = 0.5 * (erf((Y - y0) / blur) - erf((Y - y1) / blur))
+    return fx * fy
+
+
+def test_perfect_print_has_iou_one_and_zero_epe():
+    g = Grid((300, 300), 0.1)
+    h = _smooth_box(g, 5, 5, 25, 25, blur=0.05)
+    m = measure(h, g, [box(5, 5, 25, 25)])
+    p = m.pixels[0]
+    assert p.iou == pytest.approx(1.0, abs=2e-3)
+    assert abs(p.epe_mean_um) < 0.01
+    assert p.cd_x_um == pytest.approx(20, abs=0.02)
+    assert p.cd_y_um == pytest.approx(20, abs=0.02)
+    assert not p.missing and not p.bridged
+    assert m.missing_pixels == 0 and m.bridges == 0
+
+
+def test_uniform_bias_gives_signed_epe_and_cd_error():
+    g = Grid((300, 300), 0.1)
+    h = _smooth_box(g, 4.6, 4.6, 25.4, 25.4, blur=0.05)
+    p = measure(h, g, [box(5, 5, 25, 25)]).pixels[0]
+    assert p.epe_mean_um == pytest.approx(0.4, abs=0.02)
+    assert p.cd_x_um - p.design_cd_x_um == pytest.approx(0.8, abs=0.03)
+    expected_iou = 400 / 20.8 ** 2
+    assert p.iou == pytest.approx(expected_iou, abs=5e-3)
+
+
+def test_missing_and_bridged_pixels_are_counted():
+    g = Grid((200, 400), 0.1)
+    design = [box(2, 5, 10, 15), box(12, 5, 20, 15), box(28, 5, 36, 15)]
+    # one printed blob over the first two pixels; nothing on the third
+    h = _smooth_box(g, 2, 5, 20, 15, blur=0.05)
+    m = measure(h, g, design)
+    assert m.bridges == 1
+    assert [p.bridged for p in m.pixels] == [True, True, False]
+    assert [p.missing for p in m.pixels] == [False, False, True]
+    assert m.missing_pixels == 1
+
+
+def test_residue_is_found_between_pixels():
+    g = Grid((200, 400), 0.1)
+    design = [box(2, 5, 10, 15)]
+    h = _smooth_box(g, 2, 5, 10, 15, blur=0.05)
+    h[100, 300] = 0.3
+    m = measure(h, g, design)
+    assert m.residue_max_nrt == pytest.approx(0.3)
+
+
+def test_corner_rounding_radius_of_a_rounded_square():
+    g = Grid((400, 400), 0.05)
+    r = 2.0
+    rounded = box(5 + r, 5 + r, 15 - r, 15 - r).buffer(r, quad_segs=64)
+    from litho.raster import rasterize  # exact coverage gives a crisp 0.5 contour
+
+    h = rasterize(rounded, g)
+    p = measure(h, g, [box(5, 5, 15, 15)]).pixels[0]
+    assert p.corner_rounding_radius_um == pytest.approx(r, rel=0.05)
+
+
+def test_holes_print_as_interior_rings():
+    g = Grid((200, 200), 0.1)
+    h = _smooth_box(g, 2, 2, 18, 18, blur=0.05) - _smooth_box(g, 8, 8, 12, 12, blur=0.05)
+    polys = printed_polygons(h, g)
+    assert len(polys) == 1 and len(polys[0].interiors) == 1
+    assert polys[0].area == pytest.approx(16 ** 2 - 4 ** 2, rel=0.01)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.floats(-0.8, 0.8))
+def test_epe_sign_follows_the_bias(bias):
+    design = box(0, 0, 10, 10)
+    printed = box(-bias, -bias, 10 + bias, 10 + bias)
+    epe = edge_placement_errors(design, printed, 0.1)
+    # Corners of a shrunken print lie farther than the bias; along the edges it is exact.
+    assert np.median(epe) == pytest.approx(bias, abs=1e-9)
+    assert np.all(np.sign(epe[np.abs(epe) > 1e-9]) == np.sign(bias))
