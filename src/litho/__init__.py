@@ -23,6 +23,7 @@ _API = {
     "Grid": "grid",
     "load_recipe": "recipe",
     "Recipe": "recipe",
+    "recipe_from_dict": "recipe",
     "simulate": "process",
     "Result": "process",
     "read_mask": "gds",
