@@ -1,0 +1,414 @@
+"""Photochemistry: absorbed photons -> activated photogroups -> links between QDs.
+
+PHYSICS.md §4. Every function takes plain numbers or numpy arrays (any shape,
+float64) and the frozen material dataclasses of :mod:`litho.materials`.
+
+The chain, per point of the film and per spectral line λ with local dose E_λ:
+
+1. activation exponent x = Σ_λ C_λ·E_λ with C = 1.925e-8·ε·Φ·λ [cm²/mJ]
+   (sensitised systems: C of the sensitiser times the Dexter transfer
+   efficiency; thiol-ene: initiation times the kinetic chain length);
+2. activated fraction p_a = 1 − exp(−x) (diazirines: only the carbene branch
+   and the re-photolysed diazo isomer bond);
+3. bonded-arm fraction q = η·p_a, η = η₀ / (1 + K_SV·[O₂]);
+4. inter-QD links: free n-arm crosslinker B_n(q) = n·q − 1 + (1 − q)ⁿ per
+   molecule, tethered photogroup q per group; with N molecules per QD and a
+   fraction f_diff of bonds reaching another QD, the mean number of links each
+   QD takes part in is c = 2·N·f_diff·B_n(q) (each link has two ends).
+
+Examples
+--------
+>>> round(activation_constant_cm2_mj(6000, 0.3, 365), 4)
+0.0126
+>>> parse_atmosphere("N2, 5 ppm O2").o2_ppm
+5.0
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from .errors import LithoInputError, where
+from .materials import Crosslinker, Film
+
+__all__ = [
+    "Atmosphere", "parse_atmosphere", "check_wavelengths",
+    "activation_constant_cm2_mj", "activated_fraction", "links_per_molecule",
+    "molecules_per_qd", "crosslinker_molarity", "insertion_yield", "dexter_transfer_efficiency",
+    "diazirine_carbene_yield", "qd_absorption_cross_section_cm2", "photons_per_cm2",
+    "activation_constants", "Crosslinking", "crosslink",
+]
+
+AVOGADRO = 6.02214076e23
+#: photons/cm² in 1 mJ/cm² per nm of wavelength (PHYSICS.md §4: λ[nm] × 5.034e12).
+PHOTONS_PER_MJ_CM2_PER_NM = 5.034e12
+#: O₂ mole fraction of dry air, ppm.
+AIR_O2_PPM = 209_460.0
+#: Dissolved O₂ in an alkyl-ligand matrix equilibrated with air, mM
+#: (PHYSICS.md §4: 1–2 mM, estimate). A 30-nm film re-equilibrates in ~0.1 ms,
+#: so [O₂] is constant during an exposure.
+AIR_O2_MM = 1.5
+#: O₂ left in a nitrogen glovebox when the recipe gives no number, ppm (estimate).
+GLOVEBOX_O2_PPM = 1.0
+
+
+# --------------------------------------------------------------------------- atmosphere
+
+@dataclass(frozen=True)
+class Atmosphere:
+    """Gas over the film during exposure.
+
+    Attributes
+    ----------
+    gas : str
+        "air", "N2", "Ar" or "O2".
+    o2_ppm : float
+        O₂ mole fraction in the gas, ppm.
+    """
+
+    gas: str
+    o2_ppm: float
+
+    @property
+    def o2_mm(self) -> float:
+        """Dissolved O₂ in the film, mM (Henry's law, scaled from air)."""
+        return AIR_O2_MM * self.o2_ppm / AIR_O2_PPM
+
+    @property
+    def o2_molar(self) -> float:
+        """Dissolved O₂ in the film, mol/L."""
+        return self.o2_mm * 1e-3
+
+    @property
+    def label(self) -> str:
+        if self.gas == "air" and self.o2_ppm == AIR_O2_PPM:
+            return "air"
+        return f"{self.gas}, {self.o2_ppm:g} ppm O2"
+
+
+_GASES = {"n2": "N2", "nitrogen": "N2", "ar": "Ar", "argon": "Ar", "air": "air", "ambient": "air",
+          "ambient air": "air", "o2": "O2", "oxygen": "O2"}
+_ACCEPTED_ATM = ('"air", "N2", "Ar", "N2, 5 ppm O2", "O2 ppm = 5", '
+                 'or a table {gas = "N2", o2_ppm = 5}')
+
+
+def parse_atmosphere(value: Any, source: str | None = None) -> Atmosphere:
+    """Parse a recipe's ``exposure.atmosphere``.
+
+    Parameters
+    ----------
+    value : str, mapping or Atmosphere
+        ``"air"``, ``"N2"`` (glovebox, 1 ppm O₂ assumed), ``"Ar"``,
+        ``"N2, 5 ppm O2"``, ``"O2 ppm = 5"`` (inert gas with 5 ppm O₂),
+        ``"N2 + 0.1% O2"``, or ``{gas = "N2", o2_ppm = 5}``.
+    source : str, optional
+        Recipe file for the error message.
+
+    Returns
+    -------
+    Atmosphere
+
+    Raises
+    ------
+    LithoInputError
+        Anything else, or an O₂ content outside 0–10⁶ ppm.
+    """
+    label = where(source, "exposure.atmosphere")
+    if isinstance(value, Atmosphere):
+        return value
+    if isinstance(value, Mapping):
+        unknown = set(value) - {"gas", "o2_ppm", "o2_pct"}
+        if unknown or "gas" not in value:
+            raise LithoInputError(f"{label} = {dict(value)!r} is not an atmosphere; accepted: {_ACCEPTED_ATM}")
+        gas = _GASES.get(str(value["gas"]).strip().lower())
+        if gas is None:
+            raise LithoInputError(f"{label}: gas = {value['gas']!r} is not air, N2, Ar or O2")
+        ppm = value.get("o2_ppm")
+        if "o2_pct" in value:
+            ppm = _ppm(value["o2_pct"], label) * 1e4
+        return _make(gas, None if ppm is None else _ppm(ppm, label), label)
+    if not isinstance(value, str):
+        raise LithoInputError(f"{label} = {value!r} is not an atmosphere; accepted: {_ACCEPTED_ATM}")
+    text = value.strip().lower()
+    if text in _GASES:
+        return _make(_GASES[text], None, label)
+    # "N2, 5 ppm O2", "N2 + 5 ppm O2", "N2 (5 ppm O2)", "O2 ppm = 5", "O2 = 5 ppm", "5 ppm O2"
+    gas_match = re.match(r"^\s*(n2|nitrogen|argon|ar|air)\b", text)
+    rest = text[gas_match.end():] if gas_match else text
+    rest = rest.strip(" ,;+()[]")
+    number = r"([-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)"
+    patterns = [
+        (rf"^{number}\s*(ppm|%)\s*(?:of\s+)?o2\)?$", 1, 2),
+        (rf"^o2\s*(ppm|%)\s*[=:]?\s*{number}$", 2, 1),
+        (rf"^o2\s*[=:]?\s*{number}\s*(ppm|%)$", 1, 2),
+        (rf"^with\s+{number}\s*(ppm|%)\s*o2$", 1, 2),
+    ]
+    for pattern, num_group, unit_group in patterns:
+        m = re.match(pattern, rest)
+        if m:
+            ppm = float(m.group(num_group)) * (1e4 if m.group(unit_group) == "%" else 1.0)
+            gas = _GASES[gas_match.group(1)] if gas_match else "N2"
+            if gas == "air":
+                break
+            return _make(gas, _ppm(ppm, label), label)
+    raise LithoInputError(f"{label} = {value!r} is not an atmosphere; accepted: {_ACCEPTED_ATM}")
+
+
+def _ppm(value: Any, label: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise LithoInputError(f"{label}: O2 content {value!r} is not a number")
+    value = float(value)
+    if not 0.0 <= value <= 1e6:
+        raise LithoInputError(f"{label}: O2 content {value:g} ppm is outside [0, 1e6] ppm")
+    return value
+
+
+def _make(gas: str, ppm: float | None, label: str) -> Atmosphere:
+    if gas == "air":
+        if ppm is not None and ppm != AIR_O2_PPM:
+            raise LithoInputError(f"{label}: air has {AIR_O2_PPM:g} ppm O2; for other contents use N2 with ppm O2")
+        return Atmosphere("air", AIR_O2_PPM)
+    if gas == "O2":
+        return Atmosphere("O2", 1e6 if ppm is None else ppm)
+    return Atmosphere(gas, GLOVEBOX_O2_PPM if ppm is None else ppm)
+
+
+# --------------------------------------------------------------------------- wavelengths
+
+def check_wavelengths(crosslinker: Crosslinker, film: Film, wavelengths_nm: Iterable[float],
+                      source: str | None = None) -> None:
+    """Raise unless the crosslinker and the film have absorption data at every wavelength.
+
+    Data at a wavelength cover that line ± ``materials.WAVELENGTH_MATCH_NM``.
+
+    Raises
+    ------
+    LithoInputError
+        e.g. "recipe.toml: exposure.wavelength: crosslinker EBT has no
+        absorption data at 365 nm; it has 254, 275 nm".
+    """
+    label = where(source, "exposure.wavelength")
+    for wavelength in wavelengths_nm:
+        wavelength = float(wavelength)
+        if not crosslinker.has_absorption(wavelength):
+            have = ", ".join(f"{w:g}" for w in crosslinker.wavelengths_nm) or "none"
+            raise LithoInputError(
+                f"{label}: crosslinker {crosslinker.name} has no absorption data at {wavelength:g} nm; "
+                f"it has {have} nm")
+        try:
+            film.absorption_length_nm(wavelength)
+        except LithoInputError as err:
+            raise LithoInputError(f"{label}: {err}") from None
+
+
+# --------------------------------------------------------------------------- photolysis
+
+def activation_constant_cm2_mj(epsilon_m_cm: float, quantum_yield: float, wavelength_nm: float) -> float:
+    """Dill C of a photogroup, cm²/mJ.
+
+    C = 1.925e-8 · ε[M⁻¹cm⁻¹] · Φ · λ[nm] (PHYSICS.md §4): ln10·ε/N_A is the
+    absorption cross-section per molecule, λ·5.034e12 the photons per mJ/cm².
+    """
+    return 1.925e-8 * epsilon_m_cm * quantum_yield * wavelength_nm
+
+
+def activated_fraction(dose_mj_cm2, c_cm2_mj):
+    """p_a = 1 − exp(−C·E) (PHYSICS.md §4); ``expm1`` keeps low doses exact."""
+    return -np.expm1(-np.asarray(c_cm2_mj) * np.asarray(dose_mj_cm2, dtype=np.float64))
+
+
+def diazirine_carbene_yield(exponent, carbene_fraction: float, diazo_relative_rate: float):
+    """Fraction of diazirines that have become a carbene after activation exponent x = C·E.
+
+    A photolysed diazirine gives the carbene directly (fraction f, 0.65 by
+    Brunner 1980) or the linear diazo isomer, which reaches the carbene only
+    by absorbing again at the relative rate r (sequential first-order kinetics
+    A →k1 D →k2 carbene, r = k2/k1):
+
+        y = f·(1 − e^{−x}) + (1 − f)·[1 − (r·e^{−x} − e^{−r·x}) / (r − 1)]
+    """
+    x = np.asarray(exponent, dtype=np.float64)
+    direct = -np.expm1(-x)
+    r = float(diazo_relative_rate)
+    if r <= 0.0:
+        via_diazo = np.zeros_like(x)
+    elif abs(r - 1.0) < 1e-6:
+        via_diazo = 1.0 - (1.0 + x) * np.exp(-x)
+    else:
+        via_diazo = 1.0 - (r * np.exp(-x) - np.exp(-r * x)) / (r - 1.0)
+    return carbene_fraction * direct + (1.0 - carbene_fraction) * via_diazo
+
+
+def links_per_molecule(bonded_fraction, arms: int):
+    """B_n(q) = n·q − 1 + (1 − q)ⁿ: expected inter-QD links per free n-arm molecule.
+
+    A molecule with k bonded arms joins k units with k − 1 links; the mean of
+    max(k − 1, 0) over k ~ Binomial(n, q) is B_n (PHYSICS.md §4).
+    B₂ = q², B₃ = 3q² − q³. Low q: B_n ≈ n(n−1)/2·q² (two hits needed).
+    """
+    q = np.asarray(bonded_fraction, dtype=np.float64)
+    # n·q − 1 + (1−q)^n loses all digits for q → 0; (1−q)^n − 1 = expm1(n·log1p(−q)).
+    return arms * q + np.expm1(arms * np.log1p(-np.minimum(q, 1.0 - 1e-300)))
+
+
+def molecules_per_qd(crosslinker: Crosslinker, film: Film) -> float:
+    """Crosslinker molecules (or tethered photogroups) per QD.
+
+    Free crosslinkers: ``loading_wt_pct`` is wt% relative to the inorganic QD
+    mass, N = (w/100)·M_QD/M_XL (DOMAIN.md §2 anchor: EBT at 2 wt% with
+    8-nm CdSe QDs ≈ 33 per QD). Tethered ligands: ``loading_mol_pct`` of the
+    QD's ligands, N = (x/100)·ligands per QD.
+    """
+    if crosslinker.tethered:
+        return crosslinker.loading_mol_pct / 100.0 * film.ligands_per_qd
+    inorganic_g = film.qd_density_g_cm3 * math.pi / 6.0 * (film.qd_diameter_nm * 1e-7) ** 3
+    return crosslinker.loading_wt_pct / 100.0 * inorganic_g * AVOGADRO / crosslinker.molar_mass_g_mol
+
+
+def crosslinker_molarity(crosslinker: Crosslinker, film: Film) -> float:
+    """Crosslinker (or tethered photogroup) concentration in the film, mol/L."""
+    per_nm3 = molecules_per_qd(crosslinker, film) * film.qd_number_density_per_nm3
+    return per_nm3 * 1e24 / AVOGADRO
+
+
+def insertion_yield(crosslinker: Crosslinker, atmosphere: Atmosphere) -> float:
+    """η = η₀ / (1 + K_SV·[O₂]) (PHYSICS.md §4, Stern–Volmer on the intermediate).
+
+    Air tolerance is a consequence of K_SV: EDG carbenes (singlet ground state)
+    have a small K_SV, triplet carbenes and benzophenone triplets a large one.
+    """
+    return crosslinker.insertion_yield / (1.0 + crosslinker.ksv_o2_per_molar * atmosphere.o2_molar)
+
+
+def dexter_transfer_efficiency(crosslinker: Crosslinker, film: Film, atmosphere: Atmosphere) -> float:
+    """η_ET = [1 − exp(−(4/3)π R_q³ N_A [A])] / (1 + k_q τ₀ [O₂]) (PHYSICS.md §4).
+
+    [A] is the molarity of acceptor photogroups (azides) in the film; the
+    numerator is the chance that an acceptor sits inside the Dexter sphere of
+    the excited sensitiser (Perrin model), the denominator the triplet's loss to O₂.
+    """
+    acceptor_molar = crosslinker_molarity(crosslinker, film) * crosslinker.arms
+    # (R in cm)³ is cm³ = mL; × 1e-3 → L; × N_A → L/mol.
+    sphere_l_per_mol = 4.0 / 3.0 * math.pi * (crosslinker.dexter_radius_nm * 1e-7) ** 3 * 1e-3 * AVOGADRO
+    capture = -math.expm1(-sphere_l_per_mol * acceptor_molar)
+    quench = crosslinker.triplet_o2_quench_per_molar_s * crosslinker.triplet_lifetime_us * 1e-6 * atmosphere.o2_molar
+    return capture / (1.0 + quench)
+
+
+def qd_absorption_cross_section_cm2(film: Film, wavelength_nm: float) -> float:
+    """Absorption cross-section of one QD, cm²: σ = α_film / n_QD."""
+    alpha_per_nm = 1.0 / film.absorption_length_nm(wavelength_nm)
+    return alpha_per_nm / film.qd_number_density_per_nm3 * 1e-14  # nm² -> cm²
+
+
+def photons_per_cm2(dose_mj_cm2, wavelength_nm: float):
+    """Photon fluence for a dose at a wavelength, photons/cm² (PHYSICS.md §4)."""
+    return np.asarray(dose_mj_cm2, dtype=np.float64) * wavelength_nm * PHOTONS_PER_MJ_CM2_PER_NM
+
+
+def activation_constants(crosslinker: Crosslinker, film: Film, atmosphere: Atmosphere,
+                         wavelength_nm: float) -> float:
+    """Activation constant per photogroup at one wavelength, cm²/mJ, for the crosslinker's mechanism.
+
+    - direct photolysis: C = 1.925e-8·ε·Φ·λ;
+    - sensitised: + C_sens·η_ET·(sensitisers per group)·Φ, the sensitiser's
+      triplets handing their energy to an azide (PHYSICS.md §4);
+    - thiol-ene: the initiation rate (direct S–H photolysis plus thiyl radicals
+      photocatalysed by the QDs, per thiol) times the kinetic chain length ν:
+      each initiating radical adds ν thiols to ligand C=C bonds.
+    """
+    c = activation_constant_cm2_mj(crosslinker.epsilon_per_arm(wavelength_nm), crosslinker.quantum_yield,
+                                   wavelength_nm)
+    if crosslinker.family == "sensitised-nitrene":
+        c_sens = activation_constant_cm2_mj(crosslinker.sensitiser_epsilon(wavelength_nm),
+                                            crosslinker.sensitiser_isc_yield, wavelength_nm)
+        c += (c_sens * crosslinker.sensitiser_per_group * dexter_transfer_efficiency(crosslinker, film, atmosphere)
+              * crosslinker.quantum_yield)
+    if crosslinker.family == "thiol-ene":
+        thiols_per_qd = molecules_per_qd(crosslinker, film) * crosslinker.arms
+        if thiols_per_qd > 0 and film.thiyl_photocatalysis_yield > 0:
+            photons_per_mj = qd_absorption_cross_section_cm2(film, wavelength_nm) * wavelength_nm * \
+                PHOTONS_PER_MJ_CM2_PER_NM
+            c += film.thiyl_photocatalysis_yield * photons_per_mj / thiols_per_qd
+        c *= crosslinker.chain_length
+    return c
+
+
+@dataclass(frozen=True)
+class Crosslinking:
+    """Crosslinking state at each point (arrays of the dose's shape).
+
+    Attributes
+    ----------
+    activation_exponent : ndarray
+        x = Σ C_λ E_λ (dimensionless).
+    activated_fraction : ndarray
+        Fraction of photogroups photolysed (p_a).
+    bonded_fraction : ndarray
+        Fraction of photogroups bonded to a ligand (q).
+    activated_per_qd : ndarray
+        Activated photogroups per QD (side products attack QDs in proportion).
+    crosslinks_per_qd : ndarray
+        Mean number of inter-QD links each QD takes part in (c).
+    """
+
+    activation_exponent: np.ndarray
+    activated_fraction: np.ndarray
+    bonded_fraction: np.ndarray
+    activated_per_qd: np.ndarray
+    crosslinks_per_qd: np.ndarray
+
+
+def crosslink(exposures: Sequence[tuple[float, Any]], film: Film, crosslinker: Crosslinker,
+              atmosphere: Atmosphere, *, bonded_fraction_override=None) -> Crosslinking:
+    """Crosslinks per QD from the local dose of each spectral line.
+
+    Parameters
+    ----------
+    exposures : sequence of (wavelength_nm, dose_mj_cm2 array)
+        Local dose (fluence through the point, both passes) per line.
+    film, crosslinker, atmosphere
+    bonded_fraction_override : ndarray, optional
+        Replace q (used by the stochastic option after drawing counts).
+
+    Returns
+    -------
+    Crosslinking
+    """
+    exponent = None
+    for wavelength_nm, dose in exposures:
+        term = activation_constants(crosslinker, film, atmosphere, wavelength_nm) * np.asarray(dose, np.float64)
+        exponent = term if exponent is None else exponent + term
+    if exponent is None:
+        raise ValueError("exposures is empty; give at least one (wavelength_nm, dose) line")
+    exponent = np.maximum(exponent, 0.0)
+    activated = -np.expm1(-exponent)
+    if crosslinker.family == "carbene" and crosslinker.carbene_fraction < 1.0:
+        reactive = diazirine_carbene_yield(exponent, crosslinker.carbene_fraction, crosslinker.diazo_relative_rate)
+    else:
+        reactive = activated
+    eta = insertion_yield(crosslinker, atmosphere)
+    n_per_qd = molecules_per_qd(crosslinker, film)
+    if crosslinker.family == "thiol-ene":
+        # Specific chemistry: a thiol bonds only where a ligand C=C is left.
+        alkenes = film.ligands_per_qd * film.ligand_alkenes
+        thiols = max(n_per_qd * crosslinker.arms, 1e-300)
+        eta *= min(1.0, alkenes / thiols)
+    bonded = eta * reactive if bonded_fraction_override is None else np.asarray(bonded_fraction_override)
+    if crosslinker.tethered:
+        links = n_per_qd * bonded
+    else:
+        links = n_per_qd * links_per_molecule(bonded, crosslinker.arms)
+    c = 2.0 * crosslinker.link_reach_fraction * links
+    return Crosslinking(
+        activation_exponent=exponent,
+        activated_fraction=activated,
+        bonded_fraction=bonded,
+        activated_per_qd=n_per_qd * crosslinker.arms * activated,
+        crosslinks_per_qd=c,
+    )
