@@ -1,0 +1,43 @@
+"""Exposure optics: mask transmission -> aerial image (PHYSICS.md §2).
+
+Two tools, one interface:
+
+- :class:`ProximityOptics` -- mask aligners (contact and proximity printing):
+  angular-spectrum propagation across the gap, summed over the directions of
+  the collimation cone and over the lamp's spectral lines.
+- :class:`ProjectionOptics` -- steppers and maskless projectors: partially
+  coherent imaging through a pupil (NA, defocus, Zernike aberrations) with
+  conventional, annular, dipole, quadrupole or user-map sources; Abbe
+  summation as the reference, Hopkins/SOCS kernels for speed.
+
+:func:`spectral_images` gives one image per spectral line (the chemistry
+weights each by its absorption), :func:`aerial_image` their weighted sum;
+both normalise the clear field to 1. :func:`spectral_series` /
+:func:`aerial_series` run a gap or focus series; :func:`from_exposure` builds
+the optics of a recipe's ``[exposure]`` table.
+"""
+
+from __future__ import annotations
+
+from .cache import clear_caches
+from .imaging import (SpectralImage, aerial_image, aerial_series, from_exposure, spectral_images,
+                      spectral_series)
+from .proximity import ProximityOptics
+from .spectrum import NAMED_SPECTRA, parse_spectrum
+
+__all__ = [
+    "ProximityOptics", "ProjectionOptics", "SpectralImage", "aerial_image", "spectral_images",
+    "aerial_series", "spectral_series", "from_exposure", "parse_spectrum", "NAMED_SPECTRA",
+    "clear_caches", "image_log_slope", "nils_at_edges",
+]
+
+
+def __getattr__(name):
+    # Modules still being filled in are imported on first use.
+    if name == "ProjectionOptics":
+        from .projection import ProjectionOptics
+        return ProjectionOptics
+    if name in ("image_log_slope", "nils_at_edges"):
+        from . import metrics
+        return getattr(metrics, name)
+    raise AttributeError(f"module 'litho.optics' has no attribute {name!r}")

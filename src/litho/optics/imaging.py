@@ -1,0 +1,256 @@
+"""The optics' public entry points: images per spectral line, their sum, series.
+
+Both optics share the same frame: validate the transmission, choose the
+window (periodic or isolated with an opaque guard band), Fourier-transform
+the mask once, image each spectral line, crop back. A focus or gap series
+reuses the mask spectrum (and the cached kernels or transfer functions).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from ..errors import LithoInputError, where
+from .window import MaskSpectrum, Window, check_transmission
+
+
+@dataclass(frozen=True)
+class SpectralImage:
+    """The image of one spectral line.
+
+    Attributes
+    ----------
+    wavelength_nm : float
+    weight : float
+        Fraction of the source irradiance in this line (the weights of an
+        optics' lines sum to 1).
+    intensity : ndarray, float64, shape (ny, nx)
+        Intensity at the film top, normalised so a clear mask gives 1.
+    """
+
+    wavelength_nm: float
+    weight: float
+    intensity: np.ndarray
+
+
+def _window_for(t: np.ndarray, pixel_um: float, optics_list, periodic: bool, guard_um) -> Window:
+    if guard_um is None:
+        guard_um = max(o.blur_length_um for o in optics_list)
+    else:
+        try:
+            guard_um = float(guard_um)
+        except (TypeError, ValueError):
+            raise LithoInputError(f"guard_um = {guard_um!r} is not a number of µm") from None
+        if not guard_um >= 0:
+            raise LithoInputError(f"guard_um = {guard_um!r}: the guard band must be >= 0 µm")
+    return Window.plan(t.shape, pixel_um, guard_um, bool(periodic))
+
+
+def _images(spectrum: MaskSpectrum, window: Window, optics) -> list[SpectralImage]:
+    out = []
+    for wavelength_nm, weight in optics.lines:
+        intensity = optics.line_intensity(spectrum, wavelength_nm)
+        out.append(SpectralImage(wavelength_nm, weight, window.crop(intensity)))
+    return out
+
+
+def spectral_images(transmission, pixel_um: float, optics, *, periodic: bool = False,
+                    guard_um: float | None = None) -> list[SpectralImage]:
+    """Image a mask through ``optics``, one image per spectral line.
+
+    Parameters
+    ----------
+    transmission : array_like, shape (ny, nx)
+        Mask amplitude transmission sampled on the grid (area coverage in
+        [0, 1] for a chrome mask; complex for a phase-shift mask), in wafer
+        coordinates.
+    pixel_um : float
+        Sample pitch, µm.
+    optics : ProximityOptics or ProjectionOptics
+    periodic : bool
+        True: the array is one period of an infinite periodic mask (exact for a
+        pixel array's unit cell). False: an isolated window, padded with an
+        opaque guard band and cropped back.
+    guard_um : float, optional
+        Guard band on each side of an isolated window, µm; default the optics'
+        ``blur_length_um``.
+
+    Returns
+    -------
+    list of SpectralImage
+        One per line of ``optics.lines``; each intensity has the shape of
+        ``transmission`` and is 1 under a clear mask.
+
+    Raises
+    ------
+    LithoInputError
+        A transmission that is not a finite 2-D array, a bad pitch, or a pitch
+        too coarse for the optics (the message names the pitch needed).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from litho.optics import ProximityOptics, spectral_images
+    >>> optics = ProximityOptics(spectrum="hg-broadband", gap_um=20)
+    >>> mask = np.zeros((128, 128)); mask[32:96, 32:96] = 1
+    >>> [(im.wavelength_nm, im.weight) for im in spectral_images(mask, 0.25, optics)]
+    [(365.0, 0.4), (405.0, 0.25), (436.0, 0.35)]
+    """
+    t, p = check_transmission(transmission, pixel_um)
+    optics.check_pixel(p)
+    window = _window_for(t, p, [optics], periodic, guard_um)
+    return _images(MaskSpectrum(window.pad(t), p), window, optics)
+
+
+def aerial_image(transmission, pixel_um: float, optics, *, periodic: bool = False,
+                 guard_um: float | None = None) -> np.ndarray:
+    """The line-weighted aerial image Σ weight·intensity (clear field = 1).
+
+    Same arguments as :func:`spectral_images`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from litho.optics import ProjectionOptics, aerial_image
+    >>> optics = ProjectionOptics(wavelength_nm=365, na=0.5, sigma=0.6)
+    >>> image = aerial_image(np.ones((32, 32)), 0.05, optics, periodic=True)
+    >>> bool(np.allclose(image, 1.0))
+    True
+    """
+    images = spectral_images(transmission, pixel_um, optics, periodic=periodic, guard_um=guard_um)
+    total = images[0].weight * images[0].intensity
+    for im in images[1:]:
+        total += im.weight * im.intensity
+    return total
+
+
+def spectral_series(transmission, pixel_um: float, optics, *, gap_um: Sequence[float] | None = None,
+                    defocus_um: Sequence[float] | None = None, periodic: bool = False,
+                    guard_um: float | None = None) -> list[list[SpectralImage]]:
+    """Images over a list of gaps (proximity) or defocus values (projection).
+
+    The mask is transformed once for the whole series (on a window wide
+    enough for the largest blur); kernels and transfer functions are cached
+    per value.
+
+    Parameters
+    ----------
+    gap_um, defocus_um : sequence of float
+        Exactly one of them; it replaces the optics' own value in turn.
+    Other parameters as :func:`spectral_images`.
+
+    Returns
+    -------
+    list (one per value) of list of SpectralImage
+    """
+    if (gap_um is None) == (defocus_um is None):
+        raise LithoInputError("give exactly one of gap_um or defocus_um as the series to compute")
+    name, values = ("gap_um", gap_um) if gap_um is not None else ("defocus_um", defocus_um)
+    if not hasattr(optics, name):
+        raise LithoInputError(f"{name}: {type(optics).__name__} has no {name}; a gap series needs "
+                              "ProximityOptics and a focus series ProjectionOptics")
+    values = list(np.atleast_1d(np.asarray(values, dtype=float)))
+    if not values:
+        raise LithoInputError(f"{name}: the series is empty")
+    members = [dataclasses.replace(optics, **{name: v}) for v in values]
+    t, p = check_transmission(transmission, pixel_um)
+    for member in members:
+        member.check_pixel(p)
+    window = _window_for(t, p, members, periodic, guard_um)
+    spectrum = MaskSpectrum(window.pad(t), p)
+    return [_images(spectrum, window, member) for member in members]
+
+
+def aerial_series(transmission, pixel_um: float, optics, **kwargs) -> np.ndarray:
+    """Line-weighted images over a gap or focus series, shape ``(n_values, ny, nx)``.
+
+    Same arguments as :func:`spectral_series`.
+    """
+    series = spectral_series(transmission, pixel_um, optics, **kwargs)
+    return np.stack([sum(im.weight * im.intensity for im in images) for images in series])
+
+
+# --------------------------------------------------------------------------- recipes
+
+TOOLS = ("contact", "proximity", "projection")
+GAP_MEDIA = {"air": 1.000293, "n2": 1.000298, "nitrogen": 1.000298, "vacuum": 1.0, "ar": 1.000281}
+
+PROXIMITY_KEYS = ("wavelength_nm", "spectrum", "gap_um", "collimation_half_angle_deg", "angular_profile",
+                  "gap_index", "gap_medium", "film_index", "film_depth_um", "direction_rings")
+PROJECTION_KEYS = ("wavelength_nm", "spectrum", "na", "sigma", "source", "sigma_in", "sigma_out",
+                   "sigma_centre", "sigma_radius", "orientation_deg", "source_step_sigma", "defocus_um",
+                   "zernike", "reduction", "immersion_index", "kernel_tolerance", "kernel_cache_dir")
+
+
+def from_exposure(table: Mapping[str, Any], source: str | None = None):
+    """Build the optics of a recipe's normalised ``[exposure]`` table.
+
+    Parameters
+    ----------
+    table : mapping
+        Keys in canonical units (see :func:`litho.units.normalize_table`):
+        ``tool`` ("contact", "proximity" or "projection", default "contact")
+        and the optics' fields -- for contact/proximity ``wavelength_nm`` or
+        ``spectrum``, ``gap_um``, ``collimation_half_angle_deg``,
+        ``angular_profile``, ``gap_medium`` ("air", "N2", ...) or
+        ``gap_index``, ``film_index``, ``film_depth_um``, ``direction_rings``;
+        for projection ``wavelength_nm``, ``na``, ``sigma`` or ``source``
+        (a name with ``sigma_in``/``sigma_out``/``sigma_centre``/
+        ``sigma_radius``/``orientation_deg``, a table, or a source-map file),
+        ``defocus_um``, ``zernike`` ({Noll index = waves}), ``reduction``,
+        ``immersion_index``, ``kernel_tolerance``, ``kernel_cache_dir``.
+    source : str, optional
+        The recipe file, for error messages.
+
+    Returns
+    -------
+    ProximityOptics or ProjectionOptics
+
+    Raises
+    ------
+    LithoInputError
+        Unknown tool or key (the accepted ones are listed), or a bad value.
+
+    Examples
+    --------
+    >>> from litho.optics import from_exposure
+    >>> from_exposure({"tool": "proximity", "wavelength_nm": 365, "gap_um": 10}).gap_um
+    10.0
+    """
+    from .proximity import ProximityOptics
+
+    table = dict(table)
+    section = where(source, "exposure")
+    tool = table.pop("tool", "contact")
+    if not isinstance(tool, str) or tool.strip().lower() not in TOOLS:
+        raise LithoInputError(f"{section}.tool = {tool!r}: must be one of {', '.join(TOOLS)}")
+    tool = tool.strip().lower()
+    accepted = PROJECTION_KEYS if tool == "projection" else PROXIMITY_KEYS
+    unknown = sorted(set(table) - set(accepted))
+    if unknown:
+        raise LithoInputError(f"{section}: unknown key(s) {', '.join(unknown)} for tool = {tool!r}; "
+                              f"accepted: tool, {', '.join(accepted)}")
+    try:
+        if tool == "projection":
+            from .projection import ProjectionOptics
+
+            return ProjectionOptics.from_table(table, source)
+        if "gap_medium" in table:
+            medium = table.pop("gap_medium")
+            if "gap_index" in table:
+                raise LithoInputError(f"{section}: give gap_medium or gap_index, not both")
+            key = str(medium).strip().lower()
+            if key not in GAP_MEDIA:
+                raise LithoInputError(f"{section}.gap_medium = {medium!r}: must be one of "
+                                      f"{', '.join(GAP_MEDIA)} (or give gap_index)")
+            table["gap_index"] = GAP_MEDIA[key]
+        return ProximityOptics(**table)
+    except LithoInputError as err:
+        # "ProximityOptics.gap_um = -1: ..." -> "recipe.toml: exposure.gap_um = -1: ..."
+        message = re.sub(r"^(ProximityOptics|ProjectionOptics)(?=[.:])", section, str(err))
+        raise LithoInputError(message) from None

@@ -1,0 +1,319 @@
+"""Contact and proximity printing (mask aligners): angular-spectrum imaging.
+
+PHYSICS.md §2. A plane wave tilted by direction cosines ``(sx, sy)`` lights
+the mask; its transverse frequency ``f0 = (sx, sy)/λ`` is kept across every
+interface (Snell). The field at the film after a gap ``g`` of index ``n_g``
+(and optionally a depth ``z`` into a film of index ``n_f``) is
+
+    U(x) = F⁻¹{ T(f − f0) · H(f) },   H(f) = exp(i2π g √(n_g²/λ² − |f|²))
+                                            · exp(i2π z √(n_f²/λ² − |f|²)),
+
+with evanescent components (|f| > n/λ) decaying. Substituting f → f + f0,
+
+    |U(x)|² = | F⁻¹{ T(f) · H(f + f0) } |²,
+
+so a tilt costs no new mask FFT: the mask is transformed once and each
+direction only evaluates the transfer function at shifted frequencies and
+runs one inverse FFT. Intensities of the directions add (Abbe summation over
+the mutually incoherent source points), as do those of the spectral lines.
+Fresnel reflection losses at the interfaces are not modelled (the image is
+normalised to the clear field anyway).
+
+Sampling limits (what "too coarse" means here). Behind a straight edge the
+image rises from 0.25 to its first maximum 1.37 over x = 1.2172·√(λg/2)
+≈ 0.86·√(λg) (PHYSICS.md §2, the Fresnel edge). The pitch must sample that
+rise; litho asks for at least four samples per Fresnel length √(λ g_eff),
+g_eff = g/n_g + z/n_f, and refuses coarser grids. At g_eff = 0 (hard contact,
+image at the film top) light has not propagated at all and the image is the
+mask itself at any pitch.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.fft as sfft
+
+from ..errors import LithoInputError
+from . import _checks
+from .cache import TRANSFER_CACHE
+from .spectrum import parse_spectrum, resolve_lines
+from .window import WORKERS, BandPlan, MaskSpectrum, add_intensity
+
+OWNER = "ProximityOptics"
+ANGULAR_PROFILES = ("uniform", "gaussian")
+# Evanescent components weaker than this (field amplitude, relative to the
+# clear field) are left out of the band; they change the intensity by < 1e-12.
+EVANESCENT_TOLERANCE = 1e-12
+# Samples per Fresnel length √(λ g_eff) the grid must provide.
+SAMPLES_PER_FRESNEL_LENGTH = 4.0
+# Guard band of an isolated window, in Fresnel lengths (plus the geometric
+# spread of the collimation cone). The edge-diffraction amplitude at v falls
+# as 1/(π v √2); 8 Fresnel lengths each side put the periodic copies at
+# v ≈ 23, where it is < 1e-2 before any averaging over directions and lines.
+GUARD_FRESNEL_LENGTHS = 8.0
+MAX_DIRECTION_RINGS = 8
+
+
+@dataclass(frozen=True)
+class ProximityOptics:
+    """A mask aligner: contact (gap 0) or proximity printing.
+
+    Parameters
+    ----------
+    wavelength_nm : float, optional
+        Exposure wavelength in vacuum, nm. Give this or ``spectrum``.
+    gap_um : float
+        Mask-to-film gap, µm (>= 0). 0 is hard contact.
+    collimation_half_angle_deg : float
+        Half-angle of the illumination cone in air, degrees (0 <= θ < 30).
+        For ``angular_profile="gaussian"`` it is the 1/e² half-width.
+    angular_profile : {"uniform", "gaussian"}
+        Distribution of directions in the cone: uniform over the disc of
+        direction sines, or a Gaussian ``exp(-2 θ²/θc²)``.
+    spectrum : str, mapping or sequence, optional
+        Broadband source as weighted lines (see
+        :func:`litho.optics.spectrum.parse_spectrum`), e.g. ``"hg-broadband"``
+        or ``{365: 0.4, 405: 0.25, 436: 0.35}``.
+    gap_index : float
+        Refractive index of the gap medium (air 1.0003, N2 1.0003; 1.0 default).
+    film_index : float
+        Refractive index of the film, used when ``film_depth_um > 0``.
+    film_depth_um : float
+        Depth below the film top at which the image is evaluated, µm. 0 gives
+        the image at the film top (the normalisation point of litho's chain).
+    direction_rings : int, optional
+        Number of rings sampling the collimation cone: ``(2N+1)²`` directions
+        of equal weight (N=2: 25). None chooses N from the pitch (see
+        :meth:`directions`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from litho.optics import ProximityOptics, aerial_image
+    >>> optics = ProximityOptics(wavelength_nm=365, gap_um=10, collimation_half_angle_deg=1.5)
+    >>> image = aerial_image(np.ones((64, 64)), 0.25, optics, periodic=True)
+    >>> bool(np.allclose(image, 1.0))    # a clear mask gives 1
+    True
+    """
+
+    wavelength_nm: float | None = None
+    gap_um: float = 0.0
+    collimation_half_angle_deg: float = 0.0
+    angular_profile: str = "uniform"
+    spectrum: Any = None
+    gap_index: float = 1.0
+    film_index: float = 1.8
+    film_depth_um: float = 0.0
+    direction_rings: int | None = None
+
+    def __post_init__(self):
+        s = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731
+        if self.spectrum is not None:
+            try:
+                s("spectrum", parse_spectrum(self.spectrum, f"{OWNER}.spectrum"))
+            except LithoInputError:
+                raise
+        if self.wavelength_nm is not None:
+            s("wavelength_nm", _checks.number(OWNER, "wavelength_nm", self.wavelength_nm, lo=150, hi=1100,
+                                              what="nm"))
+        resolve_lines(self.wavelength_nm, self.spectrum, OWNER)
+        s("gap_um", _checks.number(OWNER, "gap_um", self.gap_um, lo=0, hi=1e4, what="mask-to-film gap in µm"))
+        s("collimation_half_angle_deg", _checks.number(
+            OWNER, "collimation_half_angle_deg", self.collimation_half_angle_deg, lo=0, hi=30, hi_open=True,
+            what="degrees"))
+        s("angular_profile", _checks.choice(OWNER, "angular_profile", self.angular_profile, ANGULAR_PROFILES))
+        s("gap_index", _checks.number(OWNER, "gap_index", self.gap_index, lo=1, hi=4))
+        s("film_index", _checks.number(OWNER, "film_index", self.film_index, lo=1, hi=4))
+        s("film_depth_um", _checks.number(OWNER, "film_depth_um", self.film_depth_um, lo=0, hi=100, what="µm"))
+        if self.direction_rings is not None:
+            s("direction_rings", _checks.integer(OWNER, "direction_rings", self.direction_rings, 0, 20))
+
+    # ------------------------------------------------------------------ description
+
+    @property
+    def lines(self) -> tuple[tuple[float, float], ...]:
+        """``((wavelength_nm, weight), ...)``, weights = fraction of irradiance, summing to 1."""
+        return resolve_lines(self.wavelength_nm, self.spectrum, OWNER)
+
+    @property
+    def effective_gap_um(self) -> float:
+        """Fresnel-equivalent propagation distance g/n_g + z/n_f, µm (vacuum wavelength)."""
+        return self.gap_um / self.gap_index + self.film_depth_um / self.film_index
+
+    def fresnel_length_um(self, wavelength_nm: float | None = None) -> float:
+        """√(λ g_eff) in µm, at ``wavelength_nm`` (default: the longest line)."""
+        wl = wavelength_nm if wavelength_nm is not None else max(w for w, _ in self.lines)
+        return math.sqrt(wl * 1e-3 * self.effective_gap_um)
+
+    @property
+    def max_half_angle_rad(self) -> float:
+        """Largest tilt sampled, rad (Gaussian profiles are sampled out to about 2θc)."""
+        theta = math.radians(self.collimation_half_angle_deg)
+        return 2.0 * theta if self.angular_profile == "gaussian" else theta
+
+    @property
+    def geometric_blur_um(self) -> float:
+        """Lateral half-spread of the cone at the image plane, µm (shadow penumbra)."""
+        sin_t = math.sin(self.max_half_angle_rad)
+        spread = self.gap_um * math.tan(math.asin(sin_t / self.gap_index))
+        spread += self.film_depth_um * math.tan(math.asin(sin_t / self.film_index))
+        return spread
+
+    @property
+    def blur_length_um(self) -> float:
+        """Guard band for an isolated window, µm: 8 Fresnel lengths + the cone's spread."""
+        if self.effective_gap_um == 0:
+            return 0.0
+        return GUARD_FRESNEL_LENGTHS * self.fresnel_length_um() + self.geometric_blur_um
+
+    @property
+    def max_pixel_um(self) -> float:
+        """Coarsest pitch that samples the Fresnel edge: √(λ_min g_eff)/4 µm (inf at g_eff = 0)."""
+        if self.effective_gap_um == 0:
+            return math.inf
+        return self.fresnel_length_um(min(w for w, _ in self.lines)) / SAMPLES_PER_FRESNEL_LENGTH
+
+    def check_pixel(self, pixel_um: float, source: str | None = None) -> None:
+        """Raise :class:`LithoInputError` if ``pixel_um`` is too coarse for these optics."""
+        need = self.max_pixel_um
+        if pixel_um > need * (1 + 1e-9):
+            wl = min(w for w, _ in self.lines)
+            prefix = f"{source}: " if source else ""
+            raise LithoInputError(
+                f"{prefix}pixel_um = {pixel_um:g} is too coarse for proximity printing at gap "
+                f"{self.gap_um:g} µm and {wl:g} nm: the Fresnel length √(λg) = "
+                f"{self.fresnel_length_um(wl):.3g} µm needs pixel_um <= {need:.3g}")
+
+    def direction_rings_for(self, pixel_um: float) -> int:
+        """Rings used at ``pixel_um``: the given ``direction_rings``, or chosen so that
+        neighbouring directions shift the image by less than max(pixel, √(λg)/4)."""
+        if self.direction_rings is not None:
+            return self.direction_rings
+        spread = self.geometric_blur_um
+        if spread == 0:
+            return 0
+        step = max(pixel_um, self.fresnel_length_um(min(w for w, _ in self.lines)) / 4)
+        n = math.ceil((2 * spread / step - 1) / 2)
+        return int(min(max(n, 1), MAX_DIRECTION_RINGS))
+
+    def directions(self, pixel_um: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Illumination directions and weights sampling the collimation cone.
+
+        Returns
+        -------
+        sx, sy, weight : ndarray, shape (n,)
+            Direction sines in air (``sin θ cos φ``, ``sin θ sin φ``) and weights
+            summing to 1.
+
+        Notes
+        -----
+        N rings in cumulative-weight space ``u`` with edges ((2k+1)/(2N+1))²
+        give a centre cell and rings of 8k cells of equal weight:
+        ``(2N+1)²`` directions, equal weights. Azimuths ``(j + ½)·2π/8k`` make
+        the set symmetric under x and y mirrors and the x↔y swap, so a
+        symmetric mask gives a symmetric image. ``u`` maps to the tilt by
+        ``sin θ = sin θc √u`` (uniform disc) or
+        ``θ = θc √(−ln(1−u)/2)`` (Gaussian, 1/e² half-width θc).
+        """
+        rings = self.direction_rings_for(pixel_um)
+        theta_c = math.radians(self.collimation_half_angle_deg)
+        if theta_c == 0 or rings == 0:
+            return np.zeros(1), np.zeros(1), np.ones(1)
+        edges = ((2 * np.arange(rings + 1) + 1) / (2 * rings + 1)) ** 2
+        sx, sy = [0.0], [0.0]
+        for k in range(1, rings + 1):
+            u = 0.5 * (edges[k - 1] + edges[k])
+            if self.angular_profile == "uniform":
+                rho = math.sin(theta_c) * math.sqrt(u)
+            else:
+                rho = math.sin(theta_c * math.sqrt(-math.log1p(-u) / 2))
+            phi = (np.arange(8 * k) + 0.5) * (2 * math.pi / (8 * k))
+            sx.extend(rho * np.cos(phi))
+            sy.extend(rho * np.sin(phi))
+        n = len(sx)
+        return np.asarray(sx), np.asarray(sy), np.full(n, 1.0 / n)
+
+    def field_band_per_um(self, wavelength_nm: float, max_tilt_per_um: float = 0.0) -> float:
+        """Highest frequency (1/µm) a field may carry above the evanescent tolerance."""
+        lam_um = wavelength_nm * 1e-3
+        decay = math.log(1.0 / EVANESCENT_TOLERANCE) / (2 * math.pi)
+        band = math.inf
+        if self.gap_um > 0:
+            band = min(band, math.hypot(self.gap_index / lam_um, decay / self.gap_um))
+        if self.film_depth_um > 0:
+            band = min(band, math.hypot(self.film_index / lam_um, decay / self.film_depth_um))
+        return band + max_tilt_per_um
+
+    # ------------------------------------------------------------------ imaging
+
+    def transfer(self, fy_per_um: np.ndarray, fx_per_um: np.ndarray, wavelength_nm: float) -> np.ndarray:
+        """H(fx, fy) on the outer grid of ``fy`` × ``fx``, shape ``(len(fy), len(fx))``.
+
+        The on-axis phase exp(i2π n g/λ) is removed (a constant phase does not
+        change an intensity and keeps the arguments small).
+        """
+        lam_um = wavelength_nm * 1e-3
+        rho2 = fy_per_um[:, None] ** 2 + fx_per_um[None, :] ** 2
+        arg = np.zeros(rho2.shape, dtype=np.complex128)
+        for length, index in ((self.gap_um, self.gap_index), (self.film_depth_um, self.film_index)):
+            if length == 0:
+                continue
+            k = index / lam_um
+            # sqrt of a complex with +0j imaginary part: +i√(f²−k²) beyond k, so
+            # exp(i2π z kz) decays for evanescent components.
+            kz = np.sqrt((k * k - rho2).astype(np.complex128))
+            arg += (2 * math.pi * length) * (kz - k)
+        return np.exp(1j * arg)
+
+    def line_intensity(self, spectrum: MaskSpectrum, wavelength_nm: float) -> np.ndarray:
+        """Image at one wavelength on the mask spectrum's FFT grid (clear field = 1).
+
+        Parameters
+        ----------
+        spectrum : MaskSpectrum
+            The FFT of the (padded) transmission.
+        wavelength_nm : float
+
+        Returns
+        -------
+        ndarray, float64, shape of the FFT grid
+        """
+        t = spectrum.transmission
+        if self.effective_gap_um == 0:
+            # No propagation: the image is the mask. A real transmission is the
+            # area coverage of a binary mask, whose pixel-averaged intensity is
+            # the coverage itself; a complex one is a field.
+            return np.abs(t) ** 2 if np.iscomplexobj(t) else np.array(t, dtype=np.float64)
+        pixel_um = spectrum.pixel_um
+        lam_um = wavelength_nm * 1e-3
+        sx, sy, weights = self.directions(pixel_um)
+        f0x, f0y = sx / lam_um, sy / lam_um
+        tilt = float(np.max(np.hypot(f0x, f0y)))
+        plan = BandPlan.make(spectrum.shape, pixel_um, self.field_band_per_um(wavelength_nm, tilt))
+        box = spectrum.box(plan)
+        fy, fx = plan.fy_per_um, plan.fx_per_um
+        scale2 = plan.field_scale ** 2
+        acc = np.zeros(plan.field_shape)
+        buffer = plan.empty_field_buffer() if plan.reduced else None
+        for ax, ay, w in zip(f0x, f0y, weights):
+            h = self._cached_transfer(plan, fy + ay, fx + ax, wavelength_nm, (ax, ay))
+            product = box * h
+            if plan.reduced:
+                field = sfft.ifft2(plan.put(buffer, product), workers=WORKERS, overwrite_x=False)
+            else:
+                field = sfft.ifft2(product, workers=WORKERS, overwrite_x=True)
+            add_intensity(acc, field, w * scale2)
+        return plan.interpolate(acc)
+
+    def _cached_transfer(self, plan: BandPlan, fy, fx, wavelength_nm, tilt) -> np.ndarray:
+        key = ("proximity", plan.key, wavelength_nm, self.gap_um, self.gap_index, self.film_depth_um,
+               self.film_index, float(tilt[0]), float(tilt[1]))
+        h = TRANSFER_CACHE.get(key)
+        if h is None:
+            h = self.transfer(fy, fx, wavelength_nm)
+            TRANSFER_CACHE.put(key, h, h.nbytes)
+        return h

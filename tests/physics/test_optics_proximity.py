@@ -1,0 +1,136 @@
+"""Known answers for contact and proximity printing (PHYSICS.md §2)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.interpolate import CubicSpline
+from scipy.special import fresnel
+
+from litho.optics import ProximityOptics, aerial_image, aerial_series, spectral_images
+
+
+def _fresnel_edge(v):
+    """Straight-edge Fresnel diffraction, I = ½[(C(v)+½)² + (S(v)+½)²] (Born & Wolf §8.7.3)."""
+    c, s = fresnel(v)
+    return 0.5 * ((c + 0.5) ** 2 + (s + 0.5) ** 2)
+
+
+def _half_plane(gap_um, wavelength_nm, pixel_um=0.02, n=2**16):
+    """A long 1-D period: clear for x >= 0 over half the period, so the far edge
+    is ~650 µm away and perturbs the near one by < 0.3%."""
+    t = np.zeros((2, n))
+    t[:, n // 2:] = 1.0
+    optics = ProximityOptics(wavelength_nm=wavelength_nm, gap_um=gap_um)
+    image = aerial_image(t, pixel_um, optics, periodic=True)[0]
+    x_um = (np.arange(n) - n // 2 + 0.5) * pixel_um
+    v = x_um * np.sqrt(2 / (wavelength_nm * 1e-3 * gap_um))
+    return v, image
+
+
+@pytest.mark.parametrize("gap_um,wavelength_nm", [(50.0, 365.0), (100.0, 436.0)])
+def test_fresnel_edge_quarter_intensity_and_first_maximum(gap_um, wavelength_nm):
+    v, image = _half_plane(gap_um, wavelength_nm)
+    near = np.abs(v) < 4
+    spline = CubicSpline(v[near], image[near])
+    assert spline(0.0) == pytest.approx(0.25, rel=0.01)
+    vv = np.linspace(0.8, 1.6, 8001)
+    peak = np.argmax(spline(vv))
+    assert spline(vv[peak]) == pytest.approx(1.37044, rel=0.01)
+    assert vv[peak] == pytest.approx(1.21720, rel=0.01)
+    # the near-edge profile follows the Fresnel integral; further out the exact
+    # (non-paraxial) angular spectrum departs from the Fresnel approximation
+    close = np.abs(v) < 2.5
+    assert np.max(np.abs(image[close] - _fresnel_edge(v[close]))) < 0.02
+
+
+@pytest.mark.parametrize("gap_um", [0.0, 0.5, 10.0, 80.0])
+@pytest.mark.parametrize("angle_deg,profile", [(0.0, "uniform"), (1.5, "uniform"), (3.0, "gaussian")])
+def test_open_mask_gives_one(gap_um, angle_deg, profile):
+    optics = ProximityOptics(spectrum="hg-broadband", gap_um=gap_um, collimation_half_angle_deg=angle_deg,
+                             angular_profile=profile, film_depth_um=0.02)
+    for im in spectral_images(np.ones((24, 40)), 0.01, optics, periodic=True):
+        np.testing.assert_allclose(im.intensity, 1.0, atol=1e-12)
+
+
+def test_band_limited_evaluation_equals_full_size_angular_spectrum():
+    rng = np.random.default_rng(1)
+    t = (rng.random((96, 128)) > 0.5).astype(float)
+    pixel_um, gap_um, lam_um = 0.05, 5.0, 0.405
+    optics = ProximityOptics(wavelength_nm=405, gap_um=gap_um)
+    image = aerial_image(t, pixel_um, optics, periodic=True)
+    fy = np.fft.fftfreq(96, pixel_um)[:, None]
+    fx = np.fft.fftfreq(128, pixel_um)[None, :]
+    h = np.exp(2j * np.pi * gap_um * np.sqrt((1 / lam_um**2 - fx**2 - fy**2).astype(complex)))
+    direct = np.abs(np.fft.ifft2(np.fft.fft2(t) * h)) ** 2
+    np.testing.assert_allclose(image, direct, atol=1e-10)
+
+
+def test_tilted_plane_wave_equals_shifted_transfer_function():
+    """A tilted plane wave on the mask (t·e^{i2π f0 x}, periodic f0) equals litho's
+    shifted-transfer-function form."""
+    n, pixel_um, lam_um, gap_um = 128, 0.1, 0.365, 8.0
+    rng = np.random.default_rng(2)
+    t = rng.random((n, n))
+    sin_x = 5 / (n * pixel_um) * lam_um  # tilt on a grid frequency, so t·ramp stays periodic
+    optics = ProximityOptics(wavelength_nm=365, gap_um=gap_um, collimation_half_angle_deg=0.0)
+    x = (np.arange(n) + 0.5) * pixel_um
+    ramp = np.exp(2j * np.pi * (sin_x / lam_um) * x)[None, :]
+    f = np.fft.fftfreq(n, pixel_um)
+    h = np.exp(2j * np.pi * gap_um * np.sqrt((1 / lam_um**2 - f[None, :]**2 - f[:, None]**2).astype(complex)))
+    direct = np.abs(np.fft.ifft2(np.fft.fft2(t * ramp) * h)) ** 2
+    from litho.optics.window import MaskSpectrum, BandPlan
+    spec = MaskSpectrum(t, pixel_um)
+    plan = BandPlan.make(t.shape, pixel_um, np.inf)
+    hh = optics.transfer(plan.fy_per_um, plan.fx_per_um + sin_x / lam_um, 365)
+    mine = np.abs(np.fft.ifft2(spec.box(plan) * hh)) ** 2
+    np.testing.assert_allclose(mine, direct, atol=1e-10)
+
+
+def test_contact_print_is_the_mask():
+    t = np.zeros((32, 32))
+    t[8:24, 10:20] = 1.0
+    t[8:24, 20] = 0.4
+    image = aerial_image(t, 0.25, ProximityOptics(wavelength_nm=254, gap_um=0, collimation_half_angle_deg=2))
+    np.testing.assert_array_equal(image, t)
+
+
+def test_collimation_blurs_the_edge_and_conserves_energy():
+    t = np.zeros((4, 1024))
+    t[:, 256:768] = 1.0
+    sharp = aerial_image(t, 0.05, ProximityOptics(wavelength_nm=365, gap_um=20), periodic=True)
+    soft = aerial_image(t, 0.05, ProximityOptics(wavelength_nm=365, gap_um=20, collimation_half_angle_deg=3,
+                                                 direction_rings=3), periodic=True)
+    # propagation conserves the energy of the propagating waves (Parseval); only the
+    # evanescent part of the sharp pixel edges (< 1%) is lost
+    for image in (sharp, soft):
+        assert 0.99 * t.mean() < image.mean() <= t.mean() + 1e-12
+    # the tilted directions wash out the edge ringing
+    assert soft[0].max() < sharp[0].max()
+
+
+def test_mirror_and_shift_symmetry():
+    rng = np.random.default_rng(3)
+    t = (rng.random((48, 64)) > 0.6).astype(float)
+    optics = ProximityOptics(wavelength_nm=365, gap_um=5, collimation_half_angle_deg=2, direction_rings=2)
+    image = aerial_image(t, 0.1, optics, periodic=True)
+    np.testing.assert_allclose(aerial_image(t[:, ::-1], 0.1, optics, periodic=True), image[:, ::-1], atol=1e-12)
+    np.testing.assert_allclose(aerial_image(t[::-1], 0.1, optics, periodic=True), image[::-1], atol=1e-12)
+    shifted = np.roll(t, (5, -7), axis=(0, 1))
+    np.testing.assert_allclose(aerial_image(shifted, 0.1, optics, periodic=True),
+                               np.roll(image, (5, -7), axis=(0, 1)), atol=1e-12)
+    # isolated windows are shift-invariant too while the shift stays inside
+    iso = aerial_image(np.pad(t, 8), 0.1, optics)
+    iso_shift = aerial_image(np.pad(t, ((4, 12), (10, 6))), 0.1, optics)
+    np.testing.assert_allclose(iso_shift[4:-12, 10:-6], iso[8:-8, 8:-8], atol=1e-9)
+
+
+def test_gap_series_equals_single_images():
+    t = np.zeros((64, 64))
+    t[16:48, 20:44] = 1
+    optics = ProximityOptics(wavelength_nm=365, gap_um=1, collimation_half_angle_deg=1)
+    series = aerial_series(t, 0.1, optics, gap_um=[2.0, 6.0], periodic=True)
+    for image, gap in zip(series, (2.0, 6.0)):
+        single = aerial_image(t, 0.1, ProximityOptics(wavelength_nm=365, gap_um=gap, collimation_half_angle_deg=1),
+                              periodic=True)
+        np.testing.assert_allclose(image, single, atol=1e-12)
