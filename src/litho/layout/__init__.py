@@ -1,0 +1,244 @@
+"""Parametric pixel-array masks (DOMAIN.md §4) as gdstk libraries.
+
+:func:`pixel_array` lays out an RGB pixel array (stripe, S-stripe, delta,
+diamond PenTile, mosaic) with one layer per colour, alignment marks and
+verniers, and optional resolution test structures. Every pitch and size is
+snapped to the database grid, each colour is a handful of rectangular arrays
+(AREFs) of a one-polygon cell, and cell names derive from the parameters, so
+the same call always writes the same, small file.
+
+Example
+-------
+>>> import litho
+>>> lib = litho.pixel_array("stripe", ppi=1000, gap_um=2, columns=16, rows=16)
+>>> litho.layout.summary(lib)["pitch_um"]
+25.4
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import gdstk
+
+from ..errors import LithoInputError
+from . import layers, marks as _marks, test_structures as _ts
+from .layers import B, COLOURS, G, LAYER_NAMES, MARKS, R
+from .pixels import LAYOUTS, Plan, plan
+
+__all__ = ["pixel_array", "describe", "summary", "LAYOUTS", "R", "G", "B", "MARKS", "LAYER_NAMES", "layers"]
+
+SUMMARY_PROPERTY = "litho_summary"
+# Labels carry the summary into GDS files too (GDS has no cell properties).
+SUMMARY_TEXTTYPE = 1
+
+
+def _num(x_um: float, db_unit_um: float) -> str:
+    """A length for a cell name: 25.4 -> '25p4'."""
+    digits = max(0, math.ceil(-math.log10(db_unit_um) - 1e-9))
+    text = f"{x_um:.{digits}f}".rstrip("0").rstrip(".")
+    return text.replace(".", "p").replace("-", "m")
+
+
+def _base_name(pl: Plan, explicit: bool) -> str:
+    base = f"{pl.layout.replace('-', '')}_p{_num(pl.pitch * pl.db_unit_um, pl.db_unit_um)}" \
+           f"_g{_num(pl.gap * pl.db_unit_um, pl.db_unit_um)}"
+    if explicit:
+        base += "_" + "_".join(f"{c}{_num(pl.sizes[c][0] * pl.db_unit_um, pl.db_unit_um)}x"
+                               f"{_num(pl.sizes[c][1] * pl.db_unit_um, pl.db_unit_um)}" for c in COLOURS)
+    if pl.db_unit_um != 0.001:
+        base += f"_db{_num(pl.db_unit_um * 1000, 1e-6)}nm"
+    return base
+
+
+def describe(layout: str, *, ppi: float | None = None, pitch_um: float | None = None, gap_um: float,
+             columns: int, rows: int, subpixel=None, marks: bool = True, test_structures=False,
+             db_unit_um: float = 0.001) -> dict:
+    """The summary of :func:`pixel_array` with the same arguments, without building it.
+
+    Returns
+    -------
+    dict
+        ``layout``, ``ppi_requested``, ``pitch_um`` (snapped), ``effective_ppi``
+        (25400/pitch), ``gap_um``, ``subpixel_um`` (colour -> [width, height]; diamond:
+        the two diagonals), ``aperture_ratio`` (open area / pixel area),
+        ``columns``, ``rows``, ``array_bounds_um``, ``db_unit_um``, ``cell`` (the top
+        cell's name), ``layers`` and, with marks, ``vernier_resolution_um``.
+    """
+    pl = plan(layout, ppi=ppi, pitch_um=pitch_um, gap_um=gap_um, columns=columns, rows=rows,
+              subpixel=subpixel, db_unit_um=db_unit_um)
+    return _summary(pl, ppi, subpixel is not None, marks, test_structures)
+
+
+def _summary(pl: Plan, ppi, explicit: bool, marks: bool, test_structures) -> dict:
+    um = pl.um
+    pitch_um = round(pl.pitch_um_exact, 9) if pl.layout == "mosaic" else um(pl.pitch)
+    top = f"{_base_name(pl, explicit)}_{pl.columns}x{pl.rows}"
+    if not marks:
+        top += "_nomarks"
+    if test_structures:
+        top += "_ts"
+    xmin, ymin, xmax, ymax = pl.bounds
+    out = {
+        "layout": pl.layout,
+        "ppi_requested": None if ppi is None else float(ppi),
+        "pitch_um": pitch_um,
+        "effective_ppi": round(25400.0 / pitch_um, 4),
+        "gap_um": um(pl.gap),
+        "subpixel_um": {c: [um(pl.sizes[c][0]), um(pl.sizes[c][1])] for c in COLOURS},
+        "aperture_ratio": round(pl.aperture_ratio, 6),
+        "columns": pl.columns,
+        "rows": pl.rows,
+        "array_bounds_um": [um(xmin), um(ymin), um(xmax), um(ymax)],
+        "db_unit_um": pl.db_unit_um,
+        "cell": top,
+        "layers": {c: list(LAYER_NAMES[c]) for c in COLOURS},
+    }
+    if marks:
+        out["layers"]["marks"] = list(MARKS)
+        out["vernier_resolution_um"] = _marks.VERNIER_RESOLUTION_UM
+    if test_structures:
+        for name in ("lines", "squares", "holes", "corners", "labels"):
+            out["layers"][name] = list(LAYER_NAMES[name])
+    out.update({k: v for k, v in pl.notes.items()})
+    return out
+
+
+def pixel_array(layout: str, *, ppi: float | None = None, pitch_um: float | None = None, gap_um: float,
+                columns: int, rows: int, subpixel=None, marks: bool = True, test_structures=False,
+                db_unit_um: float = 0.001) -> gdstk.Library:
+    """An RGB pixel-array mask.
+
+    ::
+
+        stripe             s-stripe           delta (odd rows shifted p/3)
+        +---+---+---+      +-----+-----+      +---+---+---+---+
+        | R | G | B |      |  G  |     |      |R  |G  |B  |R  |      rows at p/2,
+        |   |   |   |      +-----+  B  |      +-+---+---+---+---+    subpixels at 2p/3
+        |   |   |   |      |  R  |     |        |R  |G  |B  |R  |
+        +---+---+---+      +-----+-----+        +---+---+---+---+
+        <---- p ---->
+
+    Parameters
+    ----------
+    layout : {"stripe", "s-stripe", "delta", "diamond", "mosaic"}
+        Pixel arrangement (DOMAIN.md §4).
+    ppi : float, optional
+        Pixels per inch; the pixel pitch is p = 25400/ppi µm, snapped to the
+        database grid. Give exactly one of ``ppi`` and ``pitch_um``.
+    pitch_um : float, optional
+        Pixel pitch p, µm (mosaic: p is the pitch of an RGB triple, squares sit at p/√3).
+    gap_um : float
+        Gap g between neighbouring subpixels, µm. Stripe subpixels are
+        (p/3 − g) × (p − g); S-stripe R and G (p/2 − g)², B (p/2 − g) × (p − g);
+        delta (2p/3 − g) × (p/2 − g); diamond half-diagonal (p − √2·g)/2;
+        mosaic squares p/√3 − g.
+    columns, rows : int
+        Array size in pixels. Delta: RGB triples per row and rows (of pitch p/2).
+        Diamond: G lattice sites (each with one R or B diamond). Mosaic: squares
+        of the lattice along x and y (each colour takes one in three).
+    subpixel : (width_um, height_um) or dict colour -> (width_um, height_um), optional
+        Explicit subpixel size, centred in its slot (diamond: the diagonals).
+    marks : bool
+        Add alignment marks (10/0), a box-in-box and x/y verniers per colour.
+    test_structures : bool or sequence of float
+        Add line/space ladders, isolated squares and holes and L-corners (on
+        layers 20–23, labels on 24) of the default sizes, or of these sizes in µm.
+    db_unit_um : float
+        Database unit, µm (the library's precision).
+
+    Returns
+    -------
+    gdstk.Library
+        Unit 1 µm, precision ``db_unit_um``. One top cell named from the
+        parameters; its summary (see :func:`describe`) is the cell property
+        ``litho_summary`` (JSON, kept in OASIS) and a text label on the marks
+        layer (texttype 1, kept in GDS). :func:`summary` reads it back.
+
+    Raises
+    ------
+    LithoInputError
+        Unknown layout, no room for a subpixel (the message names the
+        dimension that goes negative), explicit sizes that do not fit.
+    """
+    pl = plan(layout, ppi=ppi, pitch_um=pitch_um, gap_um=gap_um, columns=columns, rows=rows,
+              subpixel=subpixel, db_unit_um=db_unit_um)
+    sizes_um = _test_sizes(test_structures)
+    info = _summary(pl, ppi, subpixel is not None, marks, bool(sizes_um))
+    db = pl.db_unit_um
+    lib = gdstk.Library(name="LITHO", unit=1e-6, precision=db * 1e-6)
+    base = _base_name(pl, subpixel is not None)
+    top = gdstk.Cell(info["cell"])
+    cells = {}
+    for colour in COLOURS:
+        cell = gdstk.Cell(f"{base}_{colour}")
+        lay = LAYER_NAMES[colour]
+        cell.add(gdstk.Polygon([(x * db, y * db) for x, y in pl.shapes[colour]], layer=lay[0], datatype=lay[1]))
+        cells[colour] = cell
+        lib.add(cell)
+    for a in pl.arrays:
+        top.add(gdstk.Reference(cells[a.colour], (a.origin[0] * db, a.origin[1] * db), columns=a.columns,
+                                rows=a.rows, spacing=(a.spacing[0] * db, a.spacing[1] * db)))
+    if marks:
+        _add_shapes(top, _marks.marks(pl.bounds, [LAYER_NAMES[c] for c in COLOURS], db), db)
+    if sizes_um:
+        ts_cell = gdstk.Cell("test_structures_" + "_".join(_num(s, db) for s in sizes_um)
+                             + ("" if db == 0.001 else f"_db{_num(db * 1000, 1e-6)}nm"))
+        shapes, _, _ = _ts.structures(0, 0, db, sizes_um)
+        _add_shapes(ts_cell, shapes, db)
+        xmin, ymin, xmax, ymax = pl.bounds
+        gap = int(round(_ts.SPACING_UM * 2 / db))
+        top.add(gdstk.Reference(ts_cell, (xmin * db, (ymax + gap) * db)))
+        lib.add(ts_cell)
+    text = json.dumps(info, separators=(",", ":"))
+    top.set_property(SUMMARY_PROPERTY, text)
+    top.add(gdstk.Label(text, (pl.bounds[0] * db, pl.bounds[3] * db), layer=MARKS[0], texttype=SUMMARY_TEXTTYPE))
+    lib.add(top)
+    return lib
+
+
+def _test_sizes(test_structures) -> tuple[float, ...]:
+    if test_structures is True:
+        return tuple(_ts.DEFAULT_SIZES_UM)
+    if not test_structures:
+        return ()
+    try:
+        sizes = tuple(float(s) for s in test_structures)
+    except (TypeError, ValueError):
+        raise LithoInputError(f"test_structures: {test_structures!r} is not True/False or a list of sizes in um") \
+            from None
+    if any(not s > 0 for s in sizes):
+        raise LithoInputError(f"test_structures: sizes {list(sizes)} must all be > 0 um")
+    return sizes
+
+
+def _add_shapes(cell: gdstk.Cell, shapes, db: float) -> None:
+    """Add ``(layer, (outer, *holes))`` shapes (dbu) to ``cell``; GDS has no holes, so a
+    ring with holes becomes gdstk's keyhole polygons."""
+    for lay, rings in shapes:
+        outer = [(x * db, y * db) for x, y in rings[0]]
+        if len(rings) == 1:
+            cell.add(gdstk.Polygon(outer, layer=lay[0], datatype=lay[1]))
+        else:
+            holes = [[(x * db, y * db) for x, y in ring] for ring in rings[1:]]
+            cell.add(*gdstk.boolean([outer], holes, "not", precision=db, layer=lay[0], datatype=lay[1]))
+
+
+def summary(library: gdstk.Library) -> dict:
+    """The summary dict stored in a library made by :func:`pixel_array`.
+
+    Raises
+    ------
+    LithoInputError
+        When no cell of ``library`` carries a litho summary.
+    """
+    for cell in library.top_level():
+        value = cell.get_property(SUMMARY_PROPERTY)
+        if value:
+            raw = value[0]
+            return json.loads(raw.decode() if isinstance(raw, bytes) else raw)
+        for label in cell.labels:
+            if (label.layer, label.texttype) == (MARKS[0], SUMMARY_TEXTTYPE) and label.text.startswith("{"):
+                return json.loads(label.text)
+    raise LithoInputError("library: no litho pixel-array summary found in its top cells")
