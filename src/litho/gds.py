@@ -1,0 +1,730 @@
+"""GDSII / OASIS reading and writing (gdstk); the only module that reads layout files.
+
+:func:`read_mask` turns one layer of a layout into merged shapely geometry in
+µm: it resolves the whole hierarchy (rotation, magnification, reflection,
+rectangular and skewed arrays, repetitions), turns paths into polygons and
+merges everything with shapely. With a ``window`` it walks the hierarchy
+itself and instantiates only the array elements whose bounding box meets the
+window, so a small window of a huge AREF costs what the window holds, not
+what the file holds.
+
+Example
+-------
+>>> import litho
+>>> mask = litho.read_mask("masks/stripe_1000ppi.gds", layer="R")     # doctest: +SKIP
+>>> mask.geometry.area, len(mask.polygons)                           # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import sys
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import gdstk
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from .errors import LithoInputError
+from .layout.layers import LAYER_NAMES, layer_name
+from .outputs import atomic_file
+
+__all__ = ["Mask", "read_mask", "layers", "write_gds", "write_polygons", "mask_info", "read_library",
+           "parse_layer"]
+
+GDS_SUFFIXES = (".gds", ".gdsii", ".gds2")
+OAS_SUFFIXES = (".oas", ".oasis")
+_GDS_ENDLIB = b"\x00\x04\x04\x00"
+_OAS_MAGIC = b"%SEMI-OASIS\r\n"
+
+# A child cell with at most this many flattened polygons on the layer is
+# instantiated for all its placements at once with numpy broadcasting.
+_BATCH_LIMIT = 4096
+
+
+@dataclass(frozen=True)
+class Mask:
+    """One layer of a layout, flattened and merged.
+
+    Attributes
+    ----------
+    path : str
+        The file it was read from.
+    layer : (int, int)
+        ``(layer, datatype)``.
+    cell : str
+        The top cell that was flattened.
+    geometry : shapely Polygon or MultiPolygon
+        The merged openings, µm (clipped to ``window`` if one was given).
+    polygons : tuple of shapely Polygon
+        The individual merged shapes, sorted by (y, x) of their centroids.
+    bounds_um : (float, float, float, float)
+        ``(xmin, ymin, xmax, ymax)`` of ``geometry``, µm.
+    window_um : (float, float, float, float) or None
+        The window the mask was read in.
+    """
+
+    path: str
+    layer: tuple[int, int]
+    cell: str
+    geometry: BaseGeometry
+    polygons: tuple
+    bounds_um: tuple[float, float, float, float]
+    window_um: tuple[float, float, float, float] | None = None
+
+    @property
+    def area_um2(self) -> float:
+        """Open area, µm²."""
+        return float(self.geometry.area)
+
+
+# --------------------------------------------------------------------------- files
+
+
+def parse_layer(layer, source: str | None = None) -> tuple[int, int]:
+    """``(l, d)``, ``"R"``/``"G"``/``"B"``/``"marks"``, ``"1/0"`` or an int -> ``(l, d)``."""
+    prefix = f"{source}: layer" if source else "layer"
+    if isinstance(layer, str):
+        if layer in LAYER_NAMES:
+            return LAYER_NAMES[layer]
+        text = layer.replace(":", "/").strip()
+        parts = text.split("/")
+        if len(parts) in (1, 2) and all(p.strip().isdigit() for p in parts):
+            return (int(parts[0]), int(parts[1]) if len(parts) == 2 else 0)
+        raise LithoInputError(f"{prefix}: {layer!r} is not a layer; accepted: "
+                              f"{', '.join(LAYER_NAMES)}, 'layer/datatype' or a (layer, datatype) pair")
+    if isinstance(layer, (int, np.integer)) and not isinstance(layer, bool):
+        return (int(layer), 0)
+    try:
+        l, d = layer
+        if int(l) == l and int(d) == d and l >= 0 and d >= 0:
+            return (int(l), int(d))
+    except (TypeError, ValueError):
+        pass
+    raise LithoInputError(f"{prefix}: {layer!r} is not a layer; accepted: "
+                          f"{', '.join(LAYER_NAMES)}, 'layer/datatype' or a (layer, datatype) pair")
+
+
+def _format(path: Path) -> str:
+    """'gds' or 'oas', from the file's first bytes; checks that the file is complete."""
+    if not path.exists():
+        raise LithoInputError(f"{path}: no such file")
+    if not path.is_file():
+        raise LithoInputError(f"{path}: is not a file; a GDSII (.gds) or OASIS (.oas) layout is expected")
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        head = fh.read(16)
+        if head.startswith(_OAS_MAGIC):
+            # The END record is the file's last 256 bytes and starts with record id 2.
+            if size < 256 + len(_OAS_MAGIC):
+                raise LithoInputError(f"{path}: truncated OASIS file (no END record)")
+            fh.seek(size - 256)
+            if fh.read(1) != b"\x02":
+                raise LithoInputError(f"{path}: truncated OASIS file (no END record)")
+            return "oas"
+        # GDSII starts with a HEADER record: length 6, type 0x00, data type 0x02.
+        if len(head) >= 4 and head[:4] == b"\x00\x06\x00\x02":
+            # ... and ends with ENDLIB, possibly followed by zero padding.
+            fh.seek(max(0, size - 4096))
+            tail = fh.read().rstrip(b"\x00")
+            if not tail.endswith(_GDS_ENDLIB[:3]):
+                raise LithoInputError(f"{path}: truncated GDSII file (no ENDLIB record)")
+            return "gds"
+    raise LithoInputError(f"{path}: not a GDSII or OASIS file; accepted: GDSII (.gds) or OASIS (.oas)")
+
+
+@contextlib.contextmanager
+def _captured_stderr(messages: list):
+    """Collect what gdstk's C code prints on file descriptor 2 (and its Python
+    warnings) so a user sees litho's one-line message instead."""
+    try:
+        sys.stderr.flush()
+    except (AttributeError, ValueError):
+        pass
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as tmp, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        os.dup2(tmp.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            text = tmp.read().decode(errors="replace")
+            messages.extend(line.replace("[GDSTK]", "").strip() for line in text.splitlines() if line.strip())
+            messages.extend(str(w.message) for w in caught)
+
+
+def read_library(path) -> tuple[gdstk.Library, str]:
+    """Read a GDSII or OASIS file into a gdstk Library in µm.
+
+    Returns ``(library, format)`` with format ``"gds"`` or ``"oas"``.
+    Coordinates are converted from the file's user unit to µm, so 1.0 in the
+    library is 1 µm whatever the file's units were.
+    """
+    path = Path(path)
+    fmt = _format(path)
+    messages: list[str] = []
+    try:
+        with _captured_stderr(messages):
+            if fmt == "gds":
+                lib = gdstk.read_gds(str(path), unit=1e-6)
+            else:
+                lib = gdstk.read_oas(str(path), unit=1e-6)
+    except (OSError, RuntimeError, ValueError) as err:
+        detail = "; ".join(messages) or str(err)
+        raise LithoInputError(f"{path}: cannot read {'GDSII' if fmt == 'gds' else 'OASIS'} file ({detail})") \
+            from None
+    missing = sorted({m.split("cell", 1)[1].strip() for m in messages if "Missing referenced cell" in m})
+    if missing:
+        raise LithoInputError(f"{path}: references to missing cells: {', '.join(missing)}")
+    return lib, fmt
+
+
+def _units(path: Path, fmt: str) -> tuple[float, float]:
+    """(user unit, database unit) of the file, in µm."""
+    if fmt == "gds":
+        unit, precision = gdstk.gds_units(str(path))
+    else:
+        precision = gdstk.oas_precision(str(path))
+        unit = 1e-6
+    return unit * 1e6, precision * 1e6
+
+
+def _is_metadata(name: str) -> bool:
+    # KLayout's $$$CONTEXT_INFO$$$ and similar tool cells are not layout
+    return name.startswith("$$$")
+
+
+def _check_cycles(lib: gdstk.Library, path: Path) -> None:
+    """Raise on a reference cycle (a cell that contains itself) or a reference
+    to a cell the file does not define."""
+    children: dict[str, list[str]] = {}
+    missing = set()
+    for cell in lib.cells:
+        names = []
+        for ref in cell.references:
+            if isinstance(ref.cell, str):
+                missing.add(ref.cell)
+            else:
+                names.append(ref.cell.name)
+        children[cell.name] = names
+    if missing:
+        raise LithoInputError(f"{path}: references to missing cells: {', '.join(sorted(missing))}")
+    state: dict[str, int] = {}
+    for root in children:
+        if state.get(root):
+            continue
+        stack = [(root, iter(children[root]))]
+        trail = [root]
+        state[root] = 1
+        while stack:
+            name, it = stack[-1]
+            nxt = next(it, None)
+            if nxt is None:
+                state[name] = 2
+                stack.pop()
+                trail.pop()
+                continue
+            s = state.get(nxt, 0)
+            if s == 1:
+                cycle = trail[trail.index(nxt):] + [nxt]
+                raise LithoInputError(f"{path}: reference cycle {' -> '.join(cycle)}; a cell cannot contain itself")
+            if s == 0:
+                state[nxt] = 1
+                trail.append(nxt)
+                stack.append((nxt, iter(children.get(nxt, ()))))
+
+
+def _top_cell(lib: gdstk.Library, path: Path, cell: str | None) -> gdstk.Cell:
+    cells = {c.name: c for c in lib.cells}
+    if cell is not None:
+        if cell not in cells:
+            raise LithoInputError(f"{path}: cell {cell!r} not found; cells: {', '.join(sorted(cells)) or 'none'}")
+        return cells[cell]
+    tops = [c for c in lib.top_level() if isinstance(c, gdstk.Cell) and not _is_metadata(c.name)]
+    if not tops:
+        raise LithoInputError(f"{path}: no layout cell found (the file holds no top-level cell)")
+    if len(tops) > 1:
+        raise LithoInputError(f"{path}: several top cells ({', '.join(sorted(c.name for c in tops))}); "
+                              f"choose one with cell=")
+    return tops[0]
+
+
+# --------------------------------------------------------------------------- hierarchy walk
+
+
+def _ref_matrix(ref: gdstk.Reference) -> np.ndarray:
+    """2x2 linear part of a reference: reflect about x (first), magnify, rotate."""
+    c, s = math.cos(ref.rotation), math.sin(ref.rotation)
+    m = ref.magnification
+    f = -1.0 if ref.x_reflection else 1.0
+    return np.array([[c * m, -s * m * f], [s * m, c * m * f]])
+
+
+def _bbox_of(points: np.ndarray) -> np.ndarray:
+    return np.array([points[..., 0].min(), points[..., 1].min(), points[..., 0].max(), points[..., 1].max()])
+
+
+class _Layer:
+    """Flattens one (layer, datatype) of a hierarchy, memoising per cell."""
+
+    def __init__(self, layer: tuple[int, int]):
+        self.layer = layer
+        self._own: dict[str, list[np.ndarray]] = {}
+        self._bbox: dict[str, np.ndarray | None] = {}
+        self._count: dict[str, int] = {}
+        self._flat: dict[str, list[np.ndarray]] = {}
+
+    def own(self, cell: gdstk.Cell) -> list[np.ndarray]:
+        """The cell's own polygons on the layer (repetitions applied, paths
+        as polygons), batched as (n, k, 2) arrays of equal vertex count k."""
+        got = self._own.get(cell.name)
+        if got is None:
+            polys = cell.get_polygons(apply_repetitions=True, include_paths=True, depth=0,
+                                      layer=self.layer[0], datatype=self.layer[1])
+            groups: dict[int, list[np.ndarray]] = {}
+            for p in polys:
+                pts = p.points
+                if len(pts) >= 3:
+                    groups.setdefault(len(pts), []).append(pts)
+            got = [np.stack(v) for v in groups.values()]
+            self._own[cell.name] = got
+        return got
+
+    def _placements(self, ref: gdstk.Reference) -> np.ndarray:
+        rep = ref.repetition
+        if rep is None or rep.size == 0:
+            return np.zeros((1, 2))
+        return np.asarray(rep.get_offsets(), dtype=float).reshape(-1, 2)
+
+    def count(self, cell: gdstk.Cell) -> int:
+        """Flattened polygon count of the layer below ``cell``."""
+        n = self._count.get(cell.name)
+        if n is None:
+            n = sum(len(b) for b in self.own(cell))
+            for ref in cell.references:
+                k = self.count(ref.cell)
+                if k:
+                    rep = ref.repetition
+                    n += k * (rep.size if rep is not None and rep.size else 1)
+            self._count[cell.name] = n
+        return n
+
+    def bbox(self, cell: gdstk.Cell) -> np.ndarray | None:
+        """Bounding box (xmin, ymin, xmax, ymax) of the layer below ``cell``, or None."""
+        if cell.name in self._bbox:
+            return self._bbox[cell.name]
+        boxes = [_bbox_of(b) for b in self.own(cell)]
+        for ref in cell.references:
+            child = self.bbox(ref.cell)
+            if child is None:
+                continue
+            corners = np.array([[child[0], child[1]], [child[2], child[1]], [child[2], child[3]],
+                                [child[0], child[3]]])
+            placed = corners @ _ref_matrix(ref).T + np.asarray(ref.origin)
+            box = _bbox_of(placed)
+            offsets = self._lattice_extremes(ref)
+            boxes.append(np.array([box[0] + offsets[0], box[1] + offsets[1], box[2] + offsets[2],
+                                   box[3] + offsets[3]]))
+        out = None
+        if boxes:
+            b = np.array(boxes)
+            out = np.array([b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()])
+        self._bbox[cell.name] = out
+        return out
+
+    def _lattice_extremes(self, ref: gdstk.Reference) -> tuple[float, float, float, float]:
+        """(min dx, min dy, max dx, max dy) over the reference's placement offsets."""
+        rep = ref.repetition
+        if rep is None or rep.size == 0:
+            return (0.0, 0.0, 0.0, 0.0)
+        lattice = _lattice(rep)
+        if lattice is not None:
+            v1, v2, n1, n2 = lattice
+            pts = np.array([[0, 0], v1 * (n1 - 1), v2 * (n2 - 1), v1 * (n1 - 1) + v2 * (n2 - 1)])
+        else:
+            pts = self._placements(ref)
+        return (pts[:, 0].min(), pts[:, 1].min(), pts[:, 0].max(), pts[:, 1].max())
+
+    def flat(self, cell: gdstk.Cell) -> list[np.ndarray]:
+        """All polygons of the layer below ``cell`` in its own frame (small cells only)."""
+        got = self._flat.get(cell.name)
+        if got is None:
+            out: list[np.ndarray] = []
+            self.walk(cell, np.eye(2), np.zeros(2), None, out)
+            got = _regroup(out)
+            self._flat[cell.name] = got
+        return got
+
+    def walk(self, cell: gdstk.Cell, m: np.ndarray, t: np.ndarray, window, out: list) -> None:
+        """Append the layer's polygons below ``cell`` under ``p -> m·p + t`` to ``out``,
+        keeping only those whose bounding box meets ``window`` (world µm) if given."""
+        for batch in self.own(cell):
+            world = batch @ m.T + t
+            if window is not None:
+                world = world[_meets(world, window)]
+            if len(world):
+                out.append(world)
+        for ref in cell.references:
+            child = ref.cell
+            cbox = self.bbox(child)
+            if cbox is None:
+                continue
+            m_ref = m @ _ref_matrix(ref)
+            t_ref = m @ np.asarray(ref.origin, dtype=float) + t
+            shifts = self._shifts(ref, m, cbox, m_ref, t_ref, window)
+            if not len(shifts):
+                continue
+            if self.count(child) <= _BATCH_LIMIT:
+                # instantiate every placement at once: (placements, n, k, 2)
+                for batch in self.flat(child):
+                    base = batch @ m_ref.T + t_ref
+                    world = (base[None, :, :, :] + shifts[:, None, None, :]).reshape(-1, *base.shape[1:])
+                    if window is not None:
+                        world = world[_meets(world, window)]
+                    if len(world):
+                        out.append(world)
+            else:
+                for s in shifts:
+                    self.walk(child, m_ref, t_ref + s, window, out)
+
+    def _shifts(self, ref, m, cbox, m_ref, t_ref, window) -> np.ndarray:
+        """World-frame shifts of the reference's placements whose child bbox meets the window."""
+        corners = np.array([[cbox[0], cbox[1]], [cbox[2], cbox[1]], [cbox[2], cbox[3]], [cbox[0], cbox[3]]])
+        box = _bbox_of(corners @ m_ref.T + t_ref)
+        rep = ref.repetition
+        lattice = _lattice(rep) if rep is not None and rep.size else None
+        if window is None or lattice is None:
+            shifts = self._placements(ref) @ m.T
+        else:
+            # Placements form a lattice i·a + j·b (world frame). Keep those (i, j) whose shifted
+            # bbox meets the window, i.e. whose shift lies in the box S below; solving for the
+            # range of (i, j) avoids enumerating a huge array.
+            v1, v2, n1, n2 = lattice
+            a, b = m @ v1, m @ v2
+            sx0, sx1 = window[0] - box[2], window[2] - box[0]
+            sy0, sy1 = window[1] - box[3], window[3] - box[1]
+            basis = np.column_stack([a, b])
+            if n1 > 1 and n2 > 1 and abs(np.linalg.det(basis)) > 1e-12 * (np.abs(basis).max() ** 2):
+                inv = np.linalg.inv(basis)
+                ij = np.array([[sx0, sy0], [sx1, sy0], [sx1, sy1], [sx0, sy1]]) @ inv.T
+                i0, j0 = np.floor(ij.min(axis=0)).astype(np.int64) - 1
+                i1, j1 = np.ceil(ij.max(axis=0)).astype(np.int64) + 1
+                i = np.arange(max(0, i0), min(n1 - 1, i1) + 1)
+                j = np.arange(max(0, j0), min(n2 - 1, j1) + 1)
+            else:
+                i, j = np.arange(n1), np.arange(n2)
+            if not len(i) or not len(j):
+                return np.zeros((0, 2))
+            ii, jj = np.meshgrid(i, j, indexing="ij")
+            shifts = ii.reshape(-1, 1) * a + jj.reshape(-1, 1) * b
+        if window is None:
+            return shifts
+        keep = ((box[0] + shifts[:, 0] <= window[2]) & (box[2] + shifts[:, 0] >= window[0])
+                & (box[1] + shifts[:, 1] <= window[3]) & (box[3] + shifts[:, 1] >= window[1]))
+        return shifts[keep]
+
+
+def _lattice(rep: gdstk.Repetition):
+    """(v1, v2, n1, n2) of a rectangular or regular repetition, else None."""
+    if rep.columns is None or rep.rows is None:
+        return None
+    if rep.spacing is not None:
+        v1, v2 = np.array([rep.spacing[0], 0.0]), np.array([0.0, rep.spacing[1]])
+    elif rep.v1 is not None and rep.v2 is not None:
+        v1, v2 = np.asarray(rep.v1, dtype=float), np.asarray(rep.v2, dtype=float)
+    else:
+        return None
+    return v1, v2, int(rep.columns), int(rep.rows)
+
+
+def _meets(polys: np.ndarray, window) -> np.ndarray:
+    """Which (n, k, 2) polygons have a bounding box meeting ``window``."""
+    x, y = polys[..., 0], polys[..., 1]
+    return ((x.min(axis=1) <= window[2]) & (x.max(axis=1) >= window[0])
+            & (y.min(axis=1) <= window[3]) & (y.max(axis=1) >= window[1]))
+
+
+def _regroup(batches: list[np.ndarray]) -> list[np.ndarray]:
+    groups: dict[int, list[np.ndarray]] = {}
+    for b in batches:
+        groups.setdefault(b.shape[1], []).append(b)
+    return [np.concatenate(v) if len(v) > 1 else v[0] for v in groups.values()]
+
+
+def _to_shapely(batches: list[np.ndarray]) -> np.ndarray:
+    """Vectorised (n, k, 2) batches -> valid shapely polygons."""
+    parts = [shapely.polygons(b) for b in _regroup(batches)]
+    if not parts:
+        return np.empty(0, dtype=object)
+    polys = np.concatenate(parts)
+    bad = ~shapely.is_valid(polys)
+    if bad.any():
+        # self-touching keyhole polygons (how GDS stores holes) and bow-ties
+        polys[bad] = shapely.make_valid(polys[bad])
+    return polys
+
+
+def _merge(polys: np.ndarray) -> BaseGeometry:
+    merged = shapely.union_all(polys)
+    parts = [g for g in shapely.get_parts(merged) if g.geom_type == "Polygon" and not g.is_empty]
+    if not parts:
+        return shapely.Polygon()
+    return parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)
+
+
+def _window(window, path) -> tuple[float, float, float, float] | None:
+    if window is None:
+        return None
+    try:
+        x0, y0, x1, y1 = (float(v) for v in window)
+    except (TypeError, ValueError):
+        raise LithoInputError(f"{path}: window {window!r} is not [xmin, ymin, xmax, ymax] in um") from None
+    if not all(math.isfinite(v) for v in (x0, y0, x1, y1)) or not (x1 > x0 and y1 > y0):
+        raise LithoInputError(f"{path}: window {list(window)} needs finite xmin < xmax and ymin < ymax (um)")
+    return (x0, y0, x1, y1)
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def _present_layers(top: gdstk.Cell) -> list[tuple[int, int]]:
+    found = set()
+    for c in [top, *top.dependencies(True)]:
+        if isinstance(c, gdstk.Cell):
+            found.update((p.layer, p.datatype) for p in c.polygons)
+            for path in c.paths:
+                found.update(zip(path.layers, path.datatypes))
+    return sorted(found)
+
+
+def _fmt_layers(found) -> str:
+    return ", ".join(f"{l}/{d}" + (f" ({layer_name((l, d))})" if layer_name((l, d)) != f"{l}/{d}" else "")
+                     for l, d in found) or "none"
+
+
+def read_mask(path, layer=(1, 0), cell: str | None = None, window=None) -> Mask:
+    """Read one layer of a GDSII or OASIS layout as merged geometry in µm.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.gds`` or ``.oas`` file (the format is detected from the content).
+    layer : (int, int) or str
+        ``(layer, datatype)``, ``"layer/datatype"``, or a name: ``"R"``, ``"G"``,
+        ``"B"``, ``"marks"`` (and the test-structure layers of
+        :data:`litho.layout.layers.LAYER_NAMES`).
+    cell : str, optional
+        The cell to flatten; by default the only top cell (tool metadata cells
+        such as ``$$$CONTEXT_INFO$$$`` are ignored).
+    window : (xmin, ymin, xmax, ymax), optional
+        Read only this region, µm; the geometry is clipped to it.
+
+    Returns
+    -------
+    Mask
+
+    Raises
+    ------
+    LithoInputError
+        Missing file, not GDSII/OASIS, truncated file, reference cycle,
+        missing referenced cells, several top cells, layer absent (lists the
+        layers present), layer empty, window outside the layout.
+    """
+    path = Path(path)
+    lay = parse_layer(layer, str(path))
+    win = _window(window, path)
+    lib, _ = read_library(path)
+    _check_cycles(lib, path)
+    top = _top_cell(lib, path, cell)
+    walker = _Layer(lay)
+    box = walker.bbox(top)
+    name = layer_name(lay)
+    label = f"{lay[0]}/{lay[1]}" + (f" ({name})" if name != f"{lay[0]}/{lay[1]}" else "")
+    if box is None:
+        present = _present_layers(top)
+        if lay in present:
+            raise LithoInputError(f"{path}: layer {label} of cell {top.name} is empty")
+        raise LithoInputError(f"{path}: layer {label} not in cell {top.name}; layers present: {_fmt_layers(present)}")
+    if win is not None:
+        full = top.bounding_box()
+        if full is None or win[0] > full[1][0] or win[2] < full[0][0] or win[1] > full[1][1] or win[3] < full[0][1]:
+            fb = "empty" if full is None else f"[{full[0][0]:g}, {full[0][1]:g}, {full[1][0]:g}, {full[1][1]:g}]"
+            raise LithoInputError(f"{path}: window {list(win)} um lies outside the layout of cell {top.name} "
+                                  f"(bounding box {fb} um)")
+    batches: list[np.ndarray] = []
+    walker.walk(top, np.eye(2), np.zeros(2), win, batches)
+    polys = _to_shapely(batches)
+    if win is not None and len(polys):
+        polys = shapely.clip_by_rect(polys, *win)
+        polys = polys[~shapely.is_empty(polys)]
+    geometry = _merge(polys) if len(polys) else shapely.Polygon()
+    if geometry.is_empty:
+        where = f" inside window {list(win)} um" if win is not None else ""
+        raise LithoInputError(f"{path}: layer {label} of cell {top.name} has no area{where}")
+    parts = list(shapely.get_parts(geometry))
+    centroids = [p.centroid for p in parts]
+    order = sorted(range(len(parts)), key=lambda k: (round(centroids[k].y, 9), round(centroids[k].x, 9)))
+    return Mask(path=str(path), layer=lay, cell=top.name, geometry=geometry,
+                polygons=tuple(parts[k] for k in order), bounds_um=tuple(float(v) for v in geometry.bounds),
+                window_um=win)
+
+
+def layers(path, cell: str | None = None) -> dict[tuple[int, int], int]:
+    """Layers of a layout's top cell (or ``cell``) with their flattened polygon counts."""
+    path = Path(path)
+    lib, _ = read_library(path)
+    _check_cycles(lib, path)
+    top = _top_cell(lib, path, cell)
+    return {lay: _Layer(lay).count(top) for lay in _present_layers(top)}
+
+
+def mask_info(path, cell: str | None = None, merged_limit: int = 200_000) -> dict:
+    """What a layout holds: cells, layers (polygon counts, areas), bounding box, units.
+
+    Returns
+    -------
+    dict
+        ``path``, ``format``, ``user_unit_um``, ``db_unit_um``, ``cells`` (all),
+        ``top_cell``, ``bbox_um`` ``[xmin, ymin, xmax, ymax]`` of the top cell and,
+        under ``layers``, one entry per ``"l/d"`` with ``name``, ``polygons``
+        (flattened count), ``drawn_area_um2`` (sum over polygons, overlaps counted
+        twice) and ``area_um2`` (merged; None above ``merged_limit`` polygons).
+    """
+    path = Path(path)
+    lib, fmt = read_library(path)
+    _check_cycles(lib, path)
+    top = _top_cell(lib, path, cell)
+    user, db = _units(path, fmt)
+    bb = top.bounding_box()
+    info = {
+        "path": str(path),
+        "format": "GDSII" if fmt == "gds" else "OASIS",
+        "user_unit_um": user,
+        "db_unit_um": db,
+        "cells": sorted(c.name for c in lib.cells),
+        "top_cell": top.name,
+        "bbox_um": None if bb is None else [float(bb[0][0]), float(bb[0][1]), float(bb[1][0]), float(bb[1][1])],
+        "layers": {},
+    }
+    for lay in _present_layers(top):
+        walker = _Layer(lay)
+        n = walker.count(top)
+        entry = {"name": layer_name(lay), "polygons": n, "drawn_area_um2": _drawn_area(walker, top, {}),
+                 "area_um2": None}
+        if n <= merged_limit:
+            batches: list[np.ndarray] = []
+            walker.walk(top, np.eye(2), np.zeros(2), None, batches)
+            polys = _to_shapely(batches)
+            entry["area_um2"] = float(_merge(polys).area) if len(polys) else 0.0
+        info["layers"][f"{lay[0]}/{lay[1]}"] = entry
+    return info
+
+
+def _drawn_area(walker: _Layer, cell: gdstk.Cell, memo: dict) -> float:
+    """Sum of polygon areas below ``cell`` (hierarchical, so any array size is cheap)."""
+    if cell.name in memo:
+        return memo[cell.name]
+    total = 0.0
+    for b in walker.own(cell):
+        x, y = b[..., 0], b[..., 1]
+        total += float(np.abs(0.5 * (x * np.roll(y, -1, axis=1) - np.roll(x, -1, axis=1) * y).sum(axis=1)).sum())
+    for ref in cell.references:
+        if walker.bbox(ref.cell) is None:
+            continue
+        n = ref.repetition.size if ref.repetition is not None and ref.repetition.size else 1
+        total += n * ref.magnification ** 2 * _drawn_area(walker, ref.cell, memo)
+    memo[cell.name] = total
+    return total
+
+
+def _write(lib: gdstk.Library, path: Path) -> None:
+    suffix = path.suffix.lower()
+    if suffix not in GDS_SUFFIXES + OAS_SUFFIXES:
+        raise LithoInputError(f"{path}: output must end in .gds or .oas (got {path.suffix or 'no suffix'!r})")
+    with atomic_file(path) as tmp:
+        if suffix in OAS_SUFFIXES:
+            lib.write_oas(str(tmp))
+        else:
+            lib.write_gds(str(tmp))
+        # the temporary file is created private (0600); give the result the usual permissions
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+
+
+def write_gds(library_or_cells, path) -> Path:
+    """Write a gdstk Library (or a cell, or cells with their dependencies) atomically.
+
+    ``.gds`` writes GDSII, ``.oas`` OASIS. Returns the path.
+    """
+    path = Path(path)
+    if isinstance(library_or_cells, gdstk.Library):
+        lib = library_or_cells
+    else:
+        cells = [library_or_cells] if isinstance(library_or_cells, gdstk.Cell) else list(library_or_cells)
+        lib = gdstk.Library(unit=1e-6, precision=1e-9)
+        seen = set()
+        for c in cells:
+            for d in [c, *c.dependencies(True)]:
+                if isinstance(d, gdstk.Cell) and d.name not in seen:
+                    seen.add(d.name)
+                    lib.add(d)
+    _write(lib, path)
+    return path
+
+
+def write_polygons(path, layers: dict, cell_name: str, source_library=None) -> Path:
+    """Write shapely polygons (µm) to a GDS/OASIS file, one layer per key.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.gds`` or ``.oas``.
+    layers : dict (int, int) -> iterable of shapely Polygon / MultiPolygon
+        Geometry per ``(layer, datatype)``; holes are stored the GDS way (keyholes).
+    cell_name : str
+        Name of the new top cell.
+    source_library : gdstk.Library or path, optional
+        A layout to include: its top cell is placed (untransformed) in the new
+        top cell, so e.g. the mask layers and predicted contours overlay.
+    """
+    path = Path(path)
+    precision = 1e-9
+    lib = gdstk.Library(unit=1e-6, precision=precision)
+    top = gdstk.Cell(cell_name)
+    if source_library is not None:
+        src = source_library
+        if not isinstance(src, gdstk.Library):
+            src, _ = read_library(src)
+        src_tops = [c for c in src.top_level() if isinstance(c, gdstk.Cell) and not _is_metadata(c.name)]
+        for c in src.cells:
+            if c.name == cell_name:
+                raise LithoInputError(f"{path}: cell name {cell_name!r} already used by the source layout")
+            if isinstance(c, gdstk.Cell) and not _is_metadata(c.name):
+                lib.add(c)
+        for c in src_tops:
+            top.add(gdstk.Reference(c))
+    for lay, geoms in layers.items():
+        l, d = parse_layer(lay)
+        for geom in geoms:
+            for poly in shapely.get_parts(geom):
+                if poly.is_empty or poly.geom_type != "Polygon":
+                    continue
+                outer = np.asarray(poly.exterior.coords)[:-1]
+                if not len(poly.interiors):
+                    top.add(gdstk.Polygon(outer, layer=l, datatype=d))
+                else:
+                    holes = [np.asarray(r.coords)[:-1] for r in poly.interiors]
+                    top.add(*gdstk.boolean([outer], holes, "not", precision=1e-3, layer=l, datatype=d))
+    lib.add(top)
+    _write(lib, path)
+    return path
