@@ -1,0 +1,178 @@
+"""``litho mask``: generate pixel-array masks, and ``litho mask info`` to inspect any layout."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+from ..errors import LithoInputError
+from . import example_help
+
+ORDER = 20
+
+_LAYOUT_HELP = {
+    "stripe": "RGB stripe: three (p/3 - g) x (p - g) bars per pixel",
+    "s-stripe": "S-stripe: R and G stacked squares (p/2 - g)^2 beside a B bar (p/2 - g) x (p - g)",
+    "delta": "delta (triangle): R G B at subpixel pitch 2p/3, rows at p/2, odd rows shifted",
+    "diamond": "diamond PenTile RGBG: G on a square lattice, R/B alternating on the offset lattice",
+    "mosaic": "mosaic: squares at pitch p/sqrt(3), colour = (i + j) mod 3",
+}
+
+_OUTPUT_SUFFIXES = (".gds", ".oas")
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "mask",
+        **example_help(
+            "Generate an RGB pixel-array mask (GDSII or OASIS), or inspect a layout. "
+            "Choose a LAYOUT (stripe, s-stripe, delta, diamond, mosaic) to generate one; "
+            "`litho mask info FILE` prints the cells, layers, areas, bounding box and units of any "
+            "GDS/OASIS file. `litho mask LAYOUT --help` lists the options.",
+            "litho mask stripe --ppi 1000 --gap-um 2 --columns 8 --rows 8 -o stripe_1000ppi.gds\n"
+            "  litho mask info stripe_1000ppi.gds",
+        ),
+    )
+    sub = p.add_subparsers(dest="mask_command", metavar="{LAYOUT,info}", parser_class=type(p), required=True)
+
+    common = argparse.ArgumentParser(add_help=False)
+    pitch = common.add_mutually_exclusive_group(required=True)
+    pitch.add_argument("--ppi", type=float, help="pixels per inch; pitch = 25400/ppi um")
+    pitch.add_argument("--pitch-um", type=float, help="pixel pitch, um (instead of --ppi)")
+    common.add_argument("--gap-um", type=float, required=True, help="gap between subpixels, um")
+    common.add_argument("--columns", type=int, required=True, help="pixels along x")
+    common.add_argument("--rows", type=int, required=True, help="pixels along y")
+    common.add_argument("--subpixel-um", type=float, nargs=2, metavar=("W", "H"),
+                        help="explicit subpixel size, um (default: derived from pitch and gap)")
+    common.add_argument("--no-marks", action="store_true", help="leave out alignment marks and verniers")
+    common.add_argument("--test-structures", action="store_true",
+                        help="add line/space ladders, isolated squares and holes, L-corners (layers 20-24)")
+    common.add_argument("--db-unit-um", type=float, default=0.001, help="database unit, um (default 0.001)")
+    common.add_argument("-o", "--output", required=True, metavar="FILE",
+                        help="output file: .gds (GDSII) or .oas (OASIS)")
+    common.add_argument("--preview", metavar="PNG", help="also draw the mask into this PNG file")
+    common.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    for layout, text in _LAYOUT_HELP.items():
+        q = sub.add_parser(layout, parents=[common],
+                           **example_help(f"Generate a pixel-array mask, {text}.",
+                                          f"litho mask {layout} --ppi 1000 --gap-um 2 --columns 16 --rows 16 "
+                                          f"-o {layout}_1000ppi.gds"))
+        q.set_defaults(func=_generate, layout=layout)
+
+    info = sub.add_parser("info", **example_help(
+        "Print a layout's cells, layers (flattened polygon counts and areas), bounding box and units.",
+        "litho mask info masks/stripe_1000ppi.gds"))
+    info.add_argument("file", metavar="FILE", help="GDSII or OASIS file")
+    info.add_argument("--cell", help="cell to describe (default: the top cell)")
+    info.add_argument("--json", action="store_true", help="print as JSON")
+    info.set_defaults(func=_info)
+
+
+def _generate(args) -> int:
+    from ..gds import write_gds
+    from ..layout import pixel_array, summary
+
+    out = Path(args.output)
+    if out.suffix.lower() not in _OUTPUT_SUFFIXES:
+        raise LithoInputError(f"{out}: --output must end in .gds or .oas (got {out.suffix or 'no suffix'!r})")
+    if args.preview is not None and Path(args.preview).suffix.lower() != ".png":
+        raise LithoInputError(f"{args.preview}: --preview must end in .png")
+    lib = pixel_array(args.layout, ppi=args.ppi, pitch_um=args.pitch_um, gap_um=args.gap_um,
+                      columns=args.columns, rows=args.rows,
+                      subpixel=tuple(args.subpixel_um) if args.subpixel_um else None,
+                      marks=not args.no_marks, test_structures=args.test_structures,
+                      db_unit_um=args.db_unit_um)
+    info = summary(lib)
+    write_gds(lib, out)
+    if args.preview:
+        _preview(out, args.preview)
+    if args.json:
+        print(json.dumps({**info, "file": str(out)}, indent=2))
+    else:
+        _print_summary(info, out)
+    return 0
+
+
+def _print_summary(info: dict, out: Path) -> None:
+    print(f"wrote {out} (cell {info['cell']}, {out.stat().st_size} bytes)")
+    ppi = f"  (requested {info['ppi_requested']:g})" if info.get("ppi_requested") else ""
+    print(f"  layout          {info['layout']}, {info['columns']} x {info['rows']}")
+    print(f"  pitch_um        {info['pitch_um']:g}")
+    print(f"  effective_ppi   {info['effective_ppi']:g}{ppi}")
+    print(f"  gap_um          {info['gap_um']:g}")
+    for c, (w, h) in info["subpixel_um"].items():
+        print(f"  subpixel {c} um   {w:g} x {h:g}")
+    print(f"  aperture_ratio  {info['aperture_ratio']:.4f}")
+    x0, y0, x1, y1 = info["array_bounds_um"]
+    print(f"  array_um        [{x0:g}, {y0:g}, {x1:g}, {y1:g}]")
+    if "vernier_resolution_um" in info:
+        print(f"  vernier_um      {info['vernier_resolution_um']:g}")
+    print("  layers          " + ", ".join(f"{n} {l}/{d}" for n, (l, d) in info["layers"].items()))
+
+
+def _info(args) -> int:
+    from ..gds import mask_info
+
+    info = mask_info(args.file, cell=args.cell)
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return 0
+    print(f"{info['path']}: {info['format']}, user unit {info['user_unit_um']:g} um, "
+          f"database unit {info['db_unit_um']:g} um")
+    print(f"  top cell  {info['top_cell']}")
+    print(f"  cells     {len(info['cells'])}: {', '.join(info['cells'][:20])}"
+          + (" ..." if len(info["cells"]) > 20 else ""))
+    if info["bbox_um"]:
+        x0, y0, x1, y1 = info["bbox_um"]
+        print(f"  bbox_um   [{x0:g}, {y0:g}, {x1:g}, {y1:g}]  ({x1 - x0:g} x {y1 - y0:g})")
+    print(f"  {'layer':<8}{'name':<9}{'polygons':>10}{'area_um2':>16}")
+    for key, entry in info["layers"].items():
+        area = entry["area_um2"] if entry["area_um2"] is not None else entry["drawn_area_um2"]
+        mark = "" if entry["area_um2"] is not None else " (drawn)"
+        print(f"  {key:<8}{entry['name']:<9}{entry['polygons']:>10}{area:>16.6g}{mark}")
+    return 0
+
+
+_PREVIEW_COLOURS = {(1, 0): "#d62728", (2, 0): "#2ca02c", (3, 0): "#1f77b4", (10, 0): "#555555"}
+
+
+def _preview(layout_path: Path, png: str) -> None:
+    """A small PNG of every layer of the layout (colours R/G/B, marks grey, others black)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import PolyCollection
+
+    from ..gds import layers as file_layers, read_mask
+    from ..outputs import atomic_file
+
+    fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
+    # marks first: their frames' holes are painted white and must not hide the colour boxes
+    for lay in sorted(file_layers(layout_path), key=lambda l: (l != (10, 0), l)):
+        mask = read_mask(layout_path, layer=lay)
+        verts = []
+        for poly in mask.polygons:
+            verts.append(list(poly.exterior.coords))
+        colour = _PREVIEW_COLOURS.get(lay, "#000000")
+        ax.add_collection(PolyCollection(verts, facecolors=colour, edgecolors="none", alpha=0.9))
+        for poly in mask.polygons:  # holes drawn in white over their polygon
+            if poly.interiors:
+                ax.add_collection(PolyCollection([list(r.coords) for r in poly.interiors], facecolors="white",
+                                                 edgecolors="none"))
+    ax.autoscale_view()
+    ax.set_aspect("equal")
+    ax.set_xlabel("x (um)")
+    ax.set_ylabel("y (um)")
+    ax.set_title(layout_path.name, fontsize=9)
+    fig.tight_layout()
+    with atomic_file(png) as tmp:
+        fig.savefig(tmp)
+        # the temporary file is created private (0600); give the result the usual permissions
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+    plt.close(fig)
