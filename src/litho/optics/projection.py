@@ -1,0 +1,238 @@
+"""Projection printing (steppers, maskless projectors): partially coherent imaging.
+
+PHYSICS.md §2. A source of mutually incoherent points ``f_s`` (weights
+``w_s``) lights the mask; each point images through the pupil ``P``:
+
+- Abbe (the reference): ``I = Σ_s w_s |F⁻¹{T(f) P(f + f_s)}|²``;
+- Hopkins/SOCS (the fast path): ``I = Σ_k λ_k |F⁻¹{T φ_k}|²`` with the
+  kernels of :mod:`litho.optics.kernels`, truncated once the dropped
+  eigenvalue energy is below ``kernel_tolerance``.
+
+Both evaluate fields on the smallest grid holding the band 2·NA(1+σ_max)/λ
+and Fourier-interpolate the summed intensity once (DESIGN.md §4), which is
+exact. The grid must hold that band at the output too: a pitch above
+λ/(4·NA·(1+σ_max)) would alias the image and is refused.
+
+Mask coordinates are wafer coordinates: the reduction ratio only scales the
+drawn mask and is recorded for the report.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import scipy.fft as sfft
+
+from ..errors import LithoInputError
+from . import _checks
+from .kernels import band_frequencies, band_plan, socs_intensity, socs_kernels
+from .pupil import parse_zernike, pupil
+from .source import Source, conventional, from_spec
+from .spectrum import parse_spectrum, resolve_lines
+from .window import WORKERS, MaskSpectrum, add_intensity
+
+OWNER = "ProjectionOptics"
+METHODS = ("socs", "abbe")
+# Guard band of an isolated window in units of λ/NA: the coherent point-spread
+# amplitude (Airy, 2J1(v)/v ~ 1.6 v^-3/2) is < 3e-3 of its peak beyond 10 λ/NA.
+GUARD_WAVELENGTHS_PER_NA = 10.0
+
+
+@dataclass(frozen=True)
+class ProjectionOptics:
+    """A projection printer: stepper, scanner or maskless (DMD/LCoS) projector.
+
+    Parameters
+    ----------
+    wavelength_nm : float, optional
+        Vacuum wavelength, nm. Give this or ``spectrum``.
+    na : float
+        Image-side numerical aperture, 0 < NA < ``immersion_index`` (NA < 1 in air).
+    sigma : float, optional
+        Partial coherence of a conventional (disc) source, 0..1 (0 = coherent).
+        Default 0.5 when no ``source`` is given.
+    source : Source, str, mapping, array or path, optional
+        The illumination shape instead of ``sigma``: a :class:`Source`
+        (``annular(0.5, 0.8)``, ``dipole(...)``, ``quadrupole(...)``,
+        ``source_map(array)``), a name with parameters
+        ``{"shape": "annular", "sigma_in": 0.5, "sigma_out": 0.8}``, a square
+        array over σ ∈ [−1, 1]², or a .npy/.png map file.
+    defocus_um : float
+        Defocus in the image medium, µm (non-paraxial pupil phase).
+    zernike : mapping or sequence, optional
+        Aberrations ``{noll_index: waves_rms}`` (Noll 1976 ordering, 1..231).
+    reduction : float
+        Mask-to-wafer reduction (1, 4, 5, ...). The transmission is given in
+        wafer coordinates; this is recorded, not applied.
+    spectrum : optional
+        Several lines instead of ``wavelength_nm`` (see ``parse_spectrum``).
+    immersion_index : float
+        Index of the image medium (1 = air).
+    source_step_sigma : float
+        Pitch of the source sampling grid in σ (0.005..0.25).
+    kernel_tolerance : float
+        Largest dropped fraction of the TCC eigenvalue sum (0 keeps all).
+    method : {"socs", "abbe"}
+        SOCS kernels (fast) or the Abbe sum over source points (reference).
+    kernel_cache_dir : str, optional
+        Directory for the on-disk kernel cache (not part of equality).
+
+    Examples
+    --------
+    >>> from litho.optics import ProjectionOptics, annular
+    >>> ProjectionOptics(wavelength_nm=365, na=0.5, source=annular(0.5, 0.8)).source.sigma_max
+    0.8
+    """
+
+    wavelength_nm: float | None = None
+    na: float = 0.5
+    sigma: float | None = None
+    source: Any = None
+    defocus_um: float = 0.0
+    zernike: Any = ()
+    reduction: float = 1.0
+    spectrum: Any = None
+    immersion_index: float = 1.0
+    source_step_sigma: float = 0.05
+    kernel_tolerance: float = 1e-3
+    method: str = "socs"
+    kernel_cache_dir: str | None = field(default=None, compare=False)
+
+    def __post_init__(self):
+        s = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731
+        if self.spectrum is not None:
+            s("spectrum", parse_spectrum(self.spectrum, f"{OWNER}.spectrum"))
+        if self.wavelength_nm is not None:
+            s("wavelength_nm", _checks.number(OWNER, "wavelength_nm", self.wavelength_nm, lo=150, hi=1100,
+                                              what="nm"))
+        resolve_lines(self.wavelength_nm, self.spectrum, OWNER)
+        s("immersion_index", _checks.number(OWNER, "immersion_index", self.immersion_index, lo=1, hi=2))
+        s("na", _checks.number(OWNER, "na", self.na, lo=0, hi=self.immersion_index, lo_open=True, hi_open=True,
+                               what=f"numerical aperture, below the image-medium index {self.immersion_index:g}"))
+        if self.sigma is not None:
+            s("sigma", _checks.number(OWNER, "sigma", self.sigma, lo=0, hi=1,
+                                      what="partial coherence, fraction of the NA"))
+        if self.source is not None and self.sigma is not None:
+            raise LithoInputError(f"{OWNER}: give sigma or source, not both (sigma = {self.sigma!r})")
+        if self.source is None:
+            s("source", conventional(0.5 if self.sigma is None else self.sigma))
+        else:
+            try:
+                s("source", from_spec(self.source, field=f"{OWNER}.source"))
+            except LithoInputError as err:
+                raise LithoInputError(str(err).replace("Source.", f"{OWNER}.source.")) from None
+        s("defocus_um", _checks.number(OWNER, "defocus_um", self.defocus_um, lo=-1e3, hi=1e3, what="µm"))
+        s("zernike", parse_zernike(self.zernike, OWNER))
+        s("reduction", _checks.number(OWNER, "reduction", self.reduction, lo=1, hi=100))
+        s("source_step_sigma", _checks.number(OWNER, "source_step_sigma", self.source_step_sigma,
+                                              lo=0.005, hi=0.25))
+        s("kernel_tolerance", _checks.number(OWNER, "kernel_tolerance", self.kernel_tolerance, lo=0, hi=0.5,
+                                             hi_open=True, what="dropped fraction of the TCC eigenvalue sum"))
+        s("method", _checks.choice(OWNER, "method", self.method, METHODS))
+        if self.kernel_cache_dir is not None:
+            s("kernel_cache_dir", str(self.kernel_cache_dir))
+
+    @classmethod
+    def from_table(cls, table: Mapping[str, Any], source: str | None = None) -> "ProjectionOptics":
+        """Build from a recipe's ``[exposure]`` keys (see :func:`litho.optics.from_exposure`)."""
+        table = dict(table)
+        shape_keys = {k: table.pop(k) for k in ("sigma_in", "sigma_out", "sigma_centre", "sigma_radius",
+                                                 "orientation_deg") if k in table}
+        spec = table.pop("source", None)
+        base_dir = Path(source).parent if source else None
+        if spec is not None or shape_keys:
+            if spec is None:
+                raise LithoInputError(f"{OWNER}: {', '.join(shape_keys)} need source = \"annular\", "
+                                      "\"dipole\" or \"quadrupole\"")
+            if "sigma" in table and isinstance(spec, str) and spec.strip().lower() == "conventional":
+                shape_keys["sigma"] = table.pop("sigma")
+            table["source"] = from_spec(spec, extra=shape_keys, base_dir=base_dir, field=f"{OWNER}.source")
+        return cls(**table)
+
+    # ------------------------------------------------------------------ description
+
+    @property
+    def lines(self) -> tuple[tuple[float, float], ...]:
+        """``((wavelength_nm, weight), ...)``, weights summing to 1."""
+        return resolve_lines(self.wavelength_nm, self.spectrum, OWNER)
+
+    @property
+    def sigma_max(self) -> float:
+        return self.source.sigma_max
+
+    def cache_token(self) -> tuple:
+        """Everything the kernels depend on (hashable)."""
+        return (self.na, self.source, self.defocus_um, self.zernike, self.immersion_index,
+                self.source_step_sigma)
+
+    @property
+    def blur_length_um(self) -> float:
+        """Guard band for an isolated window: 10 λ/NA plus the defocus spread, µm."""
+        lam_um = max(w for w, _ in self.lines) * 1e-3
+        spread = abs(self.defocus_um) * math.tan(math.asin(self.na / self.immersion_index))
+        return GUARD_WAVELENGTHS_PER_NA * lam_um / self.na + spread
+
+    def intensity_band_per_um(self, wavelength_nm: float) -> float:
+        """Highest frequency in the image, 2·NA(1+σ_max)/λ, 1/µm."""
+        return 2 * self.na * (1 + self.sigma_max) / (wavelength_nm * 1e-3)
+
+    @property
+    def max_pixel_um(self) -> float:
+        """Coarsest pitch holding the image band: λ_min / (4·NA·(1+σ_max)), µm."""
+        wl = min(w for w, _ in self.lines)
+        return 1.0 / (2 * self.intensity_band_per_um(wl))
+
+    def check_pixel(self, pixel_um: float, source: str | None = None) -> None:
+        """Raise :class:`LithoInputError` if ``pixel_um`` cannot hold the image band."""
+        need = self.max_pixel_um
+        if pixel_um >= need:
+            wl = min(w for w, _ in self.lines)
+            prefix = f"{source}: " if source else ""
+            raise LithoInputError(
+                f"{prefix}pixel_um = {pixel_um:g} is too coarse for projection at NA {self.na:g}, "
+                f"σ_max {self.sigma_max:g}, {wl:g} nm: the image band 2·NA(1+σ)/λ needs pixel_um < {need:.4g}")
+
+    # ------------------------------------------------------------------ imaging
+
+    def kernels(self, shape: tuple[int, int], pixel_um: float, wavelength_nm: float | None = None, **kwargs):
+        """SOCS kernels on an FFT grid (see :func:`litho.optics.kernels.socs_kernels`)."""
+        return socs_kernels(self, shape, pixel_um, wavelength_nm, **kwargs)
+
+    def line_intensity(self, spectrum: MaskSpectrum, wavelength_nm: float) -> np.ndarray:
+        """Image at one wavelength on the mask spectrum's FFT grid (clear field = 1)."""
+        if self.method == "abbe":
+            return abbe_intensity(self, spectrum, wavelength_nm)
+        kernels = socs_kernels(self, spectrum.shape, spectrum.pixel_um, wavelength_nm)
+        plan = band_plan(self, spectrum.shape, spectrum.pixel_um, wavelength_nm)
+        acc = socs_intensity(kernels, plan, spectrum.box(plan), spectrum.is_real)
+        return plan.interpolate(acc)
+
+
+def abbe_intensity(optics: ProjectionOptics, spectrum: MaskSpectrum, wavelength_nm: float) -> np.ndarray:
+    """Abbe's sum over source points, on the mask spectrum's FFT grid.
+
+    The reference for the SOCS path; one inverse FFT per source point on the
+    band-limited field grid.
+    """
+    lam_um = wavelength_nm * 1e-3
+    plan = band_plan(optics, spectrum.shape, spectrum.pixel_um, wavelength_nm)
+    band = optics.na * (1 + optics.sigma_max) / lam_um
+    index, fy, fx = band_frequencies(plan, band)
+    t_band = spectrum.box(plan).ravel()[index]
+    my, mx = plan.field_shape
+    gy, gx = np.divmod(index, plan.ax.k.size)
+    dest = plan.ay.dst[gy] * mx + plan.ax.dst[gx]
+    sx, sy, w = optics.source.points(optics.source_step_sigma)
+    buffer = np.zeros(my * mx, dtype=np.complex128)
+    acc = np.zeros((my, mx))
+    scale2 = plan.field_scale ** 2
+    for px, py, wi in zip(sx * optics.na / lam_um, sy * optics.na / lam_um, w):
+        p = pupil(fy + py, fx + px, wavelength_nm, optics.na, optics.defocus_um, optics.zernike,
+                  optics.immersion_index)
+        buffer[dest] = t_band * p
+        add_intensity(acc, sfft.ifft2(buffer.reshape(my, mx), workers=WORKERS), wi * scale2)
+    return plan.interpolate(acc)
