@@ -252,8 +252,17 @@ def links_per_molecule(bonded_fraction, arms: int):
     B₂ = q², B₃ = 3q² − q³. Low q: B_n ≈ n(n−1)/2·q² (two hits needed).
     """
     q = np.asarray(bonded_fraction, dtype=np.float64)
-    # n·q − 1 + (1−q)^n loses all digits for q → 0; (1−q)^n − 1 = expm1(n·log1p(−q)).
-    return arms * q + np.expm1(arms * np.log1p(-np.minimum(q, 1.0 - 1e-300)))
+    if arms < 2:
+        return np.zeros_like(q)       # one arm never joins two units
+    if arms <= 8:
+        # Expanded: B_n = Σ_{k=2..n} C(n,k)(−q)^k, by Horner; no cancellation at small q
+        # (n·q − 1 + (1−q)^n loses every digit as q → 0) and cheap on large arrays.
+        coeffs = [math.comb(arms, k) * (-1) ** k for k in range(2, arms + 1)]
+        poly = np.full(q.shape, float(coeffs[-1])) if q.shape else float(coeffs[-1])
+        for a in reversed(coeffs[:-1]):
+            poly = poly * q + a
+        return poly * q * q
+    return arms * q + np.expm1(arms * np.log1p(-np.minimum(q, 1.0 - 1e-16)))
 
 
 def molecules_per_qd(crosslinker: Crosslinker, film: Film) -> float:

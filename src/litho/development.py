@@ -15,6 +15,10 @@ There:
 
        h/h₀ = u + (1 − u) · S(g_bottom) · ⟨g(z)·S(g(z))⟩_z
 
+   The local crosslink density scatters about its mean (crosslinker and QDs
+   do not mix perfectly): with the film's ``crosslink_dispersion`` σ, g, g·S
+   and S are averaged over c·X, X log-normal of mean 1 (tabulated once).
+
    Every factor rises with dose, so h/h₀ never decreases with dose.
 5. PLQY retention (litho.luminescence) from the photons the QDs absorbed
    and the side products of the activated photogroups.
@@ -52,7 +56,7 @@ from .materials import Crosslinker, Developer, Film
 
 __all__ = [
     "Developed", "develop", "ContrastCurve", "contrast_curve", "flory_gel_fraction",
-    "lattice_gel_fraction", "charlesby_pinner_gel_fraction", "swelling_survival",
+    "lattice_gel_fraction", "charlesby_pinner_gel_fraction", "swelling_survival", "gel_response",
     "remaining_thickness", "default_dose_range",
 ]
 
@@ -60,16 +64,16 @@ __all__ = [
 # --------------------------------------------------------------------------- gelation
 
 _FLORY_C_MAX = 50.0   # beyond, g = 1 − e^{−c} to machine precision
+_FLORY_LOG_MIN, _FLORY_LOG_MAX, _FLORY_N = math.log(1e-9), math.log(_FLORY_C_MAX - 1.0), 8192
 
 
 @functools.cache
-def _flory_table() -> tuple[np.ndarray, np.ndarray]:
-    """g(c) for c in (1, 50] from Lambert W, on a grid dense near the gel point."""
+def _flory_table() -> np.ndarray:
+    """g on a grid uniform in log(c − 1), from Lambert W: g = 1 + W₀(−c·e^{−c})/c."""
     from scipy.special import lambertw
 
-    c = 1.0 + np.geomspace(1e-7, _FLORY_C_MAX - 1.0, 4000)
-    g = 1.0 + lambertw(-c * np.exp(-c)).real / c
-    return np.concatenate([[1.0], c]), np.concatenate([[0.0], g])
+    c = 1.0 + np.exp(np.linspace(_FLORY_LOG_MIN, _FLORY_LOG_MAX, _FLORY_N))
+    return 1.0 + lambertw(-c * np.exp(-c)).real / c
 
 
 def flory_gel_fraction(crosslinks_per_qd):
@@ -88,24 +92,33 @@ def flory_gel_fraction(crosslinks_per_qd):
     Notes
     -----
     Exact solution g = 1 + W₀(−c·e^{−c})/c for c > 1 (Lambert W). Evaluating
-    W on millions of points is slow, so it is tabulated once, interpolated,
-    and polished by one Newton step on F(g) = g − 1 + e^{−cg}, which squares
-    the interpolation error (< 1e-12 overall).
+    W on millions of points is slow, so it is tabulated once (uniform in
+    log(c − 1), so the lookup is arithmetic, not a search), interpolated, and
+    polished by one Newton step on F(g) = g − 1 + e^{−cg}, which squares the
+    interpolation error (residual < 1e-12).
     """
     c = np.asarray(crosslinks_per_qd, dtype=np.float64)
-    table_c, table_g = _flory_table()
-    g = np.interp(c, table_c, table_g, left=0.0, right=1.0)
-    big = c > _FLORY_C_MAX
-    above = c > 1.0
-    e = np.exp(-c * g)
-    f = g - 1.0 + e
-    fp = 1.0 - c * e
-    with np.errstate(divide="ignore", invalid="ignore"):
-        step = np.where(above & (fp > 1e-3), f / fp, 0.0)
-    g = np.where(above, g - step, 0.0)
+    g = np.zeros(c.shape)
+    above = c > 1.0           # only gelled points need solving (often a minority of a mask)
+    cc = c[above]
+    table = _flory_table()
+    pos = (np.log(np.clip(cc - 1.0, 1e-9, _FLORY_C_MAX - 1.0)) - _FLORY_LOG_MIN) * (
+        (_FLORY_N - 1) / (_FLORY_LOG_MAX - _FLORY_LOG_MIN))
+    i = np.minimum(pos.astype(np.int64), _FLORY_N - 2)
+    frac = pos - i
+    ga = table[i] + frac * (table[i + 1] - table[i])
+    tiny = cc - 1.0 < 1e-9    # g ≈ 2(c − 1) next to the gel point
+    if tiny.any():
+        ga[tiny] = 2.0 * (cc[tiny] - 1.0)
+    e = np.exp(-cc * ga)
+    fp = 1.0 - cc * e
+    ok = fp > 1e-12
+    ga = np.where(ok, ga - (ga - 1.0 + e) / np.where(ok, fp, 1.0), ga)
+    big = cc > _FLORY_C_MAX
     if big.any():
-        g = np.where(big, -np.expm1(-c), g)
-    return np.clip(g, 0.0, 1.0)
+        ga[big] = -np.expm1(-cc[big])
+    g[above] = np.clip(ga, 0.0, 1.0)
+    return g
 
 
 @functools.cache
@@ -166,18 +179,72 @@ def swelling_survival(gel_fraction, developer: Developer):
     return 0.5 * (1.0 + np.tanh((g - developer.swelling_gel_threshold) / (2.0 * developer.swelling_width)))
 
 
-def remaining_thickness(gel_fraction_depth, depth_weights, developer: Developer):
-    """h/h₀ from the gel fraction at each depth (axis 0; last sample = bottom).
+def _gel_of_c(c, developer: Developer):
+    if developer.gelation == "lattice":
+        return lattice_gel_fraction(c, developer.lattice_neighbours)
+    return flory_gel_fraction(c)
 
-    h/h₀ = u + (1 − u)·S(g_bottom)·Σ_z w_z·g(z)·S(g(z)), u = exp(−t/τ_dev).
+
+_DISPERSION_LOG_C = (math.log(1e-4), math.log(1e4), 4096)
+
+
+@functools.cache
+def _dispersed_tables(gelation: str, neighbours: float, sigma: float, threshold: float, width: float):
+    """Tables over log c of E_X[g], E_X[g·S(g)], E_X[S(g)] for c·X, X log-normal with mean 1."""
+    lo, hi, n = _DISPERSION_LOG_C
+    c = np.exp(np.linspace(lo, hi, n))
+    nodes, weights = np.polynomial.hermite_e.hermegauss(64)   # ∫ f(x) e^{−x²/2} dx
+    weights = weights / weights.sum()
+    x = np.exp(sigma * nodes - sigma * sigma / 2.0)             # E[X] = 1
+    local_c = c[:, None] * x[None, :]
+    dev = Developer(name="", solvent="", dissolution_time_s=1.0, swelling_gel_threshold=threshold,
+                    swelling_width=width, gelation=gelation, lattice_neighbours=neighbours)
+    g = _gel_of_c(local_c, dev)
+    survive = swelling_survival(g, dev)
+    return g @ weights, (g * survive) @ weights, survive @ weights
+
+
+def gel_response(crosslinks_per_qd, developer: Developer, dispersion: float = 0.0):
+    """Gel fraction, surviving gel and survival probability at the given mean c.
+
+    With ``dispersion`` σ > 0 the local crosslink density is c·X, X log-normal
+    with mean 1 (the film's ``crosslink_dispersion``), and each quantity is
+    its average over X, tabulated once per setting (64-node Gauss–Hermite) and
+    interpolated in log c; σ = 0 is the exact local model.
+
+    Returns
+    -------
+    gel_fraction, kept, survival : ndarray
+        ⟨g⟩, ⟨g·S(g)⟩, ⟨S(g)⟩.
     """
-    g = np.asarray(gel_fraction_depth, dtype=np.float64)
-    survive = swelling_survival(g, developer)
-    kept = g * survive
-    w = np.asarray(depth_weights, dtype=np.float64).reshape((-1,) + (1,) * (g.ndim - 1))
+    c = np.asarray(crosslinks_per_qd, dtype=np.float64)
+    if dispersion <= 0.0:
+        g = _gel_of_c(c, developer)
+        survive = swelling_survival(g, developer)
+        return g, g * survive, survive
+    tables = _dispersed_tables(developer.gelation, float(developer.lattice_neighbours), float(dispersion),
+                               float(developer.swelling_gel_threshold), float(developer.swelling_width))
+    lo, hi, n = _DISPERSION_LOG_C
+    pos = (np.log(np.clip(c, math.exp(lo), math.exp(hi))) - lo) * ((n - 1) / (hi - lo))
+    i = np.minimum(pos.astype(np.int64), n - 2)
+    frac = pos - i
+    out = []
+    for table in tables:
+        value = table[i] + frac * (table[i + 1] - table[i])
+        out.append(np.where(c <= math.exp(lo), 0.0, value))
+    return tuple(out)
+
+
+def remaining_thickness(kept_depth, survival_bottom, depth_weights, developer: Developer):
+    """h/h₀ from the surviving gel at each depth (axis 0) and the bottom's survival.
+
+    h/h₀ = u + (1 − u)·S_bottom·Σ_z w_z·kept(z), u = exp(−t/τ_dev) the sol
+    left undissolved, kept(z) = g·S(g) the gel that survives swelling.
+    """
+    kept = np.asarray(kept_depth, dtype=np.float64)
+    w = np.asarray(depth_weights, dtype=np.float64).reshape((-1,) + (1,) * (kept.ndim - 1))
     undissolved = math.exp(-developer.time_s / developer.dissolution_time_s)
-    anchored = survive[-1]
-    return undissolved + (1.0 - undissolved) * anchored * np.sum(w * kept, axis=0), kept
+    return undissolved + (1.0 - undissolved) * survival_bottom * np.sum(w * kept, axis=0)
 
 
 # --------------------------------------------------------------------------- develop
@@ -211,14 +278,6 @@ class Developed:
     depth_nm: np.ndarray
     retained_fraction_depth: np.ndarray
     parameters: dict = field(default_factory=dict)
-
-
-def _gel(c, local_dose_total, developer: Developer, top_dose_scale: float):
-    if developer.gelation == "lattice":
-        return lattice_gel_fraction(c, developer.lattice_neighbours)
-    if developer.gelation == "charlesby-pinner":
-        return charlesby_pinner_gel_fraction(local_dose_total, developer.cp_gel_dose_mj_cm2, developer.cp_p0_over_q0)
-    return flory_gel_fraction(c)
 
 
 def develop(exposures: Sequence[tuple[float, Any]], film: Film, crosslinker: Crosslinker,
@@ -289,9 +348,15 @@ def develop(exposures: Sequence[tuple[float, Any]], film: Film, crosslinker: Cro
         state = crosslink(local, film, crosslinker, atmosphere, bonded_fraction_override=bonded)
         params["qds_per_voxel"] = qds_per_voxel
 
-    total_local = sum(d for _, d in local)
-    g = _gel(state.crosslinks_per_qd, total_local, developer, 1.0)
-    nrt, kept = remaining_thickness(g, weights, developer)
+    if developer.gelation == "charlesby-pinner":
+        # empirical, in the local dose (no crosslink density behind it)
+        g = charlesby_pinner_gel_fraction(sum(d for _, d in local), developer.cp_gel_dose_mj_cm2,
+                                          developer.cp_p0_over_q0)
+        survive = swelling_survival(g, developer)
+        kept = g * survive
+    else:
+        g, kept, survive = gel_response(state.crosslinks_per_qd, developer, film.crosslink_dispersion)
+    nrt = remaining_thickness(kept, survive[-1], weights, developer)
     retention = plqy_retention(local, film, crosslinker, state.activated_per_qd, kept, weights)
     return Developed(
         remaining_thickness=np.clip(nrt, 0.0, 1.0),

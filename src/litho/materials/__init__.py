@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import numbers
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,6 +108,10 @@ class Film:
     thiyl_photocatalysis_yield : float
         Thiyl radicals made per photon absorbed by a QD when thiols are present
         (perovskite photocatalysis of thiol-ene; 0 for inert QDs).
+    crosslink_dispersion : float
+        Log-normal σ of the local crosslink density: crosslinker and QDs do not
+        mix uniformly in a spin-cast film (aggregates, packing defects), so
+        c varies from region to region about its mean (broadens the contrast curve).
     thickness_nm : float
         Coated film thickness, nm (recipe).
     depth_model : str
@@ -139,6 +144,7 @@ class Film:
     trap_quench: float
     surface_attack: float
     thiyl_photocatalysis_yield: float
+    crosslink_dispersion: float = 0.0
     thickness_nm: float = 30.0
     depth_model: str = "beer-lambert"
     substrate_reflectance: float = 0.05
@@ -347,6 +353,7 @@ _RANGES: dict[str, tuple[float | None, float | None, str]] = {
     "trap_quench": (0.0, 1e3, ""),
     "surface_attack": (0.0, 1e3, ""),
     "thiyl_photocatalysis_yield": (0.0, 1.0, "a fraction"),
+    "crosslink_dispersion": (0.0, 3.0, "log-normal sigma"),
     "thickness_nm": (1.0, 1e5, "nm"),
     "substrate_reflectance": (0.0, 1.0, "a fraction"),
     # crosslinker
@@ -456,7 +463,7 @@ def _spectrum(raw: Any, field_name: str, source: str | None, kind: str) -> tuple
 
 
 def _number(value: Any, field_name: str, source: str | None, kind: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise LithoInputError(f"{where(source, kind + '.' + field_name)} = {value!r} is not a number")
     return float(value)
 
