@@ -93,8 +93,13 @@ def normalize_table(table: Mapping[str, Any], source: str | None = None, section
         if suffix is not None:
             canonical = key
             number = parse_quantity(value, suffix, prefix + key, source)
+        elif key in BARE_KEY_UNITS and isinstance(value, (int, float, str)) and not isinstance(value, bool):
+            # A bare key with a fixed unit: a plain number is taken in that unit.
+            suffix = BARE_KEY_UNITS[key]
+            canonical = f"{key}_{suffix}"
+            number = parse_quantity(value, suffix, prefix + key, source)
         elif isinstance(value, str) and _QUANTITY.match(value) and _QUANTITY.match(value).group(2):
-            suffix = BARE_KEY_UNITS.get(key) or _guess_unit(value)
+            suffix = _guess_unit(value)
             if suffix is None:
                 out[key] = value
                 continue

@@ -64,9 +64,10 @@ BAD = [
     ({'material = "EBT"': 'material = "Unobtainium"'}, "EBT"),
     ({'wavelength = "254 nm"': 'wavelength = "436 nm"'}, "254"),
     ({'stripe_1000ppi_2x2.gds': 'missing.gds'}, "missing.gds"),
-    ({'layer = "R"': 'layer = [7, 0]'}, "(1, 0)"),
+    ({'layer = "R"': 'layer = [7, 0]'}, "1/0 (R)"),
     ({'tool = "contact"': 'tool = "contact'}, "line"),
-    ({'[developer]': '[developer_]'}, "[developer]"),
+    ({'[developer]\nmaterial = "toluene"\ntime = "30 s"\n': ''}, "[developer]: section missing"),
+    ({'[developer]': '[developr]'}, "developr: unknown top-level key"),
 ]
 
 
