@@ -57,7 +57,7 @@ class ByteLRU:
 
 
 TRANSFER_CACHE = ByteLRU(256 * 2**20)
-KERNEL_CACHE = ByteLRU(512 * 2**20)
+KERNEL_CACHE = ByteLRU(2 * 2**30)
 
 
 def clear_caches() -> None:

@@ -36,13 +36,14 @@ import hashlib
 import math
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import scipy.fft as sfft
 import scipy.linalg
 
+from ..errors import LithoInputError
 from ..outputs import atomic_file
 from .cache import KERNEL_CACHE
 from .pupil import noll_to_nm, pupil
@@ -70,11 +71,12 @@ class Kernels:
         Actual dropped fraction ``Σ_{k >= kept} λ_k / Σ λ_k``.
     trace : float
         ``trace(TCC)`` over the band-limited frequency set.
-    kernels : ndarray, complex128, shape (kept, n_freq)
-        Orthonormal kernels φ_k on the band-limited frequencies
-        (``fy_per_um``, ``fx_per_um``).
-    fy_per_um, fx_per_um : ndarray, shape (n_freq,)
-        The frequencies of the band-limited set, 1/µm.
+    kernels : ndarray, complex128, shape (kept, n_fy, n_fx)
+        Orthonormal kernels φ_k (Σ|φ_k|² = 1) in the frequency domain, on the
+        rows ``fy_per_um`` × columns ``fx_per_um``; zero outside the band
+        ``|f| <= NA(1 + σ_max)/λ``.
+    fy_per_um, fx_per_um : ndarray
+        Frequencies of the kernel rows and columns, 1/µm.
     real_fields : bool
         True when the kernels give real fields for a real mask (see notes).
     route : str
@@ -102,11 +104,10 @@ class Kernels:
     pixel_um: float
     wavelength_nm: float
     build_time_s: float
-    box_index: np.ndarray  # flat index of each frequency in the plan's box (internal)
 
     @property
     def nbytes(self) -> int:
-        return int(self.kernels.nbytes + self.eigenvalues.nbytes + 3 * self.fy_per_um.nbytes)
+        return int(self.kernels.nbytes + self.eigenvalues.nbytes)
 
     def spatial(self, k: int) -> np.ndarray:
         """Kernel ``k`` in space on the FFT grid, centred at ``shape // 2``, shape ``shape``."""
@@ -114,7 +115,7 @@ class Kernels:
         spec = np.zeros((ny, nx), dtype=np.complex128)
         iy = np.rint(self.fy_per_um * ny * self.pixel_um).astype(int) % ny
         ix = np.rint(self.fx_per_um * nx * self.pixel_um).astype(int) % nx
-        spec[iy, ix] = self.kernels[k]
+        spec[np.ix_(iy, ix)] = self.kernels[k]
         return np.fft.fftshift(sfft.ifft2(spec))
 
 
@@ -161,8 +162,21 @@ def _from_real_basis(v: np.ndarray, pa, pb, pc) -> np.ndarray:
     return out
 
 
+def _pupil_is_real(optics) -> bool:
+    return optics.defocus_um == 0.0 and not optics.zernike
+
+
 def _pupil_columns(optics, wavelength_nm, fy, fx, sy, sx, sqrt_w) -> np.ndarray:
-    """B[f, s] = √w_s P(f + f_s) for frequencies (rows) and source points (columns)."""
+    """B[f, s] = √w_s P(f + f_s) for frequencies (rows) and source points (columns).
+
+    Real (0 or √w_s) for an aberration-free pupil in focus, which quarters the
+    cost of the matrix products that follow.
+    """
+    if _pupil_is_real(optics):
+        cutoff2 = (optics.na / (wavelength_nm * 1e-3)) ** 2 * (1 + 1e-12)
+        fy2 = (fy[:, None] + sy[None, :]) ** 2
+        fy2 += (fx[:, None] + sx[None, :]) ** 2
+        return np.where(fy2 <= cutoff2, sqrt_w[None, :], 0.0)
     p = pupil(fy[:, None] + sy[None, :], fx[:, None] + sx[None, :], wavelength_nm, optics.na,
               optics.defocus_um, optics.zernike, optics.immersion_index)
     p *= sqrt_w[None, :]
@@ -231,7 +245,7 @@ def socs_kernels(optics, shape: tuple[int, int], pixel_um: float, wavelength_nm:
 
 def band_plan(optics, shape, pixel_um, wavelength_nm) -> BandPlan:
     """The band plan of projection imaging: fields within NA(1 + σ_max)/λ."""
-    band = optics.na * (1 + optics.source.sigma_max) / (wavelength_nm * 1e-3)
+    band = optics.na * (1 + optics.sigma_max) / (wavelength_nm * 1e-3)
     return BandPlan.make(shape, pixel_um, band)
 
 
@@ -248,7 +262,7 @@ def band_frequencies(plan: BandPlan, band_per_um: float):
 def _build(optics, shape, pixel_um, wavelength_nm, tolerance, t0) -> Kernels:
     lam_um = wavelength_nm * 1e-3
     plan = band_plan(optics, shape, pixel_um, wavelength_nm)
-    band = optics.na * (1 + optics.source.sigma_max) / lam_um
+    band = optics.na * (1 + optics.sigma_max) / lam_um
     index, fy, fx = band_frequencies(plan, band)
     ssx, ssy, w = optics.source.points(optics.source_step_sigma)
     sx, sy = ssx * optics.na / lam_um, ssy * optics.na / lam_um
@@ -263,13 +277,14 @@ def _build(optics, shape, pixel_um, wavelength_nm, tolerance, t0) -> Kernels:
 
     if route == "tcc":
         b = _pupil_columns(optics, wavelength_nm, fy, fx, sy, sx, sqrt_w)
-        matrix = b @ b.conj().T
+        matrix = (b @ b.conj().T).astype(np.complex128)
     else:
-        matrix = np.zeros((n_s, n_s), dtype=np.complex128)
+        matrix = np.zeros((n_s, n_s), dtype=np.float64 if _pupil_is_real(optics) else np.complex128)
         step = max(1, CHUNK_ELEMENTS // n_s)
         for lo in range(0, n_f, step):
             b = _pupil_columns(optics, wavelength_nm, fy[lo:lo + step], fx[lo:lo + step], sy, sx, sqrt_w)
             matrix += b.conj().T @ b
+        matrix = matrix.astype(np.complex128)
     trace = float(np.real(np.trace(matrix)))
 
     if real:
@@ -286,40 +301,40 @@ def _build(optics, shape, pixel_um, wavelength_nm, tolerance, t0) -> Kernels:
     positive = evals[:kept] > 0
     kept = int(np.count_nonzero(positive)) if not positive.all() else kept
 
+    box_shape = (plan.ay.k.size, plan.ax.k.size)
+    check_kernel_memory(kept, box_shape)
+    phi = np.zeros((kept, box_shape[0] * box_shape[1]), dtype=np.complex128)
     if route == "tcc":
-        phi = evecs[:, :kept].T.copy()
+        phi[:, index] = evecs[:, :kept].T
     else:
         coeff = evecs[:, :kept] / np.sqrt(evals[:kept])[None, :]
-        phi = np.empty((kept, n_f), dtype=np.complex128)
         step = max(1, CHUNK_ELEMENTS // n_s)
         for lo in range(0, n_f, step):
             b = _pupil_columns(optics, wavelength_nm, fy[lo:lo + step], fx[lo:lo + step], sy, sx, sqrt_w)
-            phi[:, lo:lo + step] = (b @ coeff).T
-    if real:
-        # Fix each kernel's global phase so φ(−f) = φ*(f) exactly (its field is then real).
-        phi = _realify(phi, fx, fy)
+            cols = index[lo:lo + step]
+            if np.isrealobj(b):
+                phi[:, cols] = (b @ coeff.real).T + 1j * (b @ coeff.imag).T
+            else:
+                phi[:, cols] = (b @ coeff).T
+    # With the symmetry-adapted basis every kernel already satisfies φ(−f) = φ*(f).
     return Kernels(eigenvalues=evals, kept=kept, tolerance=tolerance, dropped_energy=float(tail[kept]),
-                   trace=trace, kernels=phi, fy_per_um=fy, fx_per_um=fx, real_fields=real, route=route,
-                   n_source_points=n_s, shape=tuple(shape), pixel_um=float(pixel_um),
-                   wavelength_nm=float(wavelength_nm), build_time_s=time.perf_counter() - t0,
-                   box_index=index)
+                   trace=trace, kernels=phi.reshape(kept, *box_shape), fy_per_um=plan.fy_per_um,
+                   fx_per_um=plan.fx_per_um, real_fields=real, route=route, n_source_points=n_s,
+                   shape=tuple(shape), pixel_um=float(pixel_um), wavelength_nm=float(wavelength_nm),
+                   build_time_s=time.perf_counter() - t0)
 
 
-def _realify(phi: np.ndarray, fx: np.ndarray, fy: np.ndarray) -> np.ndarray:
-    pairs = _negation_pairs(fx, fy)
-    if pairs is None:
-        return phi
-    pa, pb, pc = pairs
-    partner = np.empty(fx.size, dtype=np.int64)
-    partner[pa], partner[pb], partner[pc] = pb, pa, pc
-    # c = <φ, Kφ> with Kφ(f) = φ*(−f); for a K-invariant kernel |c| = 1 and φ·√c is exact.
-    kphi = np.conj(phi[:, partner])
-    c = np.sum(np.conj(phi) * kphi, axis=1)
-    phase = np.exp(0.5j * np.angle(c))
-    phi = phi * phase[:, None]
-    # symmetrise away rounding: φ ← (φ + Kφ)/2
-    phi = 0.5 * (phi + np.conj(phi[:, partner]))
-    return phi
+MAX_KERNEL_BYTES = 3 * 2**30
+
+
+def check_kernel_memory(kept: int, box_shape) -> None:
+    """Refuse a kernel set that would not fit, naming the options that shrink it."""
+    nbytes = kept * box_shape[0] * box_shape[1] * 16
+    if nbytes > MAX_KERNEL_BYTES:
+        raise LithoInputError(
+            f"SOCS kernels: {kept} kernels on a {box_shape[1]}x{box_shape[0]} band would take "
+            f"{nbytes / 2**30:.1f} GB (limit {MAX_KERNEL_BYTES / 2**30:.0f} GB); use a larger kernel_tolerance, "
+            "a coarser source_step_sigma, a smaller window or tiles")
 
 
 def _save(path: Path, k: Kernels) -> None:
@@ -330,7 +345,7 @@ def _save(path: Path, k: Kernels) -> None:
                      dropped_energy=k.dropped_energy, trace=k.trace, kernels=k.kernels,
                      fy_per_um=k.fy_per_um, fx_per_um=k.fx_per_um, real_fields=k.real_fields,
                      route=k.route, n_source_points=k.n_source_points, shape=np.asarray(k.shape),
-                     pixel_um=k.pixel_um, wavelength_nm=k.wavelength_nm, box_index=k.box_index)
+                     pixel_um=k.pixel_um, wavelength_nm=k.wavelength_nm)
 
 
 def _load(path, optics, shape, pixel_um, wavelength_nm, tolerance, t0) -> Kernels | None:
@@ -342,9 +357,62 @@ def _load(path, optics, shape, pixel_um, wavelength_nm, tolerance, t0) -> Kernel
                            real_fields=bool(z["real_fields"]), route=str(z["route"]),
                            n_source_points=int(z["n_source_points"]), shape=tuple(int(v) for v in z["shape"]),
                            pixel_um=float(z["pixel_um"]), wavelength_nm=float(z["wavelength_nm"]),
-                           build_time_s=time.perf_counter() - t0, box_index=z["box_index"])
+                           build_time_s=time.perf_counter() - t0)
     except Exception:  # a damaged cache file is rebuilt, never trusted
         return None
+
+
+BATCH = 4  # fields per batched inverse FFT
+
+
+def _placement(plan: BandPlan):
+    """Slices that put a spectrum box into the field grid.
+
+    A reduced axis holds the band ``−K..K`` in ascending order and is placed
+    centred: that shifts the spectrum by a constant, multiplying the field by a
+    unit-modulus phase ramp, which leaves every intensity unchanged. A full
+    axis is already in FFT order.
+    """
+    out = []
+    for axis in (plan.ay, plan.ax):
+        if axis.band:
+            lo = (axis.m - axis.k.size) // 2
+            out.append(slice(lo, lo + axis.k.size))
+        else:
+            out.append(slice(0, axis.m))
+    return tuple(out)
+
+
+def sum_field_intensities(plan: BandPlan, spectra) -> np.ndarray:
+    """Σ |F⁻¹{S}|² over field spectra S on the plan's box, on the plan's field grid.
+
+    Parameters
+    ----------
+    plan : BandPlan
+    spectra : iterable of ndarray, complex, shape of the box
+        Field spectra (mask spectrum × kernel, already scaled); consumed in
+        batches of :data:`BATCH` inverse FFTs.
+    """
+    my, mx = plan.field_shape
+    sy, sx = _placement(plan)
+    acc = np.zeros((my, mx))
+    batch = np.zeros((BATCH, my, mx), dtype=np.complex128)
+    b = 0
+
+    def flush(b):
+        fields = sfft.ifft2(batch[:b], axes=(-2, -1), workers=WORKERS)
+        flat = fields.view(np.float64).reshape(b, my, mx, 2)
+        acc.__iadd__(np.einsum("bijk,bijk->ij", flat, flat))
+
+    for spectrum in spectra:
+        batch[b, sy, sx] = spectrum
+        b += 1
+        if b == BATCH:
+            flush(b)
+            b = 0
+    if b:
+        flush(b)
+    return acc
 
 
 def socs_intensity(kernels: Kernels, plan: BandPlan, box: np.ndarray, real_mask: bool) -> np.ndarray:
@@ -359,27 +427,21 @@ def socs_intensity(kernels: Kernels, plan: BandPlan, box: np.ndarray, real_mask:
         Mask spectrum on the plan's box (:meth:`MaskSpectrum.box`).
     real_mask : bool
         True if the mask is real (its spectrum Hermitian): kernels with real
-        fields are then evaluated two per FFT.
+        fields are then evaluated two per FFT,
+        ``F⁻¹{T(√λ_a φ_a + i√λ_b φ_b)} = √λ_a U_a + i√λ_b U_b``.
     """
-    t_band = box.ravel()[kernels.box_index]
-    my, mx = plan.field_shape
-    gy, gx = np.divmod(kernels.box_index, plan.ax.k.size)
-    dest = plan.ay.dst[gy] * mx + plan.ax.dst[gx]
-    buffer = np.zeros(my * mx, dtype=np.complex128)
-    acc = np.zeros((my, mx))
-    scale = plan.field_scale
-    amp = np.sqrt(kernels.eigenvalues[:kernels.kept]) * scale
-    from .window import add_intensity
+    amp = np.sqrt(kernels.eigenvalues[:kernels.kept]) * plan.field_scale
+    phi = kernels.kernels
+    n = kernels.kept
 
-    k = 0
-    pack = kernels.real_fields and real_mask
-    while k < kernels.kept:
-        if pack and k + 1 < kernels.kept:
-            buffer[dest] = t_band * (amp[k] * kernels.kernels[k] + 1j * amp[k + 1] * kernels.kernels[k + 1])
-            k += 2
+    def spectra():
+        if kernels.real_fields and real_mask:
+            for k in range(0, n - 1, 2):
+                yield box * (amp[k] * phi[k] + (1j * amp[k + 1]) * phi[k + 1])
+            if n % 2:
+                yield box * (amp[n - 1] * phi[n - 1])
         else:
-            buffer[dest] = t_band * (amp[k] * kernels.kernels[k])
-            k += 1
-        field = sfft.ifft2(buffer.reshape(my, mx), workers=WORKERS)
-        add_intensity(acc, field, 1.0)
-    return acc
+            for k in range(n):
+                yield box * (amp[k] * phi[k])
+
+    return sum_field_intensities(plan, spectra())

@@ -25,15 +25,14 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
-import scipy.fft as sfft
 
 from ..errors import LithoInputError
 from . import _checks
-from .kernels import band_frequencies, band_plan, socs_intensity, socs_kernels
+from .kernels import band_plan, socs_intensity, socs_kernels, sum_field_intensities
 from .pupil import parse_zernike, pupil
 from .source import Source, conventional, from_spec
 from .spectrum import parse_spectrum, resolve_lines
-from .window import WORKERS, MaskSpectrum, add_intensity
+from .window import MaskSpectrum
 
 OWNER = "ProjectionOptics"
 METHODS = ("socs", "abbe")
@@ -162,7 +161,8 @@ class ProjectionOptics:
 
     @property
     def sigma_max(self) -> float:
-        return self.source.sigma_max
+        """Largest σ of the sampled source points (sets the band NA(1+σ_max)/λ)."""
+        return self.source.reach(self.source_step_sigma)
 
     def cache_token(self) -> tuple:
         """Everything the kernels depend on (hashable)."""
@@ -220,19 +220,15 @@ def abbe_intensity(optics: ProjectionOptics, spectrum: MaskSpectrum, wavelength_
     """
     lam_um = wavelength_nm * 1e-3
     plan = band_plan(optics, spectrum.shape, spectrum.pixel_um, wavelength_nm)
-    band = optics.na * (1 + optics.sigma_max) / lam_um
-    index, fy, fx = band_frequencies(plan, band)
-    t_band = spectrum.box(plan).ravel()[index]
-    my, mx = plan.field_shape
-    gy, gx = np.divmod(index, plan.ax.k.size)
-    dest = plan.ay.dst[gy] * mx + plan.ax.dst[gx]
+    box = spectrum.box(plan)
+    fy, fx = plan.fy_per_um[:, None], plan.fx_per_um[None, :]
     sx, sy, w = optics.source.points(optics.source_step_sigma)
-    buffer = np.zeros(my * mx, dtype=np.complex128)
-    acc = np.zeros((my, mx))
-    scale2 = plan.field_scale ** 2
-    for px, py, wi in zip(sx * optics.na / lam_um, sy * optics.na / lam_um, w):
-        p = pupil(fy + py, fx + px, wavelength_nm, optics.na, optics.defocus_um, optics.zernike,
-                  optics.immersion_index)
-        buffer[dest] = t_band * p
-        add_intensity(acc, sfft.ifft2(buffer.reshape(my, mx), workers=WORKERS), wi * scale2)
-    return plan.interpolate(acc)
+    scale = plan.field_scale
+
+    def spectra():
+        for px, py, wi in zip(sx * optics.na / lam_um, sy * optics.na / lam_um, w):
+            p = pupil(fy + py, fx + px, wavelength_nm, optics.na, optics.defocus_um, optics.zernike,
+                      optics.immersion_index)
+            yield box * p * (math.sqrt(wi) * scale)
+
+    return plan.interpolate(sum_field_intensities(plan, spectra()))

@@ -15,6 +15,7 @@ dipole and quadrupole (poles of radius ``sigma_radius`` centred at
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,6 +119,12 @@ class Source:
                                sy - self.sigma_centre * math.sin(a)) <= self.sigma_radius
         return inside
 
+    def reach(self, step_sigma: float = 0.05) -> float:
+        """Largest |σ| of the sampled points (a partly covered edge cell may sit
+        just beyond ``sigma_max``); this, not ``sigma_max``, sets the image band."""
+        sx, sy, _ = self.points(step_sigma)
+        return float(np.max(np.hypot(sx, sy)))
+
     def points(self, step_sigma: float = 0.05) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Source points and weights.
 
@@ -132,6 +139,9 @@ class Source:
             Points in σ units (multiply by NA/λ for frequencies) and weights
             summing to 1. A source smaller than one cell is one point on axis.
         """
+        return _points(self, float(step_sigma))
+
+    def _points(self, step_sigma: float):
         if self.shape == "map":
             w = np.asarray(self.map_weights, dtype=float)
             n = w.shape[0]
@@ -158,6 +168,14 @@ class Source:
             return np.zeros(1), np.zeros(1), np.ones(1)  # coherent: one point on axis
         weights = cover[keep]
         return cx[keep], cy[keep], weights / weights.sum()
+
+
+@functools.lru_cache(maxsize=64)
+def _points(source: Source, step_sigma: float):
+    sx, sy, w = source._points(step_sigma)
+    for a in (sx, sy, w):
+        a.setflags(write=False)
+    return sx, sy, w
 
 
 def conventional(sigma: float) -> Source:
