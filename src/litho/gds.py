@@ -18,6 +18,7 @@ Example
 from __future__ import annotations
 
 import contextlib
+import datetime
 import math
 import os
 import sys
@@ -46,6 +47,8 @@ _OAS_MAGIC = b"%SEMI-OASIS\r\n"
 # A child cell with at most this many flattened polygons on the layer is
 # instantiated for all its placements at once with numpy broadcasting.
 _BATCH_LIMIT = 4096
+
+_GDS_TIMESTAMP = datetime.datetime(2000, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -654,7 +657,8 @@ def _write(lib: gdstk.Library, path: Path) -> None:
         if suffix in OAS_SUFFIXES:
             lib.write_oas(str(tmp))
         else:
-            lib.write_gds(str(tmp))
+            # a fixed timestamp makes the same layout the same bytes (reproducible masks)
+            lib.write_gds(str(tmp), timestamp=_GDS_TIMESTAMP)
         # the temporary file is created private (0600); give the result the usual permissions
         umask = os.umask(0)
         os.umask(umask)
