@@ -244,29 +244,48 @@ def corner_rounding_radius(design: Polygon, printed) -> float:
 
 
 def _mean_inside(values: np.ndarray, grid: Grid, design) -> list[float]:
-    """Mean of ``values`` over the samples whose centres lie in each polygon."""
+    """Area-weighted mean of ``values`` over each polygon.
+
+    Each polygon is rasterised by exact area coverage on the part of the grid
+    its bounding box covers, so edge samples count by the share of them inside.
+    """
+    from .raster import rasterize
+
     out = []
-    xs, ys = grid.x_um, grid.y_um
+    x0, y0 = grid.origin_um
+    ny, nx = grid.shape
     for poly in design:
         xmin, ymin, xmax, ymax = poly.bounds
-        j = np.nonzero((xs >= xmin) & (xs <= xmax))[0]
-        i = np.nonzero((ys >= ymin) & (ys <= ymax))[0]
-        if i.size == 0 or j.size == 0:
+        j0 = max(0, int(np.floor((xmin - x0) / grid.pixel_um)))
+        j1 = min(nx, int(np.ceil((xmax - x0) / grid.pixel_um)))
+        i0 = max(0, int(np.floor((ymin - y0) / grid.pixel_um)))
+        i1 = min(ny, int(np.ceil((ymax - y0) / grid.pixel_um)))
+        if i1 <= i0 or j1 <= j0:
             out.append(math.nan)
             continue
-        X, Y = np.meshgrid(xs[j], ys[i])
-        inside = shapely.contains_xy(poly, X, Y)
-        block = values[i[0]:i[-1] + 1, j[0]:j[-1] + 1]
-        out.append(float(block[inside].mean()) if inside.any() else math.nan)
+        sub = Grid((i1 - i0, j1 - j0), grid.pixel_um,
+                   (x0 + j0 * grid.pixel_um, y0 + i0 * grid.pixel_um))
+        weight = rasterize(poly, sub)
+        total = weight.sum()
+        out.append(float((weight * values[i0:i1, j0:j1]).sum() / total) if total > 0 else math.nan)
     return out
+
+
+def coverage(design, grid: Grid) -> np.ndarray:
+    """Exact area coverage (0–1) of the union of ``design`` on ``grid``."""
+    from .raster import rasterize
+
+    if not design:
+        return np.zeros(grid.shape)
+    return rasterize(shapely.union_all(list(design)), grid)
 
 
 def _residue(values: np.ndarray, grid: Grid, design, printed, threshold: float) -> tuple[float, float]:
     """Largest h/h0 and printed area farther than the exclusion band from every designed pixel."""
     band = max(RESIDUE_EXCLUSION_UM, 2 * grid.pixel_um)
-    keep_out = shapely.union_all([p.buffer(band) for p in design]) if design else Polygon()
-    X, Y = np.meshgrid(grid.x_um, grid.y_um)
-    outside = ~shapely.contains_xy(keep_out, X, Y) if not keep_out.is_empty else np.ones(values.shape, bool)
+    keep_out = shapely.union_all([p.buffer(band, join_style="mitre") for p in design]) if design else Polygon()
+    # A sample counts as outside only when no part of it touches the keep-out zone.
+    outside = coverage([keep_out], grid) < 1e-9 if not keep_out.is_empty else np.ones(values.shape, bool)
     residue_max = float(values[outside].max()) if outside.any() else 0.0
     residue_area = float(sum(p.difference(keep_out).area for p in printed))
     return residue_max, residue_area

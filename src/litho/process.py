@@ -24,7 +24,7 @@ from shapely import affinity
 from . import __version__
 from .errors import LithoInputError
 from .grid import Grid
-from .metrology import Metrology, measure
+from .metrology import Metrology, coverage, measure
 from .recipe import Recipe, Step, load_recipe
 
 # Arrays held per sample while a step runs (transmission, a field pair per line,
@@ -291,11 +291,8 @@ def colour_contamination(results: list[StepResult]) -> list[dict]:
     grid = results[0].grid if results else None
     if grid is None or len(results) < 2:
         return rows
-    X, Y = np.meshgrid(grid.x_um, grid.y_um)
-    inside = {}
-    for earlier in results:
-        geometry = shapely.union_all(earlier.design) if earlier.design else shapely.Polygon()
-        inside[earlier.name] = shapely.contains_xy(geometry, X, Y)
+    # Samples wholly inside an earlier step's designed pixels.
+    inside = {earlier.name: coverage(earlier.design, grid) > 1 - 1e-9 for earlier in results}
     for k, later in enumerate(results):
         for earlier in results[:k]:
             mask = inside[earlier.name]

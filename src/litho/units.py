@@ -92,7 +92,11 @@ def normalize_table(table: Mapping[str, Any], source: str | None = None, section
         suffix = _unit_suffix(key)
         if suffix is not None:
             canonical = key
-            number = parse_quantity(value, suffix, prefix + key, source)
+            if isinstance(value, (list, tuple)):
+                # A vector quantity (overlay_um = [x, y]): every element in the same unit.
+                number = [parse_quantity(v, suffix, prefix + key, source) for v in value]
+            else:
+                number = parse_quantity(value, suffix, prefix + key, source)
         elif key in BARE_KEY_UNITS and isinstance(value, (int, float, str)) and not isinstance(value, bool):
             # A bare key with a fixed unit: a plain number is taken in that unit.
             suffix = BARE_KEY_UNITS[key]
