@@ -91,9 +91,8 @@ def _coverage(edges_uv: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     keep = (v0 != v1) & (np.maximum(v0, v1) > 0) & (np.minimum(v0, v1) < ny) & (np.minimum(u0, u1) < nx)
     u0, v0, u1, v1 = u0[keep], v0[keep], u1[keep], v1[keep]
     n = len(u0)
-    acc = np.zeros(ny * nx)
     if n == 0:
-        return acc.reshape(ny, nx)
+        return np.zeros((ny, nx))
     seg_v, t_v = _integer_crossings(v0, v1, 0, ny)
     seg_u, t_u = _integer_crossings(u0, u1, 0, nx)
     seg = np.concatenate([np.arange(n), np.arange(n), seg_v, seg_u])
@@ -118,10 +117,11 @@ def _coverage(edges_uv: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     frac = np.where(left, 0.0, um - col)
     col = np.where(left, 0, col).astype(np.int64)
     base = row * nx + col
-    acc += np.bincount(base, weights=w * (1.0 - frac), minlength=ny * nx)
     nxt = col + 1 < nx
-    acc += np.bincount(base[nxt] + 1, weights=(w * frac)[nxt], minlength=ny * nx)
-    acc = acc.reshape(ny, nx)
+    # one bincount for both contributions: it allocates the output once (memory = one raster)
+    index = np.concatenate([base, base[nxt] + 1])
+    weight = np.concatenate([w * (1.0 - frac), (w * frac)[nxt]])
+    acc = np.bincount(index, weights=weight, minlength=ny * nx).reshape(ny, nx)
     np.cumsum(acc, axis=1, out=acc)
     return acc
 
