@@ -22,22 +22,16 @@ from __future__ import annotations
 from .cache import clear_caches
 from .imaging import (SpectralImage, aerial_image, aerial_series, from_exposure, spectral_images,
                       spectral_series)
+from .kernels import Kernels, socs_kernels
+from .metrics import edge_points, image_log_slope, nils_at_edges
+from .projection import ProjectionOptics
 from .proximity import ProximityOptics
+from .source import Source, annular, conventional, dipole, incoherent, quadrupole, source_map
 from .spectrum import NAMED_SPECTRA, parse_spectrum
 
 __all__ = [
     "ProximityOptics", "ProjectionOptics", "SpectralImage", "aerial_image", "spectral_images",
     "aerial_series", "spectral_series", "from_exposure", "parse_spectrum", "NAMED_SPECTRA",
-    "clear_caches", "image_log_slope", "nils_at_edges",
+    "Source", "conventional", "annular", "dipole", "quadrupole", "source_map", "incoherent",
+    "Kernels", "socs_kernels", "clear_caches", "image_log_slope", "nils_at_edges", "edge_points",
 ]
-
-
-def __getattr__(name):
-    # Modules still being filled in are imported on first use.
-    if name == "ProjectionOptics":
-        from .projection import ProjectionOptics
-        return ProjectionOptics
-    if name in ("image_log_slope", "nils_at_edges"):
-        from . import metrics
-        return getattr(metrics, name)
-    raise AttributeError(f"module 'litho.optics' has no attribute {name!r}")

@@ -109,6 +109,13 @@ class Kernels:
     def nbytes(self) -> int:
         return int(self.kernels.nbytes + self.eigenvalues.nbytes)
 
+    @property
+    def clear_field(self) -> float:
+        """Clear-field intensity of the kept kernels, Σ_kept λ_k |φ_k(0)|² (1 when all are kept)."""
+        iy = int(np.argmin(np.abs(self.fy_per_um)))
+        ix = int(np.argmin(np.abs(self.fx_per_um)))
+        return float(np.sum(self.eigenvalues[:self.kept] * np.abs(self.kernels[:, iy, ix]) ** 2))
+
     def spatial(self, k: int) -> np.ndarray:
         """Kernel ``k`` in space on the FFT grid, centred at ``shape // 2``, shape ``shape``."""
         ny, nx = self.shape
@@ -429,8 +436,15 @@ def socs_intensity(kernels: Kernels, plan: BandPlan, box: np.ndarray, real_mask:
         True if the mask is real (its spectrum Hermitian): kernels with real
         fields are then evaluated two per FFT,
         ``F⁻¹{T(√λ_a φ_a + i√λ_b φ_b)} = √λ_a U_a + i√λ_b U_b``.
+
+    Notes
+    -----
+    A truncated kernel set images the clear field to Σ_kept λ_k|φ_k(0)|²,
+    slightly below 1; the image is divided by that number so the clear field
+    stays exactly 1 (the normalisation every later stage relies on). With all
+    kernels kept the factor is 1 to rounding.
     """
-    amp = np.sqrt(kernels.eigenvalues[:kernels.kept]) * plan.field_scale
+    amp = np.sqrt(kernels.eigenvalues[:kernels.kept] / kernels.clear_field) * plan.field_scale
     phi = kernels.kernels
     n = kernels.kept
 

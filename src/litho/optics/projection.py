@@ -30,7 +30,7 @@ from ..errors import LithoInputError
 from . import _checks
 from .kernels import band_plan, socs_intensity, socs_kernels, sum_field_intensities
 from .pupil import parse_zernike, pupil
-from .source import Source, conventional, from_spec
+from .source import conventional, from_spec
 from .spectrum import parse_spectrum, resolve_lines
 from .window import MaskSpectrum
 
@@ -204,6 +204,8 @@ class ProjectionOptics:
 
     def line_intensity(self, spectrum: MaskSpectrum, wavelength_nm: float) -> np.ndarray:
         """Image at one wavelength on the mask spectrum's FFT grid (clear field = 1)."""
+        if self.source.shape == "incoherent":
+            return incoherent_intensity(self, spectrum, wavelength_nm)
         if self.method == "abbe":
             return abbe_intensity(self, spectrum, wavelength_nm)
         kernels = socs_kernels(self, spectrum.shape, spectrum.pixel_um, wavelength_nm)
@@ -232,3 +234,29 @@ def abbe_intensity(optics: ProjectionOptics, spectrum: MaskSpectrum, wavelength_
             yield box * p * (math.sqrt(wi) * scale)
 
     return plan.interpolate(sum_field_intensities(plan, spectra()))
+
+
+def incoherent_intensity(optics: ProjectionOptics, spectrum: MaskSpectrum, wavelength_nm: float) -> np.ndarray:
+    """Incoherent imaging: I = F⁻¹{ F{|t|²} · OTF }, OTF = F{|h|²}/F{|h|²}(0), h = F⁻¹{P}.
+
+    The σ → ∞ limit of partially coherent imaging (Goodman, *Introduction to
+    Fourier Optics*, §6.3): the TCC becomes the pupil autocorrelation. The
+    point-spread function is computed on the FFT grid itself, so the result
+    is exact for the periodic (or padded) window.
+    """
+    import scipy.fft as sfft
+
+    from .window import WORKERS
+
+    ny, nx = spectrum.shape
+    p = spectrum.pixel_um
+    fy = np.fft.fftfreq(ny, p)[:, None]
+    fx = np.fft.fftfreq(nx, p)[None, :]
+    h = sfft.ifft2(pupil(fy, fx, wavelength_nm, optics.na, optics.defocus_um, optics.zernike,
+                         optics.immersion_index), workers=WORKERS)
+    psf = h.real ** 2 + h.imag ** 2
+    otf = sfft.rfft2(psf, workers=WORKERS)
+    otf /= otf[0, 0].real
+    t = spectrum.transmission
+    intensity_t = t.real ** 2 + t.imag ** 2 if np.iscomplexobj(t) else t * t
+    return sfft.irfft2(sfft.rfft2(intensity_t, workers=WORKERS) * otf, s=(ny, nx), workers=WORKERS)

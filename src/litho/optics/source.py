@@ -10,7 +10,11 @@ a symmetric shape gives exactly symmetric point sets.
 
 Shapes (PHYSICS.md §2): conventional (disc σ), annular (σ_in, σ_out),
 dipole and quadrupole (poles of radius ``sigma_radius`` centred at
-``sigma_centre``, rotated by ``orientation_deg``), and a user map.
+``sigma_centre``, rotated by ``orientation_deg``), and a user map. The
+"incoherent" shape is the limit σ → ∞ (a self-luminous object such as a
+micro-LED array, or a diffuser far larger than the pupil): the image is then
+the intensity transmission convolved with the point-spread function, and is
+computed that way rather than by source points.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from ..errors import LithoInputError
 from . import _checks
 
 OWNER = "Source"
-SHAPES = ("conventional", "annular", "dipole", "quadrupole", "map")
+SHAPES = ("conventional", "annular", "dipole", "quadrupole", "map", "incoherent")
 SUPERSAMPLE = 8
 
 
@@ -64,7 +68,7 @@ class Source:
 
     def __post_init__(self):
         _checks.choice(OWNER, "shape", self.shape, SHAPES)
-        if self.shape == "map":
+        if self.shape in ("map", "incoherent"):
             return
         for name in ("sigma_in", "sigma_out", "sigma_centre", "sigma_radius"):
             object.__setattr__(self, name, _checks.number(OWNER, name, getattr(self, name), lo=0, hi=1,
@@ -89,6 +93,8 @@ class Source:
             return self.sigma_out
         if self.shape in ("dipole", "quadrupole"):
             return self.sigma_centre + self.sigma_radius
+        if self.shape == "incoherent":
+            return 1.0  # sets the image band 2·NA/λ, as for σ = 1
         w = np.asarray(self.map_weights)
         n = w.shape[0]
         c = (np.arange(n) + 0.5) * (2.0 / n) - 1.0
@@ -99,7 +105,7 @@ class Source:
     def symmetric(self) -> bool:
         """True if the sampled shape is unchanged by σ → −σ (a point reflection)."""
         if self.shape != "map":
-            return True  # discs, rings and pole pairs/quads are point-symmetric
+            return True  # discs, rings, pole pairs/quads and the incoherent limit are point-symmetric
         w = np.asarray(self.map_weights)
         return bool(np.allclose(w, w[::-1, ::-1], rtol=1e-12, atol=0))
 
@@ -122,6 +128,8 @@ class Source:
     def reach(self, step_sigma: float = 0.05) -> float:
         """Largest |σ| of the sampled points (a partly covered edge cell may sit
         just beyond ``sigma_max``); this, not ``sigma_max``, sets the image band."""
+        if self.shape == "incoherent":
+            return 1.0
         sx, sy, _ = self.points(step_sigma)
         return float(np.max(np.hypot(sx, sy)))
 
@@ -142,6 +150,9 @@ class Source:
         return _points(self, float(step_sigma))
 
     def _points(self, step_sigma: float):
+        if self.shape == "incoherent":
+            raise LithoInputError("an incoherent source has no finite set of source points; "
+                                  "it is imaged through the optical transfer function")
         if self.shape == "map":
             w = np.asarray(self.map_weights, dtype=float)
             n = w.shape[0]
@@ -198,6 +209,11 @@ def quadrupole(sigma_centre: float, sigma_radius: float, orientation_deg: float 
     """Four poles at ``sigma_centre``, the first at ``orientation_deg`` (45 = quasar on the diagonals)."""
     return Source("quadrupole", sigma_centre=sigma_centre, sigma_radius=sigma_radius,
                   orientation_deg=orientation_deg)
+
+
+def incoherent() -> Source:
+    """The incoherent limit σ → ∞: I = |t|² ⊗ PSF (self-luminous or fully diffuse illumination)."""
+    return Source("incoherent")
 
 
 def source_map(weights, field: str = "source") -> Source:
@@ -267,11 +283,14 @@ def from_spec(spec: Any, *, sigma: float | None = None, extra: Mapping[str, Any]
                                   "a source-map file (.npy, .png) or an array")
         allowed = {"conventional": ("sigma", "sigma_out"), "annular": ("sigma_in", "sigma_out"),
                    "dipole": ("sigma_centre", "sigma_radius", "orientation_deg"),
-                   "quadrupole": ("sigma_centre", "sigma_radius", "orientation_deg")}.get(name, ())
+                   "quadrupole": ("sigma_centre", "sigma_radius", "orientation_deg"),
+                   "incoherent": ()}.get(name, ())
         unknown = sorted(set(extra) - set(allowed))
         if unknown:
             raise LithoInputError(f"{field}: {', '.join(unknown)} not used by a {name} source; "
                                   f"it takes {', '.join(allowed)}")
+        if name == "incoherent":
+            return incoherent()
         if name == "conventional":
             s = extra.get("sigma", extra.get("sigma_out", sigma if sigma is not None else 0.5))
             return conventional(s)

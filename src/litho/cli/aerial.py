@@ -1,0 +1,227 @@
+"""``litho aerial RECIPE -o DIR``: the aerial image(s) of a recipe and their log-slope.
+
+For each step: the line-weighted aerial image and, for a broadband source,
+one image per spectral line (``.npy``, clear field = 1), a PNG of the image
+with the mask outline, the image-log-slope map |∇ ln I| (1/µm) and
+``aerial.json`` with the grid, the optics, the window and the NILS/ILS at the
+designed pixel edges. ``--gap-um`` or ``--defocus-um`` adds a series.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+from . import example_help
+
+ORDER = 30
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("aerial", **example_help(
+        "Compute the aerial image of each step of a recipe (before any chemistry): intensity at the "
+        "film top (clear field = 1) per spectral line, image-log-slope map, and NILS/ILS at the pixel "
+        "edges. Writes .npy arrays, PNG figures and aerial.json into the output directory.",
+        "litho aerial recipes/ebt_cdse_254nm.toml -o out/aerial"))
+    p.add_argument("recipe", help="recipe TOML file")
+    p.add_argument("-o", "--out", default="out", help="output directory (default: out)")
+    p.add_argument("--pixel-um", type=float, default=None,
+                   help="sample pitch in µm (default: the recipe's, else chosen from the smallest feature)")
+    p.add_argument("--window", choices=("isolated", "periodic"), default=None,
+                   help="simulation window (default: the recipe's [simulation] window)")
+    series = p.add_mutually_exclusive_group()
+    series.add_argument("--gap-um", default=None, metavar="G1,G2,...",
+                        help="also compute a gap series (proximity), comma-separated µm")
+    series.add_argument("--defocus-um", default=None, metavar="Z1,Z2,...",
+                        help="also compute a focus series (projection), comma-separated µm")
+    p.add_argument("--no-figures", action="store_true", help="write arrays and aerial.json only")
+    p.set_defaults(func=run)
+
+
+def _values(text: str, flag: str) -> list[float]:
+    from ..errors import LithoInputError
+
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise LithoInputError(f"{flag} {text!r}: give comma-separated numbers in µm, e.g. 5,10,20") from None
+    if not values or not all(math.isfinite(v) for v in values):
+        raise LithoInputError(f"{flag} {text!r}: give comma-separated numbers in µm, e.g. 5,10,20")
+    return values
+
+
+def run(args) -> int:
+    import dataclasses
+
+    import numpy as np
+    from shapely import affinity
+
+    from ..errors import LithoInputError
+    from ..gds import read_mask
+    from ..optics import aerial_series, image_log_slope, nils_at_edges, spectral_images
+    from ..outputs import atomic_dir
+    from ..process import choose_pixel_um, simulation_grid
+    from ..raster import rasterize
+    from ..recipe import load_recipe
+
+    if args.pixel_um is not None and not (args.pixel_um > 0 and math.isfinite(args.pixel_um)):
+        raise LithoInputError(f"--pixel-um {args.pixel_um:g}: give a pitch > 0 µm")
+    gaps = _values(args.gap_um, "--gap-um") if args.gap_um else None
+    focus = _values(args.defocus_um, "--defocus-um") if args.defocus_um else None
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise LithoInputError(f"-o {out}: exists and is not a directory")
+    start = time.perf_counter()
+    recipe = load_recipe(args.recipe)
+    if args.window is not None:
+        recipe = dataclasses.replace(recipe, simulation=dataclasses.replace(recipe.simulation, window=args.window))
+    sim = recipe.simulation
+    periodic = sim.window == "periodic"
+
+    masks = []
+    for step in recipe.steps:
+        mask = read_mask(step.mask.path, layer=step.mask.layer, cell=step.mask.cell, window=step.mask.window_um)
+        dx, dy = step.exposure.overlay_um
+        masks.append((mask, tuple(affinity.translate(p, dx, dy) for p in mask.polygons)))
+    pixel = args.pixel_um or sim.pixel_um or choose_pixel_um([d for _, ds in masks for d in ds])
+    grid = simulation_grid(recipe, [m for m, _ in masks], pixel)
+
+    report = {"recipe": str(recipe.path), "name": recipe.name,
+              "grid": {"shape": list(grid.shape), "pixel_um": grid.pixel_um, "origin_um": list(grid.origin_um)},
+              "window": sim.window, "steps": []}
+    with atomic_dir(out) as tmp:
+        for step, (mask, design) in zip(recipe.steps, masks):
+            optics = step.exposure.optics
+            # one step: aerial.npy; several: aerial_<step>.npy
+            name = _safe(step.name) if len(recipe.steps) > 1 else ""
+            geometry = _union(design)
+            transmission = rasterize(geometry, grid)
+            guard = sim.guard_um
+            images = spectral_images(transmission, grid.pixel_um, optics, periodic=periodic, guard_um=guard)
+            intensity = sum(im.weight * im.intensity for im in images)
+            ils = image_log_slope(intensity, grid.pixel_um)
+            files = {"aerial": _file("aerial", name, ".npy"), "ils": _file("ils", name, ".npy")}
+            np.save(tmp / files["aerial"], intensity)
+            np.save(tmp / files["ils"], ils)
+            if len(images) > 1:
+                for im in images:
+                    key = f"aerial_{im.wavelength_nm:g}nm"
+                    files[key] = _file(key, name, ".npy")
+                    np.save(tmp / files[key], im.intensity)
+            entry = {"name": step.name, "tool": step.exposure.tool, "files": files, "optics": _describe(optics),
+                     "lines": [{"wavelength_nm": im.wavelength_nm, "weight": im.weight} for im in images],
+                     "guard_um": None if periodic else (guard if guard is not None else optics.blur_length_um),
+                     "intensity_min": float(intensity.min()), "intensity_max": float(intensity.max()),
+                     "edges": _edge_metrics(intensity, grid, design, nils_at_edges)}
+            if gaps or focus:
+                key = "gap_um" if gaps else "defocus_um"
+                values = gaps or focus
+                stack = aerial_series(transmission, grid.pixel_um, optics, periodic=periodic, guard_um=guard,
+                                      **{key: values})
+                series_file = _file(f"aerial_{key.removesuffix('_um')}_series", name, ".npy")
+                np.save(tmp / series_file, stack)
+                entry["series"] = {"parameter": key, "values": values, "file": series_file,
+                                   "edges": [_edge_metrics(s, grid, design, nils_at_edges) for s in stack]}
+            report["steps"].append(entry)
+            if not args.no_figures:
+                _figures(tmp, name, step.name, intensity, ils, grid, design)
+        report["runtime_s"] = time.perf_counter() - start
+        (tmp / "aerial.json").write_text(json.dumps(report, indent=2) + "\n")
+    for entry in report["steps"]:
+        e = entry["edges"]
+        nils = "n/a" if e["nils_mean"] is None else f"{e['nils_mean']:.2f} (min {e['nils_min']:.2f})"
+        print(f"{entry['name']}: I {entry['intensity_min']:.3f}..{entry['intensity_max']:.3f}, "
+              f"NILS at edges {nils}", file=sys.stdout)
+    print(f"wrote aerial images to {out}/ in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+def _union(design):
+    import shapely
+
+    return shapely.union_all(design) if design else shapely.Polygon()
+
+
+def _file(stem: str, name: str, suffix: str) -> str:
+    return f"{stem}_{name}{suffix}" if name else f"{stem}{suffix}"
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in str(name)) or "step"
+
+
+def _describe(optics) -> dict:
+    import dataclasses
+
+    out = {"type": type(optics).__name__}
+    for f in dataclasses.fields(optics):
+        value = getattr(optics, f.name)
+        if f.name == "source" and hasattr(value, "shape"):
+            value = {k: v for k, v in dataclasses.asdict(value).items() if k != "map_weights"}
+        out[f.name] = value if isinstance(value, (int, float, str, type(None), dict)) else repr(value)
+    out["blur_length_um"] = optics.blur_length_um
+    return out
+
+
+def _edge_metrics(intensity, grid, design, nils_at_edges) -> dict:
+    """ILS and NILS = CD·ILS at the designed pixel edges (CD: the pixel's narrow width)."""
+    import numpy as np
+
+    from ..optics.metrics import edge_points
+
+    nils_all, ils_all = [], []
+    for poly in design:
+        rect = poly.minimum_rotated_rectangle
+        xs, ys = rect.exterior.coords.xy
+        sides = [math.hypot(xs[k + 1] - xs[k], ys[k + 1] - ys[k]) for k in range(2)]
+        cd = min(s for s in sides if s > 0) if any(s > 0 for s in sides) else 0.0
+        if cd <= 0:
+            continue
+        points, normals = edge_points(poly, grid.pixel_um)
+        (x0, y0, x1, y1) = grid.bounds_um
+        inside = (points[:, 0] > x0) & (points[:, 0] < x1) & (points[:, 1] > y0) & (points[:, 1] < y1)
+        if not inside.any():
+            continue
+        nils = nils_at_edges(intensity, grid.pixel_um, points[inside], cd, origin_um=grid.origin_um,
+                             normals=normals[inside])
+        nils_all.append(nils)
+        ils_all.append(nils / cd)
+    if not nils_all:
+        return {"points": 0, "nils_mean": None, "nils_min": None, "ils_mean_per_um": None}
+    nils = np.concatenate(nils_all)
+    ils = np.concatenate(ils_all)
+    return {"points": int(nils.size), "nils_mean": float(nils.mean()), "nils_min": float(nils.min()),
+            "nils_p05": float(np.percentile(nils, 5)), "ils_mean_per_um": float(ils.mean()),
+            "ils_min_per_um": float(ils.min())}
+
+
+def _figures(tmp: Path, name: str, title: str, intensity, ils, grid, design) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    for data, stem, label, cmap in ((intensity, "aerial", "intensity (clear field = 1)", "inferno"),
+                                    (ils, "ils", "image log slope |∇ ln I| (1/µm)", "viridis")):
+        fig, ax = plt.subplots(figsize=(6, 5))
+        vmax = None
+        if stem == "ils":
+            # ln I is noise where there is no light; show the slope where I > 5% of the clear field
+            data = np.where(intensity > 0.05, ils, np.nan)
+            finite = data[np.isfinite(data)]
+            vmax = float(np.percentile(finite, 99.5)) if finite.size else None
+        im = ax.imshow(data, origin="lower", extent=grid.extent_um, cmap=cmap, interpolation="nearest",
+                       vmin=0, vmax=vmax)
+        for poly in design:
+            for ring in [poly.exterior, *poly.interiors]:
+                x, y = ring.xy
+                ax.plot(x, y, color="cyan", lw=0.6)
+        fig.colorbar(im, ax=ax, label=label)
+        ax.set(xlabel="x (µm)", ylabel="y (µm)", title=f"{title}: {stem}")
+        fig.tight_layout()
+        fig.savefig(tmp / _file(stem, name, ".png"), dpi=110)
+        plt.close(fig)
