@@ -135,7 +135,8 @@ def _lattice_table(z: float) -> tuple[np.ndarray, np.ndarray]:
     for _ in range(60):
         f = (1.0 - p + p * q) ** (z - 1.0) - q
         fp = (z - 1.0) * p * (1.0 - p + p * q) ** (z - 2.0) - 1.0
-        step = np.where(np.abs(fp) > 1e-9, f / fp, 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = np.where(np.abs(fp) > 1e-9, f / fp, 0.0)
         q = np.clip(q - step, 0.0, 1.0)
     sol = (1.0 - p + p * q) ** z
     g = np.where(c > c_gel, 1.0 - sol, 0.0)

