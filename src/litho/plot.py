@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
+import matplotlib.patches
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -96,14 +97,35 @@ def rgb_composite(result) -> np.ndarray:
     return np.clip(image, 0, 1)
 
 
+def zoom_box(result) -> tuple[float, float, float, float]:
+    """(xmin, xmax, ymin, ymax) of a square around the lowest-left designed pixel,
+    wide enough to hold one pixel of each colour of a stripe or delta array."""
+    designs = [p for s in result.steps for p in s.design]
+    if not designs:
+        return result.steps[0].grid.extent_um
+    first = min(designs, key=lambda p: p.bounds[0] + p.bounds[1])
+    xmin, ymin, xmax, ymax = first.bounds
+    side = 1.2 * max(xmax - xmin, ymax - ymin)
+    return (xmin - 0.08 * side, xmin + 0.92 * side, ymin - 0.08 * side, ymin + 0.92 * side)
+
+
 def plot_rgb(result, path: Path) -> None:
-    """The finished array: every colour's developed film, in its colour."""
+    """The finished array in colour (left) and a close-up of one pixel (right),
+    designed outlines dotted."""
     grid = result.steps[0].grid
-    fig, ax = plt.subplots(figsize=(6, 5.4))
-    ax.imshow(rgb_composite(result), origin="lower", extent=grid.extent_um, interpolation="nearest")
-    for s in result.steps:
-        draw_outlines(ax, s.design, "white", 0.4, ":")
-    ax.set(xlabel="x (µm)", ylabel="y (µm)", title=f"{result.recipe.name}: developed pixels")
+    image = rgb_composite(result)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 5), gridspec_kw={"width_ratios": [1, 1]})
+    for ax in axes:
+        ax.imshow(image, origin="lower", extent=grid.extent_um, interpolation="nearest")
+        for s in result.steps:
+            draw_outlines(ax, s.design, "white", 0.5, ":")
+        ax.set(xlabel="x (µm)", ylabel="y (µm)")
+    x0, x1, y0, y1 = zoom_box(result)
+    axes[0].add_patch(matplotlib.patches.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False,
+                                                   edgecolor="yellow", linewidth=1))
+    axes[0].set_title("developed pixels")
+    axes[1].set(xlim=(x0, x1), ylim=(y0, y1), title="close-up (dotted: mask)")
+    fig.suptitle(result.recipe.name)
     fig.tight_layout()
     fig.savefig(path, dpi=DPI)
     plt.close(fig)
