@@ -436,3 +436,25 @@ def test_large_aref_window_reads_only_the_window(tmp_path):
         (min(x + 2, 1041) - max(x, 1001)) * (min(y + 5, 1041) - max(y, 1001))
         for x in range(1000, 1041, 8) for y in range(1000, 1041, 8)
         if min(x + 2, 1041) > max(x, 1001) and min(y + 5, 1041) > max(y, 1001)]))
+
+
+def test_merge_of_many_touching_and_overlapping_shapes(tmp_path):
+    """Above a few dozen shapes only touching ones are merged together; the
+    result must equal one big union."""
+    rng = np.random.default_rng(7)
+    lib = gdstk.Library(unit=1e-6, precision=1e-9)
+    top = gdstk.Cell("TOP")
+    boxes = []
+    for _ in range(400):
+        x, y = rng.integers(0, 200, 2)
+        w, h = rng.integers(1, 6, 2)
+        boxes.append(shapely.box(x, y, x + w, y + h))
+        top.add(gdstk.rectangle((x, y), (x + w, y + h), layer=1))
+    lib.add(top)
+    path = tmp_path / "many.gds"
+    lib.write_gds(str(path))
+    mask = read_mask(path, layer=1)
+    expect = shapely.union_all(boxes)
+    assert mask.geometry.area == pytest.approx(expect.area, abs=1e-9)
+    assert len(mask.polygons) == len(shapely.get_parts(expect))
+    assert mask.geometry.symmetric_difference(expect).area < 1e-9
