@@ -1,0 +1,73 @@
+"""Time of the README's main simulation, as a ratio against FFTs of its grid.
+
+    python benchmarks/bench_simulate.py [RECIPE]
+
+Runs ``litho.simulate`` on the shipped RGB process (three steps on one grid)
+and prints the wall time, the time of each stage, and the ratio of the total
+to one forward + inverse complex FFT pair of the simulation grid measured in
+the same run (scipy.fft on all cores) — the irreducible cost of imaging
+one direction of one step, so the ratio reads as "FFT pairs per simulation".
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import scipy.fft
+
+import litho
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def fft_pair_s(shape, repeats=5) -> float:
+    a = np.random.default_rng(0).standard_normal(shape) + 0j
+    best = np.inf
+    for _ in range(repeats):
+        t = time.perf_counter()
+        scipy.fft.ifft2(scipy.fft.fft2(a, workers=-1), workers=-1)
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def main() -> None:
+    path = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "recipes" / "rgb_stripe_1000ppi.toml"
+    recipe = litho.load_recipe(path)
+    litho.simulate(recipe)  # warm imports and caches of the first run out of the figure
+
+    stages = defaultdict(float)
+    last = [time.perf_counter(), None]
+
+    def progress(message: str) -> None:
+        now = time.perf_counter()
+        if last[1] is not None:
+            stages[last[1]] += now - last[0]
+        stage = message.split(": ", 1)[1].split(" ")[0]
+        last[:] = [now, stage]
+
+    times = []
+    for _ in range(3):
+        stages.clear()
+        last[:] = [time.perf_counter(), None]
+        t = time.perf_counter()
+        result = litho.simulate(recipe, progress=progress)
+        times.append(time.perf_counter() - t)
+        stages[last[1]] += time.perf_counter() - last[0]
+    total = min(times)
+    grid = result.steps[0].grid
+    baseline = fft_pair_s(grid.shape)
+    print(f"recipe: {path.name}, {len(result.steps)} steps, grid {grid.shape[1]} x {grid.shape[0]} "
+          f"at {grid.pixel_um:g} um")
+    print(f"simulate (best of 3): {total:.2f} s")
+    for stage, seconds in sorted(stages.items(), key=lambda kv: -kv[1]):
+        print(f"  {stage:<14s} {seconds:6.2f} s")
+    print(f"baseline FFT pair of the grid: {baseline * 1e3:.1f} ms")
+    print(f"ratio simulate / FFT pair: {total / baseline:.0f}")
+
+
+if __name__ == "__main__":
+    main()
