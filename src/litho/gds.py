@@ -33,6 +33,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from .errors import LithoInputError
+from .layout.geometry import merge
 from .layout.layers import LAYER_NAMES, layer_name
 from .outputs import atomic_file
 
@@ -477,36 +478,7 @@ def _to_shapely(batches: list[np.ndarray]) -> np.ndarray:
 
 
 def _merge(polys: np.ndarray) -> BaseGeometry:
-    """Union of the polygons. A cascaded union of every polygon at once costs
-    minutes for 10⁵ disjoint pixels, so only polygons that touch are merged:
-    the connected components of the "intersects" graph (an STRtree query),
-    each unioned on its own; a lone polygon is kept as it is."""
-    polys = polys[~shapely.is_empty(polys)]
-    if len(polys) <= 64:
-        merged = [shapely.union_all(polys)]
-    else:
-        from scipy.sparse import coo_matrix
-        from scipy.sparse.csgraph import connected_components
-
-        tree = shapely.STRtree(polys)
-        i, j = tree.query(polys, predicate="intersects")
-        pair = i < j
-        n = len(polys)
-        graph = coo_matrix((np.ones(int(pair.sum()), dtype=np.int8), (i[pair], j[pair])), shape=(n, n))
-        _, labels = connected_components(graph, directed=False)
-        size = np.bincount(labels)
-        alone = size[labels] == 1
-        merged = [polys[alone]]
-        rest = np.flatnonzero(~alone)
-        if len(rest):
-            order = rest[np.argsort(labels[rest], kind="stable")]
-            cuts = np.flatnonzero(np.diff(labels[order])) + 1
-            merged.append(np.array([shapely.union_all(polys[g]) for g in np.split(order, cuts)], dtype=object))
-    parts = shapely.get_parts(np.concatenate([np.atleast_1d(np.asarray(m, dtype=object)) for m in merged]))
-    parts = parts[(shapely.get_type_id(parts) == 3) & ~shapely.is_empty(parts)]
-    if not len(parts):
-        return shapely.Polygon()
-    return parts[0] if len(parts) == 1 else shapely.multipolygons(parts)
+    return merge(polys)
 
 
 def _window(window, path) -> tuple[float, float, float, float] | None:

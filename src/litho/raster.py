@@ -36,6 +36,7 @@ from shapely.geometry.base import BaseGeometry
 
 from .errors import LithoInputError
 from .grid import Grid
+from .layout.geometry import merge
 
 __all__ = ["rasterize", "rasterize_tiled"]
 
@@ -52,7 +53,7 @@ def _as_geometry(geometry) -> BaseGeometry:
     except TypeError:
         raise LithoInputError(f"rasterize: {type(geometry).__name__} is not polygon geometry") from None
     # a collection of shapes may overlap: merge so each point counts once
-    return shapely.union_all(np.asarray([shapely.make_valid(p) for p in parts], dtype=object))
+    return merge(shapely.make_valid(np.asarray(parts, dtype=object)))
 
 
 def _polygon_edges(geom: BaseGeometry) -> np.ndarray:
@@ -214,4 +215,4 @@ def rasterize_tiled(unit_geometry, unit_cell_um: tuple[float, float, float, floa
     ix = range(math.floor((xmin - gx1) / px), math.ceil((xmax - gx0) / px) + 1)
     iy = range(math.floor((ymin - gy1) / py), math.ceil((ymax - gy0) / py) + 1)
     copies = [shapely.affinity.translate(geom, i * px, j * py) for i in ix for j in iy]
-    return rasterize(shapely.union_all(np.asarray(copies, dtype=object)), grid)
+    return rasterize(merge(copies), grid)
