@@ -186,23 +186,40 @@ def _gel_of_c(c, developer: Developer):
     return flory_gel_fraction(c)
 
 
-_DISPERSION_LOG_C = (math.log(1e-4), math.log(1e4), 4096)
+_DISPERSION_LOG_C = (math.log(1e-4), math.log(1e4), 8192)
 
 
 @functools.cache
 def _dispersed_tables(gelation: str, neighbours: float, sigma: float, threshold: float, width: float):
-    """Tables over log c of E_X[g], E_X[g·S(g)], E_X[S(g)] for c·X, X log-normal with mean 1."""
+    """Tables over log c of E_X[g], E_X[g·S], E_X[S] for c·X, X log-normal with mean 1.
+
+    With u = ln X ~ Normal(−σ²/2, σ²), E_X[f(c·X)] is the convolution of f
+    (on a uniform grid in ln c) with that Gaussian: computed once, exactly on
+    the grid, smooth through the gel point's kink.
+    """
     lo, hi, n = _DISPERSION_LOG_C
-    c = np.exp(np.linspace(lo, hi, n))
-    nodes, weights = np.polynomial.hermite_e.hermegauss(64)   # ∫ f(x) e^{−x²/2} dx
-    weights = weights / weights.sum()
-    x = np.exp(sigma * nodes - sigma * sigma / 2.0)             # E[X] = 1
-    local_c = c[:, None] * x[None, :]
+    h = (hi - lo) / (n - 1)
+    shift = sigma * sigma / 2.0
+    m = int(math.ceil((7.0 * sigma + shift) / h)) + 1
+    log_c = lo + h * np.arange(-m, n + m)
     dev = Developer(name="", solvent="", dissolution_time_s=1.0, swelling_gel_threshold=threshold,
                     swelling_width=width, gelation=gelation, lattice_neighbours=neighbours)
-    g = _gel_of_c(local_c, dev)
+    g = _gel_of_c(np.exp(log_c), dev)
     survive = swelling_survival(g, dev)
-    return g @ weights, (g * survive) @ weights, survive @ weights
+    u = h * np.arange(-m, m + 1)
+    kernel = np.exp(-0.5 * ((u + shift) / sigma) ** 2)
+    kernel /= kernel.sum()
+    # E[f(ln c + u)] = Σ_j w_j f(ln c + u_j): a correlation, i.e. a convolution with the reversed kernel
+    import scipy.fft
+
+    size = scipy.fft.next_fast_len(log_c.size + kernel.size - 1)
+    kernel_ft = scipy.fft.rfft(kernel[::-1], size)
+
+    def smooth(f):   # "valid" part of the convolution, by FFT
+        full = scipy.fft.irfft(scipy.fft.rfft(f, size) * kernel_ft, size)
+        return full[kernel.size - 1: log_c.size]
+
+    return smooth(g), smooth(g * survive), smooth(survive)
 
 
 def gel_response(crosslinks_per_qd, developer: Developer, dispersion: float = 0.0):
@@ -210,8 +227,8 @@ def gel_response(crosslinks_per_qd, developer: Developer, dispersion: float = 0.
 
     With ``dispersion`` σ > 0 the local crosslink density is c·X, X log-normal
     with mean 1 (the film's ``crosslink_dispersion``), and each quantity is
-    its average over X, tabulated once per setting (64-node Gauss–Hermite) and
-    interpolated in log c; σ = 0 is the exact local model.
+    its average over X, tabulated once per setting (a Gaussian convolution in
+    ln c) and interpolated; σ = 0 is the exact local model.
 
     Returns
     -------
@@ -219,7 +236,7 @@ def gel_response(crosslinks_per_qd, developer: Developer, dispersion: float = 0.
         ⟨g⟩, ⟨g·S(g)⟩, ⟨S(g)⟩.
     """
     c = np.asarray(crosslinks_per_qd, dtype=np.float64)
-    if dispersion <= 0.0:
+    if dispersion <= 1e-3:
         g = _gel_of_c(c, developer)
         survive = swelling_survival(g, developer)
         return g, g * survive, survive
@@ -464,6 +481,13 @@ def contrast_curve(film: Film, crosslinker: Crosslinker, developer: Developer, a
         raise LithoInputError("contrast_curve: doses must be at least two increasing non-negative values")
     out = develop([(w, doses * wt) for w, wt in lines], film, crosslinker, developer, atmosphere)
     nrt = out.remaining_thickness
+    if doses_mj_cm2 is None:
+        # zoom the default sweep onto the curve: a decade either side of D0 and D100
+        low, high = _crossing(doses, nrt, ONSET_NRT), _crossing(doses, nrt, FULL_FRACTION * float(nrt.max()))
+        if math.isfinite(low) and math.isfinite(high):
+            doses = np.geomspace(low / 10.0, high * 10.0, doses.size)
+            out = develop([(w, doses * wt) for w, wt in lines], film, crosslinker, developer, atmosphere)
+            nrt = out.remaining_thickness
     d0 = _crossing(doses, nrt, ONSET_NRT)
     d50 = _crossing(doses, nrt, 0.5)
     d100 = _crossing(doses, nrt, FULL_FRACTION * float(nrt.max()))

@@ -135,15 +135,17 @@ def plot_contrast(path, curve, step, title: str) -> None:
     fig, ax = plt.subplots(figsize=(6.0, 4.0), dpi=110)
     ax.semilogx(curve.doses, curve.nrt, color="k", lw=1.8, label="NRT (h/h0)")
     ax.semilogx(curve.doses, curve.plqy_retention, color="tab:green", lw=1.2, ls="--", label="PLQY / PLQY0")
-    for value, label, colour in ((curve.d0, "D0", "tab:blue"), (curve.d50, "D50", "tab:orange"),
-                                 (curve.d100, "D100", "tab:red")):
+    for row, (value, label, colour) in enumerate(((curve.d0, "D0", "tab:blue"), (curve.d50, "D50", "tab:orange"),
+                                                  (curve.d100, "D100", "tab:red"))):
         if math.isfinite(value):
             ax.axvline(value, color=colour, lw=0.8, ls=":")
-            ax.text(value, 1.03, f"{label} {value:.3g}", color=colour, ha="center", fontsize=7)
+            # labels stacked at the left, so close doses do not overprint
+            ax.text(0.02, 0.62 - 0.07 * row, f"{label} = {value:.3g} mJ/cm²", color=colour,
+                    transform=ax.transAxes, fontsize=8)
     ax.axvline(step.exposure.dose_mj_cm2, color="0.5", lw=1.0, label="recipe dose")
     ax.set_xlabel("dose (mJ/cm²)")
     ax.set_ylabel("normalised remaining thickness")
-    ax.set_ylim(-0.02, 1.1)
+    ax.set_ylim(-0.02, 1.05)
     ax.set_title(f"{title}\nγ = {_fmt(curve.gamma)}, γ_IUPAC = {_fmt(curve.gamma_iupac)}", fontsize=9)
     ax.legend(loc="center right", fontsize=8)
     ax.grid(True, which="both", alpha=0.25)
