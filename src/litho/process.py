@@ -152,7 +152,10 @@ def simulate(recipe: Recipe | str | Path, *, pixel_um: float | None = None,
         design = tuple(affinity.translate(p, dx, dy) for p in mask.polygons)
         masks.append((mask, design))
 
-    pixel = pixel_um or sim.pixel_um or choose_pixel_um([d for _, ds in masks for d in ds])
+    pixel = pixel_um or sim.pixel_um or choose_pixel_um(
+        [d for _, ds in masks for d in ds], [s.exposure.optics for s in recipe.steps])
+    for step in recipe.steps:
+        step.exposure.optics.check_pixel(pixel, str(recipe.path or "recipe"))
     grid = simulation_grid(recipe, [m for m, _ in masks], pixel)
     check_memory(grid, recipe)
 
@@ -196,15 +199,17 @@ def simulate_step(step: Step, layer: tuple[int, int], design: tuple, grid: Grid,
                       developed=developed, metrology=metrology)
 
 
-def choose_pixel_um(design) -> float:
-    """A sample pitch (µm) that resolves the smallest designed feature.
+def choose_pixel_um(design, optics=()) -> float:
+    """A sample pitch (µm) that resolves the smallest designed feature and the optics.
 
     ``SAMPLES_PER_FEATURE`` samples across the narrowest side of the
-    smallest pixel, rounded down to 1, 2 or 5 × 10^k, within
+    smallest pixel, and no coarser than any optics' ``max_pixel_um`` (the
+    pitch its image band needs), rounded down to 1, 2, 2.5 or 5 × 10^k, within
     [``AUTO_PIXEL_MIN_UM``, ``AUTO_PIXEL_MAX_UM``].
     """
+    optics_limit = min((o.max_pixel_um for o in optics), default=math.inf)
     if not design:
-        return AUTO_PIXEL_MAX_UM
+        return _nice_pitch(min(AUTO_PIXEL_MAX_UM, optics_limit))
     widths = []
     for poly in design:
         rect = poly.minimum_rotated_rectangle
@@ -212,10 +217,15 @@ def choose_pixel_um(design) -> float:
         sides = [math.hypot(xs[k + 1] - xs[k], ys[k + 1] - ys[k]) for k in range(2)]
         widths.append(min(s for s in sides if s > 0) if any(s > 0 for s in sides) else 0.0)
     feature = min(w for w in widths if w > 0) if any(w > 0 for w in widths) else 1.0
-    pitch = feature / SAMPLES_PER_FEATURE
-    decade = 10 ** math.floor(math.log10(pitch))
-    nice = max(m * decade for m in (1, 2, 2.5, 5) if m * decade <= pitch)
-    return float(min(max(nice, AUTO_PIXEL_MIN_UM), AUTO_PIXEL_MAX_UM))
+    return _nice_pitch(min(feature / SAMPLES_PER_FEATURE, optics_limit))
+
+
+def _nice_pitch(pitch_um: float) -> float:
+    """``pitch_um`` rounded down to 1, 2, 2.5 or 5 × 10^k and clipped to the automatic range."""
+    pitch_um = min(max(pitch_um, AUTO_PIXEL_MIN_UM), AUTO_PIXEL_MAX_UM)
+    decade = 10 ** math.floor(math.log10(pitch_um))
+    nice = max(m * decade for m in (1, 2, 2.5, 5) if m * decade <= pitch_um * (1 + 1e-9))
+    return float(max(nice, AUTO_PIXEL_MIN_UM))
 
 
 def simulation_grid(recipe: Recipe, masks, pixel_um: float) -> Grid:
