@@ -48,3 +48,32 @@ def test_contrast_wavelength_without_data_is_one_line(tmp_path, write_recipe, ca
     assert main(["contrast", str(path), "-o", str(tmp_path / "c")]) == 2
     err = capsys.readouterr().err
     assert "EBT has no absorption data at 365 nm; it has 254, 275 nm" in err
+
+
+@pytest.mark.parametrize("edit, message", [
+    ({'loading_wt_pct = 2': 'loading_wt_pct = 2\nquantum_yield = 1.5'}, r"quantum_yield = 1.5 is outside [0, 1]"),
+    ({'atmosphere = "N2"': 'atmosphere = "helium"'}, "exposure.atmosphere = 'helium' is not an atmosphere"),
+    ({'material = "toluene"': 'material = "toluene"\nswelling_gel_threshold = -0.2'}, "outside [0, 1]"),
+])
+def test_contrast_recipe_mistakes_are_one_line_exit_2(tmp_path, write_recipe, capsys, edit, message):
+    path = write_recipe(**edit)
+    assert main(["contrast", str(path), "-o", str(tmp_path / "c")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and "\n" not in err and str(path) in err
+    assert not (tmp_path / "c").exists()
+
+
+def test_help_examples_of_the_chemistry_commands_run(tmp_path, monkeypatch, capsys):
+    import shlex
+
+    from litho.cli import build_parser
+    from conftest import ROOT
+
+    monkeypatch.chdir(ROOT)
+    sub = next(a for a in build_parser()._actions if a.__class__.__name__ == "_SubParsersAction")
+    for name in ("materials", "contrast", "calibrate"):
+        example = " ".join(line.strip() for line in sub.choices[name].epilog.splitlines()[1:])
+        argv = shlex.split(example)[1:]
+        if "-o" in argv:
+            argv[argv.index("-o") + 1] = str(tmp_path / name)
+        assert main(argv) == 0, example

@@ -22,7 +22,8 @@ def register(subparsers) -> None:
         "dose_mj_cm2 and nrt). Prints the fitted values with 1-sigma uncertainties and the residuals, "
         "and writes the calibrated recipe (<name>_calibrated.toml), calibration.json and calibration.png. "
         f"Fittable: {', '.join(sorted(fittable_parameters()))}.",
-        "litho calibrate recipes/ebt_cdse_254nm.toml measured.csv --fit quantum_yield,crosslink_dispersion -o out"))
+        "litho calibrate recipes/ebt_cdse_254nm.toml recipes/data/ebt_cdse_254nm_contrast.csv "
+        "--fit quantum_yield,crosslink_dispersion -o out/calibrate"))
     p.add_argument("recipe", help="recipe TOML file (the starting point)")
     p.add_argument("data", help="CSV with columns dose_mj_cm2 and nrt")
     p.add_argument("--fit", required=True, help="comma-separated parameter names, e.g. quantum_yield,loading_wt_pct")
