@@ -263,3 +263,15 @@ def test_shipped_main_mask():
     assert len(r.polygons) == 64
     small = summary(gdstk.read_gds(str(MASKS / "stripe_1000ppi_2x2.gds")))
     assert (small["columns"], small["rows"], "marks" in small["layers"]) == (2, 2, False)
+
+
+def test_summary_label_fits_a_gds_string():
+    """GDSII strings are at most 512 characters; the worst-case label fits."""
+    lib = pixel_array("mosaic", pitch_um=12.3456, gap_um=1.234, columns=32767, rows=32767, test_structures=True,
+                      subpixel={"R": (5.123, 5.456), "G": (5.1, 5.4), "B": (5.2, 5.3)}, db_unit_um=0.0005)
+    assert max(len(label.text) for label in lib.top_level()[0].labels) <= 512
+
+
+def test_gds_array_limit():
+    with pytest.raises(LithoInputError, match="at most 32767"):
+        pixel_array("stripe", ppi=1000, gap_um=2, columns=40000, rows=2)

@@ -45,8 +45,12 @@ def _base_name(pl: Plan, explicit: bool) -> str:
     base = f"{pl.layout.replace('-', '')}_p{_num(pl.pitch * pl.db_unit_um, pl.db_unit_um)}" \
            f"_g{_num(pl.gap * pl.db_unit_um, pl.db_unit_um)}"
     if explicit:
-        base += "_" + "_".join(f"{c}{_num(pl.sizes[c][0] * pl.db_unit_um, pl.db_unit_um)}x"
-                               f"{_num(pl.sizes[c][1] * pl.db_unit_um, pl.db_unit_um)}" for c in COLOURS)
+        sizes = {c: f"{_num(pl.sizes[c][0] * pl.db_unit_um, pl.db_unit_um)}x"
+                    f"{_num(pl.sizes[c][1] * pl.db_unit_um, pl.db_unit_um)}" for c in COLOURS}
+        if len(set(sizes.values())) == 1:
+            base += f"_s{sizes['R']}"
+        else:
+            base += "_" + "_".join(f"{c}{sizes[c]}" for c in COLOURS)
     if pl.db_unit_um != 0.001:
         base += f"_db{_num(pl.db_unit_um * 1000, 1e-6)}nm"
     return base
@@ -191,9 +195,11 @@ def pixel_array(layout: str, *, ppi: float | None = None, pitch_um: float | None
         gap = int(round(_ts.SPACING_UM * 2 / db))
         top.add(gdstk.Reference(ts_cell, (xmin * db, (ymax + gap) * db)))
         lib.add(ts_cell)
-    text = json.dumps(info, separators=(",", ":"))
-    top.set_property(SUMMARY_PROPERTY, text)
-    top.add(gdstk.Label(text, (pl.bounds[0] * db, pl.bounds[3] * db), layer=MARKS[0], texttype=SUMMARY_TEXTTYPE))
+    top.set_property(SUMMARY_PROPERTY, json.dumps(info, separators=(",", ":")))
+    # GDS strings should stay within 512 characters: the label leaves out the layer
+    # table, which summary() recovers from the layout itself
+    short = json.dumps({k: v for k, v in info.items() if k != "layers"}, separators=(",", ":"))
+    top.add(gdstk.Label(short, (pl.bounds[0] * db, pl.bounds[3] * db), layer=MARKS[0], texttype=SUMMARY_TEXTTYPE))
     lib.add(top)
     return lib
 
@@ -240,5 +246,12 @@ def summary(library: gdstk.Library) -> dict:
             return json.loads(raw.decode() if isinstance(raw, bytes) else raw)
         for label in cell.labels:
             if (label.layer, label.texttype) == (MARKS[0], SUMMARY_TEXTTYPE) and label.text.startswith("{"):
-                return json.loads(label.text)
+                info = json.loads(label.text)
+                present = set()
+                for c in [cell, *cell.dependencies(True)]:
+                    present.update((p.layer, p.datatype) for p in c.polygons)
+                named = {name: list(lay) for name, lay in LAYER_NAMES.items() if lay in present}
+                keys = list(info)
+                at = keys.index("cell") + 1 if "cell" in keys else len(keys)
+                return {**{k: info[k] for k in keys[:at]}, "layers": named, **{k: info[k] for k in keys[at:]}}
     raise LithoInputError("library: no litho pixel-array summary found in its top cells")

@@ -21,6 +21,7 @@ from ..errors import LithoInputError
 INCH_UM = 25400.0
 
 LAYOUTS = ("stripe", "s-stripe", "delta", "diamond", "mosaic")
+GDS_MAX_ARRAY = 32767
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,10 @@ def plan(layout: str, *, ppi: float | None = None, pitch_um: float | None = None
         if int(n) != n or n < 1:
             raise LithoInputError(f"{name}: {n!r} must be a positive integer")
     columns, rows = int(columns), int(rows)
+    if max(columns, rows) > GDS_MAX_ARRAY:
+        # an AREF's column and row counts are 16-bit signed integers in GDSII
+        raise LithoInputError(f"columns x rows: {columns} x {rows}; a GDSII array holds at most "
+                              f"{GDS_MAX_ARRAY} columns and rows")
 
     def snap(x_um: float) -> int:
         return int(round(x_um / db_unit_um))
@@ -225,8 +230,6 @@ def plan(layout: str, *, ppi: float | None = None, pitch_um: float | None = None
             if n_odd:
                 arrays.append(Array(c, (x0 + shift, y0 + row_h), columns, n_odd, (2 * p, p)))
         pixel_area = float(p * p)
-        notes["columns_count"] = "RGB triples per row"
-        notes["rows_count"] = "rows at pitch p/2"
     elif layout == "diamond":
         # PenTile RGBG: G on a square lattice of pitch p; R and B alternate (checkerboard)
         # on the lattice offset by (p/2, p/2). Half-diagonal a = (p − √2·g)/2 keeps the
@@ -252,7 +255,6 @@ def plan(layout: str, *, ppi: float | None = None, pitch_um: float | None = None
                 if nc and nr:
                     arrays.append(Array(c, (off + dx, off + dy), nc, nr, (2 * p, 2 * p)))
         pixel_area = float(p * p)
-        notes["columns_count"] = "G lattice sites per row"
     else:  # mosaic
         # squares at pitch q = p/√3 (snapped); colour = (i + j) mod 3. Colour c in rows
         # j ≡ r (mod 3) starts at column (c − r) mod 3: three AREFs per colour, spacing (3q, 3q).
@@ -270,7 +272,6 @@ def plan(layout: str, *, ppi: float | None = None, pitch_um: float | None = None
                     arrays.append(Array(c, (i0 * q + (q - w) // 2, r * q + (q - h) // 2), nc, nr, (3 * q, 3 * q)))
         pixel_area = 3.0 * q * q
         cell_area = float(q * q)   # columns x rows counts squares here, not pixels
-        notes["columns_count"] = "squares per row (each colour takes one in three)"
         notes["site_pitch_um"] = round(q * db_unit_um, _decimals(db_unit_um))
 
     # aperture ratio: open subpixel area per pixel over the pixel's area
