@@ -458,3 +458,16 @@ def test_merge_of_many_touching_and_overlapping_shapes(tmp_path):
     assert mask.geometry.area == pytest.approx(expect.area, abs=1e-9)
     assert len(mask.polygons) == len(shapely.get_parts(expect))
     assert mask.geometry.symmetric_difference(expect).area < 1e-9
+
+
+def test_oasis_circle_becomes_polygon(tmp_path):
+    """OASIS CIRCLE records are read as polygons within the database unit."""
+    lib = gdstk.Library(unit=1e-6, precision=1e-9)
+    cell = gdstk.Cell("C")
+    cell.add(gdstk.ellipse((5, 5), 3, tolerance=1e-5, layer=1))
+    lib.add(cell)
+    path = tmp_path / "circle.oas"
+    lib.write_oas(str(path), circle_tolerance=1e-3)
+    mask = read_mask(path, layer=1)
+    assert abs(mask.geometry.area - math.pi * 9) <= DBU * 2 * math.pi * 3
+    assert mask.bounds_um == pytest.approx((2, 2, 8, 8), abs=DBU)
