@@ -258,7 +258,7 @@ def _top_cell(lib: gdstk.Library, path: Path, cell: str | None) -> gdstk.Cell:
         raise LithoInputError(f"{path}: no layout cell found (the file holds no top-level cell)")
     if len(tops) > 1:
         raise LithoInputError(f"{path}: several top cells ({', '.join(sorted(c.name for c in tops))}); "
-                              f"choose one with cell=")
+                              f"choose one (cell= in the API, --cell or [mask] cell in a recipe)")
     return tops[0]
 
 
