@@ -94,9 +94,9 @@ def test_sensitiser_moves_azide_activation_to_405():
     f = film()
     ir, ebt = xl("Ir-azide"), xl("EBT")
     n2 = chem.parse_atmosphere("N2")
-    assert chem.activation_constants(ir, f, n2, 405) > 0
+    assert chem.effective_activation_constant(ir, f, n2, 405) > 0
     with pytest.raises(LithoInputError):
-        chem.activation_constants(ebt, f, n2, 405)
+        chem.effective_activation_constant(ebt, f, n2, 405)
 
 
 def test_thiol_ene_needs_ligand_alkenes():

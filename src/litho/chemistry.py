@@ -41,7 +41,7 @@ __all__ = [
     "activation_constant_cm2_mj", "activated_fraction", "links_per_molecule",
     "molecules_per_qd", "crosslinker_molarity", "insertion_yield", "dexter_transfer_efficiency",
     "diazirine_carbene_yield", "qd_absorption_cross_section_cm2", "photons_per_cm2",
-    "activation_constants", "Crosslinking", "crosslink",
+    "effective_activation_constant", "Crosslinking", "crosslink",
 ]
 
 AVOGADRO = 6.02214076e23
@@ -320,7 +320,7 @@ def photons_per_cm2(dose_mj_cm2, wavelength_nm: float):
     return np.asarray(dose_mj_cm2, dtype=np.float64) * wavelength_nm * PHOTONS_PER_MJ_CM2_PER_NM
 
 
-def activation_constants(crosslinker: Crosslinker, film: Film, atmosphere: Atmosphere,
+def effective_activation_constant(crosslinker: Crosslinker, film: Film, atmosphere: Atmosphere,
                          wavelength_nm: float) -> float:
     """Activation constant per photogroup at one wavelength, cm²/mJ, for the crosslinker's mechanism.
 
@@ -391,7 +391,7 @@ def crosslink(exposures: Sequence[tuple[float, Any]], film: Film, crosslinker: C
     """
     exponent = None
     for wavelength_nm, dose in exposures:
-        term = activation_constants(crosslinker, film, atmosphere, wavelength_nm) * np.asarray(dose, np.float64)
+        term = effective_activation_constant(crosslinker, film, atmosphere, wavelength_nm) * np.asarray(dose, np.float64)
         exponent = term if exponent is None else exponent + term
     if exponent is None:
         raise ValueError("exposures is empty; give at least one (wavelength_nm, dose) line")

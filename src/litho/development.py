@@ -49,7 +49,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import film as film_optics
-from .chemistry import (Atmosphere, check_wavelengths, crosslink, molecules_per_qd, parse_atmosphere)
+from .chemistry import (Atmosphere, check_wavelengths, crosslink, effective_activation_constant, insertion_yield,
+                        molecules_per_qd, parse_atmosphere)
 from .errors import LithoInputError
 from .luminescence import plqy_retention
 from .materials import Crosslinker, Developer, Film
@@ -349,6 +350,10 @@ def develop(exposures: Sequence[tuple[float, Any]], film: Film, crosslinker: Cro
     params: dict[str, Any] = {
         "depth_samples_nm": depth.tolist(),
         "molecules_per_qd": molecules_per_qd(crosslinker, film),
+        "activation_constant_cm2_mj": {f"{w:g} nm": effective_activation_constant(crosslinker, film, atmosphere, w)
+                                       for w, _ in lines},
+        "insertion_yield": insertion_yield(crosslinker, atmosphere),
+        "crosslink_dispersion": film.crosslink_dispersion,
         "atmosphere": atmosphere.label,
         "dissolved_o2_mm": atmosphere.o2_mm,
         "gelation": developer.gelation,
@@ -445,10 +450,9 @@ def _crossing(doses: np.ndarray, nrt: np.ndarray, level: float) -> float:
 def default_dose_range(film: Film, crosslinker: Crosslinker, atmosphere: Atmosphere | str,
                        wavelength_nm: float, n: int = 241) -> np.ndarray:
     """Log-spaced doses spanning the whole contrast curve: 1e-3 to 1e3 × the dose that activates 63% of the groups at the top."""
-    from .chemistry import activation_constants
     if not isinstance(atmosphere, Atmosphere):
         atmosphere = parse_atmosphere(atmosphere)
-    c = activation_constants(crosslinker, film, atmosphere, wavelength_nm)
+    c = effective_activation_constant(crosslinker, film, atmosphere, wavelength_nm)
     scale = 1.0 / c if c > 0 else 1.0
     return np.geomspace(scale * 1e-3, scale * 1e3, n)
 

@@ -210,7 +210,6 @@ def transfer_matrix(film: Film, alpha_per_nm: float, wavelength_nm: float,
 
     # total matrix from the ambient to the substrate
     m = np.eye(2, dtype=complex)
-    layer_top_to_substrate = []
     for j in range(len(indices) - 1):
         m = m @ interface(indices[j], indices[j + 1])
         if 0 < j + 1 < len(indices) - 1:
@@ -223,5 +222,4 @@ def transfer_matrix(film: Film, alpha_per_nm: float, wavelength_nm: float,
     z = np.asarray(depth_nm, dtype=np.float64)
     field = a1 * np.exp(1j * kz * z) + b1 * np.exp(-1j * kz * z)
     profile = indices[1].real * np.abs(field) ** 2 / indices[0].real
-    del layer_top_to_substrate
     return profile, float(abs(r) ** 2), float(indices[-1].real * abs(t) ** 2 / indices[0].real)
