@@ -31,7 +31,7 @@ import numpy as np
 
 from .chemistry import Atmosphere, parse_atmosphere
 from .errors import LithoInputError
-from .materials import Crosslinker, Developer, Film, _RANGES
+from .materials import Crosslinker, Developer, Film, field_range
 
 __all__ = ["ContrastData", "read_contrast_csv", "fittable_parameters", "Calibration", "calibrate",
            "apply_parameters", "DOSE_COLUMNS", "NRT_COLUMNS"]
@@ -167,7 +167,7 @@ def apply_parameters(film: Film, crosslinker: Crosslinker, developer: Developer,
         kind = table.get(name)
         if kind is None:
             raise LithoInputError(f"{name} is not a fittable parameter; accepted: {', '.join(sorted(table))}")
-        low, high, _ = _RANGES.get(name, (None, None, ""))
+        low, high, _ = field_range(name)
         if (low is not None and value < low) or (high is not None and value > high):
             raise LithoInputError(f"{kind}.{name} = {value:g} is outside [{low:g}, {high:g}]")
         changes[kind][name] = float(value)
@@ -271,7 +271,7 @@ def calibrate(film: Film, crosslinker: Crosslinker, developer: Developer, atmosp
         start.update({k: float(v) for k, v in initial.items() if k in start})
     lows, highs = [], []
     for _, n in names:
-        low, high, _ = _RANGES.get(n, (0.0, np.inf, ""))
+        low, high, _ = field_range(n)
         lows.append(-np.inf if low is None else low)
         highs.append(np.inf if high is None else high)
     # Fit in log space where a parameter is positive (loadings, times, yields span decades

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import numbers
 import tomllib
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from typing import Any, Mapping
 from ..errors import LithoInputError, where
 
 __all__ = [
-    "Film", "Crosslinker", "Developer", "resolve", "names", "library_entry",
+    "Film", "Crosslinker", "Developer", "resolve", "names", "field_range",
     "WAVELENGTH_MATCH_NM",
 ]
 
@@ -174,18 +175,16 @@ class Film:
     @property
     def qd_number_density_per_nm3(self) -> float:
         """QDs per nm³ of film: packing fraction over the volume of a QD with its half-spacing shell."""
-        import math
         return self.packing_fraction / (math.pi / 6.0 * self.qd_pitch_nm ** 3)
 
     @property
     def ligands_per_qd(self) -> float:
-        import math
+        """Ligands bound to one QD (grafting density × sphere area)."""
         return self.ligands_per_nm2 * math.pi * self.qd_diameter_nm ** 2
 
     @property
     def qd_molar_mass_g_mol(self) -> float:
         """Molar mass of one QD with its ligands, g/mol."""
-        import math
         inorganic_g = self.qd_density_g_cm3 * math.pi / 6.0 * (self.qd_diameter_nm * 1e-7) ** 3
         return inorganic_g * 6.02214076e23 + self.ligands_per_qd * self.ligand_molar_mass_g_mol
 
@@ -413,10 +412,9 @@ def names(kind: str) -> list[str]:
     return list(_library(kind))
 
 
-def library_entry(kind: str, name: str) -> dict[str, Any]:
-    """The raw library table of one material (values with their sources)."""
-    _check_kind(kind)
-    return _library(kind)[_lookup(kind, name, None)]
+def field_range(name: str) -> tuple[float | None, float | None, str]:
+    """Accepted (low, high, description) of a numeric material field; (None, None, "") if unbounded."""
+    return _RANGES.get(name, (None, None, ""))
 
 
 def _check_kind(kind: str) -> None:
@@ -530,7 +528,7 @@ def resolve(kind: str, table: Mapping[str, Any], source: str | None = None):
             continue
         lib_raw = entry.pop(name, None)
         over = table.get(name)
-        if f.type in ("Spectrum",) or name.endswith("_by_wavelength"):
+        if name.endswith("_by_wavelength"):
             spec, srcs = ((), {})
             if lib_raw is not None:
                 spec, srcs = _spectrum(lib_raw, name, f"{_FILES[kind]} [{key}]", kind)
