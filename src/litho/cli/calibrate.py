@@ -34,16 +34,11 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from ..calibration import calibrate, read_contrast_csv
-    from ..errors import LithoInputError
     from ..outputs import atomic_dir
-    from ..recipe import load_recipe
-    from .contrast import pick_step
+    from .contrast import recipe_step
 
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise LithoInputError(f"-o {out}: exists and is not a directory")
-    recipe = load_recipe(args.recipe)
-    step = pick_step(recipe, args.step)
+    recipe, step = recipe_step(args.recipe, args.step, out)
     data = read_contrast_csv(args.data)
     names = [n for n in args.fit.split(",") if n.strip()]
     fit = calibrate(step.film, step.crosslinker, step.developer, step.exposure.atmosphere,

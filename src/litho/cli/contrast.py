@@ -26,6 +26,18 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
+def recipe_step(recipe_path, step_name, out_dir):
+    """Check the output directory, load the recipe, and return (recipe, the chosen step)."""
+    from ..errors import LithoInputError
+    from ..recipe import load_recipe
+
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise LithoInputError(f"-o {out}: exists and is not a directory")
+    recipe = load_recipe(recipe_path)
+    return recipe, pick_step(recipe, step_name)
+
+
 def pick_step(recipe, name):
     """The step called ``name`` (the first when None)."""
     from ..errors import LithoInputError
@@ -55,15 +67,10 @@ def parse_doses(text: str):
 
 def run(args) -> int:
     from ..development import contrast_curve
-    from ..errors import LithoInputError
     from ..outputs import atomic_dir
-    from ..recipe import load_recipe
 
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise LithoInputError(f"-o {out}: exists and is not a directory")
-    recipe = load_recipe(args.recipe)
-    step = pick_step(recipe, args.step)
+    recipe, step = recipe_step(args.recipe, args.step, out)
     doses = parse_doses(args.doses) if args.doses else None
     lines = step.exposure.optics.lines
     curve = contrast_curve(step.film, step.crosslinker, step.developer, step.exposure.atmosphere, lines, doses)
