@@ -95,10 +95,12 @@ def _diamond(a: int) -> tuple[tuple[int, int], ...]:
     return ((a, 0), (0, a), (-a, 0), (0, -a))
 
 
-def _positive(name: str, value: int, formula: str, context: str, db_unit_um: float, hint: str) -> None:
+def _positive(name: str, value: int, formula: str, context: str, db_unit_um: float, max_gap: float) -> None:
+    """Raise when a subpixel dimension is not positive, naming it and the largest gap that fits."""
     if value <= 0:
         raise LithoInputError(
-            f"{context}: subpixel {name} {formula} = {value * db_unit_um:.4g} um is not positive; {hint}"
+            f"{context}: subpixel {name} {formula} = {value * db_unit_um:.4g} um is not positive; "
+            f"gap_um must be below {max_gap * db_unit_um:.4g} um at this pitch (or use a lower ppi)"
         )
 
 
@@ -159,7 +161,6 @@ def plan(layout: str, *, ppi: float | None = None, pitch_um: float | None = None
         return int(round(x_um / db_unit_um))
 
     gap = snap(gap_um)
-    hint = "use a smaller gap_um or a lower ppi"
     if layout == "mosaic":
         # squares at pitch p/√3, so three of them (one pixel) cover p²
         pitch = snap(pitch_exact / math.sqrt(3.0))
@@ -190,8 +191,8 @@ def plan(layout: str, *, ppi: float | None = None, pitch_um: float | None = None
         # R G B side by side, each in a p/3 slot: w = p/3 − g, h = p − g
         bounds = [round(k * p / 3) for k in range(4)]
         slot_w = min(b - a for a, b in zip(bounds, bounds[1:]))
-        _positive("width", slot_w - gap, "p/3 - g", context, db_unit_um, hint)
-        _positive("height", p - gap, "p - g", context, db_unit_um, hint)
+        _positive("width", slot_w - gap, "p/3 - g", context, db_unit_um, slot_w)
+        _positive("height", p - gap, "p - g", context, db_unit_um, p)
         for k, c in enumerate("RGB"):
             w, h = fit(c, (slot_w - gap, p - gap), (slot_w, p))
             shapes[c], sizes[c] = _rect(w, h), (w, h)
@@ -202,7 +203,7 @@ def plan(layout: str, *, ppi: float | None = None, pitch_um: float | None = None
         # left half: R (bottom) and G (top) squares (p/2 − g)²; right half: B bar (p/2 − g) × (p − g)
         half = p // 2
         s = half - gap
-        _positive("width", s, "p/2 - g", context, db_unit_um, hint)
+        _positive("width", s, "p/2 - g", context, db_unit_um, half)
         for c, (x0, y0, slot) in {"R": (0, 0, (half, half)), "G": (0, half, (half, p - half)),
                                   "B": (half, 0, (p - half, p))}.items():
             default = (s, s) if c != "B" else (s, p - gap)
@@ -217,8 +218,9 @@ def plan(layout: str, *, ppi: float | None = None, pitch_um: float | None = None
         bounds = [round(k * 2 * p / 3) for k in range(4)]
         slot_w = min(b - a for a, b in zip(bounds, bounds[1:]))
         row_h = p // 2
-        _positive("width", slot_w - gap, "2p/3 - g", context, db_unit_um, hint)
-        _positive("height", row_h - gap, "p/2 - g", context, db_unit_um, hint)
+        # height first: p/2 < 2p/3, so it is the dimension that runs out first
+        _positive("height", row_h - gap, "p/2 - g", context, db_unit_um, row_h)
+        _positive("width", slot_w - gap, "2p/3 - g", context, db_unit_um, slot_w)
         shift = round(p / 3)
         n_even, n_odd = _split(rows)
         for k, c in enumerate("RGB"):
@@ -235,7 +237,7 @@ def plan(layout: str, *, ppi: float | None = None, pitch_um: float | None = None
         # on the lattice offset by (p/2, p/2). Half-diagonal a = (p − √2·g)/2 keeps the
         # perpendicular gap between nearest G and R/B diamonds equal to g.
         a = math.floor((p - math.sqrt(2.0) * gap) / 2)
-        _positive("half-diagonal", a, "(p - sqrt(2) g)/2", context, db_unit_um, hint)
+        _positive("half-diagonal", a, "(p - sqrt(2) g)/2", context, db_unit_um, p / math.sqrt(2.0))
         half = p // 2
         for c in "RGB":
             size = explicit.get(c)
@@ -260,7 +262,7 @@ def plan(layout: str, *, ppi: float | None = None, pitch_um: float | None = None
         # j ≡ r (mod 3) starts at column (c − r) mod 3: three AREFs per colour, spacing (3q, 3q).
         q = pitch
         s = q - gap
-        _positive("side", s, "p/sqrt(3) - g", context, db_unit_um, hint)
+        _positive("side", s, "p/sqrt(3) - g", context, db_unit_um, q)
         for k, c in enumerate("RGB"):
             w, h = fit(c, (s, s), (q, q))
             shapes[c], sizes[c] = _rect(w, h), (w, h)
