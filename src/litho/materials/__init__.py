@@ -10,7 +10,9 @@ wavelength in nm, each entry again with its source.
 :func:`resolve` turns a recipe section (``material = "EBT"`` plus overrides
 of any field) into a frozen, validated dataclass; the recipe-only process
 fields (film ``thickness_nm``, crosslinker ``loading_wt_pct`` /
-``loading_mol_pct``, developer ``time_s``) ride along in the same object.
+``loading_mol_pct``, developer ``time_s``) ride along in the same object;
+the library holds a typical value of each (with its source), so a recipe that
+leaves one out still describes a real process.
 
 Examples
 --------
