@@ -275,3 +275,25 @@ def test_summary_label_fits_a_gds_string():
 def test_gds_array_limit():
     with pytest.raises(LithoInputError, match="at most 32767"):
         pixel_array("stripe", ppi=1000, gap_um=2, columns=40000, rows=2)
+
+
+@pytest.mark.parametrize("layout", ["stripe", "s-stripe", "delta", "diamond", "mosaic"])
+def test_unit_cell_tiles_to_the_array(tmp_path, layout):
+    """Rasterising one period and tiling it equals rasterising the generated
+    array, away from the array's border."""
+    from litho.grid import Grid
+    from litho.layout import unit_cell
+    from litho.raster import rasterize, rasterize_tiled
+
+    kw = dict(ppi=1000, gap_um=2)
+    lib = pixel_array(layout, columns=12, rows=12, marks=False, **kw)
+    path = write_gds(lib, tmp_path / "a.gds")
+    for colour in "RGB":
+        geometry, cell = unit_cell(layout, colour, **kw)
+        px, py = cell[2], cell[3]
+        grid = Grid((int(round(2 * py / 0.5)), int(round(2 * px / 0.5))), 0.5, (3 * px, 3 * py))
+        if layout == "mosaic":
+            grid = Grid((int(round(py / 0.5)) + 7, int(round(px / 0.5)) + 5), 0.5, (px, py))
+        tiled = rasterize_tiled(geometry, cell, grid)
+        direct = rasterize(read_mask(path, layer=colour), grid)
+        np.testing.assert_allclose(tiled, direct, atol=1e-9)

@@ -27,7 +27,7 @@ from . import layers, marks as _marks, test_structures as _ts
 from .layers import B, COLOURS, G, LAYER_NAMES, MARKS, R
 from .pixels import LAYOUTS, Plan, plan
 
-__all__ = ["pixel_array", "describe", "summary", "LAYOUTS", "R", "G", "B", "MARKS", "LAYER_NAMES", "layers"]
+__all__ = ["pixel_array", "describe", "summary", "unit_cell", "LAYOUTS", "R", "G", "B", "MARKS", "LAYER_NAMES", "layers"]
 
 SUMMARY_PROPERTY = "litho_summary"
 # Labels carry the summary into GDS files too (GDS has no cell properties).
@@ -255,3 +255,42 @@ def summary(library: gdstk.Library) -> dict:
                 at = keys.index("cell") + 1 if "cell" in keys else len(keys)
                 return {**{k: info[k] for k in keys[:at]}, "layers": named, **{k: info[k] for k in keys[at:]}}
     raise LithoInputError("library: no litho pixel-array summary found in its top cells")
+
+
+def unit_cell(layout: str, colour: str, *, ppi: float | None = None, pitch_um: float | None = None,
+              gap_um: float, subpixel=None, db_unit_um: float = 0.001):
+    """One period of an infinite pixel array: the openings of ``colour`` and the period.
+
+    Use with :func:`litho.raster.rasterize_tiled` (or ``rasterize(..., periodic=True)``
+    on a grid of one period) to simulate the middle of a large array from a
+    single cell. The arguments are those of :func:`pixel_array`.
+
+    Returns
+    -------
+    (geometry, (x0_um, y0_um, period_x_um, period_y_um))
+        ``geometry`` is a shapely (Multi)Polygon in µm, placed exactly as in the
+        array made by :func:`pixel_array` (its pixel (0, 0) at the origin); the
+        period is the smallest rectangle after which every colour repeats
+        (stripe, S-stripe: p x p; delta: 2p x p; diamond: 2p x 2p; mosaic: 3q x 3q).
+    """
+    import shapely
+
+    if colour not in COLOURS:
+        raise LithoInputError(f"colour: {colour!r} is not one of {', '.join(COLOURS)}")
+    # a 6 x 6 plan holds every array of every colour (mosaic needs 3 rows, diamond 2)
+    pl = plan(layout, ppi=ppi, pitch_um=pitch_um, gap_um=gap_um, columns=6, rows=6, subpixel=subpixel,
+              db_unit_um=db_unit_um)
+    px = max(a.spacing[0] for a in pl.arrays)
+    py = max(a.spacing[1] for a in pl.arrays)
+    db = pl.db_unit_um
+    shapes = []
+    for a in pl.arrays:
+        if a.colour != colour:
+            continue
+        for i in range(px // a.spacing[0]):
+            for j in range(py // a.spacing[1]):
+                ox, oy = a.origin[0] + i * a.spacing[0], a.origin[1] + j * a.spacing[1]
+                shapes.append(shapely.Polygon([((x + ox) * db, (y + oy) * db) for x, y in pl.shapes[colour]]))
+    from .geometry import merge
+
+    return merge(shapes), (0.0, 0.0, px * db, py * db)
