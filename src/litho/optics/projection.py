@@ -194,7 +194,7 @@ class ProjectionOptics:
             prefix = f"{source}: " if source else ""
             raise LithoInputError(
                 f"{prefix}pixel_um = {pixel_um:g} is too coarse for projection at NA {self.na:g}, "
-                f"σ_max {self.sigma_max:g}, {wl:g} nm: the image band 2·NA(1+σ)/λ needs pixel_um < {need:.4g}")
+                f"σ_max {self.sigma_max:.3g}, {wl:g} nm: the image band 2·NA(1+σ)/λ needs pixel_um < {need:.4g}")
 
     # ------------------------------------------------------------------ imaging
 
