@@ -33,3 +33,15 @@ def test_atomic_dir_keeps_other_files_of_an_existing_dir(tmp_path):
     with atomic_dir(out) as tmp:
         (tmp / "report.json").write_text("{}")
     assert sorted(p.name for p in out.iterdir()) == ["keep.txt", "report.json"]
+
+
+def test_atomic_file_gets_ordinary_permissions(tmp_path):
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        with atomic_file(tmp_path / "r.json") as tmp:
+            tmp.write_text("{}")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "r.json").stat().st_mode & 0o777 == 0o644

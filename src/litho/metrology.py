@@ -18,6 +18,7 @@ import shapely
 from shapely.geometry import LineString, MultiPolygon, Polygon
 
 from .grid import Grid
+from .layout.geometry import merge
 
 # A designed pixel with less than this fraction of its area printed is missing.
 MISSING_AREA_FRACTION = 0.1
@@ -277,13 +278,13 @@ def coverage(design, grid: Grid) -> np.ndarray:
 
     if not design:
         return np.zeros(grid.shape)
-    return rasterize(shapely.union_all(list(design)), grid)
+    return rasterize(merge(design), grid)
 
 
 def _residue(values: np.ndarray, grid: Grid, design, printed, threshold: float) -> tuple[float, float]:
     """Largest h/h0 and printed area farther than the exclusion band from every designed pixel."""
     band = max(RESIDUE_EXCLUSION_UM, 2 * grid.pixel_um)
-    keep_out = shapely.union_all([p.buffer(band, join_style="mitre") for p in design]) if design else Polygon()
+    keep_out = merge([p.buffer(band, join_style="mitre") for p in design]) if design else Polygon()
     # A sample counts as outside only when no part of it touches the keep-out zone.
     outside = coverage([keep_out], grid) < 1e-9 if not keep_out.is_empty else np.ones(values.shape, bool)
     residue_max = float(values[outside].max()) if outside.any() else 0.0

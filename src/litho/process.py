@@ -24,6 +24,7 @@ from shapely import affinity
 from . import __version__
 from .errors import LithoInputError
 from .grid import Grid
+from .layout.geometry import merge
 from .metrology import Metrology, coverage, measure
 from .recipe import Recipe, Step, load_recipe
 
@@ -181,7 +182,7 @@ def simulate_step(step: Step, layer: tuple[int, int], design: tuple, grid: Grid,
     sim = recipe.simulation
     say(f"{step.name}: rasterising {len(design)} pixels on a {grid.shape[1]}x{grid.shape[0]} grid "
         f"at {grid.pixel_um:g} um")
-    geometry = shapely.union_all(design) if design else shapely.Polygon()
+    geometry = merge(design)
     transmission = rasterize(geometry, grid)
     say(f"{step.name}: aerial image ({step.exposure.tool})")
     images = spectral_images(transmission, grid.pixel_um, step.exposure.optics,
