@@ -31,6 +31,7 @@ _API = {
     "write_gds": "gds",
     "pixel_array": "layout",
     "rasterize": "raster",
+    "mask_info": "gds",
     "aerial_image": "optics",
     "spectral_images": "optics",
     "ProximityOptics": "optics",
