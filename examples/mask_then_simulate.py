@@ -2,7 +2,8 @@
 
     python examples/mask_then_simulate.py [OUT_DIR]
 
-Makes a 4 x 4 delta (triangle) array at 1500 ppi with litho.pixel_array,
+Makes a delta (triangle) array at 1500 ppi, 4 RGB triples per row and 4 rows,
+with litho.pixel_array,
 writes it as GDS, builds a proximity-print recipe in code and simulates it.
 """
 
