@@ -47,7 +47,7 @@ SOURCES = {
 
 
 @pytest.mark.parametrize("name", list(SOURCES) + ["incoherent"])
-@pytest.mark.parametrize("defocus_um,zernike", [(0.0, ()), (0.4, ()), (0.0, {7: 0.05, 9: 0.03, 11: 0.02})])
+@pytest.mark.parametrize("defocus_um,zernike", [(0.0, ()), (0.4, {7: 0.05, 9: 0.03, 11: 0.02})])
 @pytest.mark.parametrize("method", ["socs", "abbe"])
 def test_open_mask_gives_one(name, defocus_um, zernike, method):
     source = incoherent() if name == "incoherent" else SOURCES[name]
@@ -217,9 +217,9 @@ def test_through_focus_symmetry_of_a_binary_mask():
 
 def test_focus_series_equals_single_images():
     t = _random_mask((32, 32), seed=7)
-    series = aerial_series(t, 0.05, _optics(), defocus_um=[0.0, 0.5], guard_um=4.0)
+    series = aerial_series(t, 0.05, _optics(), defocus_um=[0.0, 0.5], guard_um=1.0)
     for image, z in zip(series, (0.0, 0.5)):
-        np.testing.assert_allclose(image, aerial_image(t, 0.05, _optics(defocus_um=z), guard_um=4.0), atol=1e-12)
+        np.testing.assert_allclose(image, aerial_image(t, 0.05, _optics(defocus_um=z), guard_um=1.0), atol=1e-12)
 
 
 @pytest.mark.parametrize("method", ["socs", "abbe"])
