@@ -39,6 +39,9 @@ _API = {
     "develop": "development",
     "contrast_curve": "development",
     "materials": "materials",
+    "parse_atmosphere": "chemistry",
+    "calibrate": "calibration",
+    "read_contrast_csv": "calibration",
 }
 
 __all__ = ["__version__", *_API]
