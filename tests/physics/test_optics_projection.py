@@ -279,3 +279,17 @@ def test_spatial_kernel_of_a_coherent_system_is_the_airy_amplitude():
     v = 2 * np.pi * NA * r / (LAM * 1e-3)
     # the pupil is sampled on the grid's frequencies (14 bins across its radius): 2e-3
     np.testing.assert_allclose(h[c, c + 1:c + 30].real, 2 * j1(v) / v, atol=2e-3)
+
+
+def test_single_precision_fields_stay_within_1e_5_of_double():
+    """DESIGN.md §3: float32 only where the error stays below 1e-5 of the clear field."""
+    from litho.optics import ProximityOptics
+
+    t = np.kron(_random_mask((12, 12), seed=8), np.ones((8, 8)))
+    for make in (lambda p: _optics(annular(0.5, 0.8), precision=p),
+                 lambda p: ProximityOptics(wavelength_nm=365, gap_um=5, collimation_half_angle_deg=2,
+                                           direction_rings=1, precision=p)):
+        double = aerial_image(t, 0.05, make("double"), periodic=True)
+        single = aerial_image(t, 0.05, make("single"), periodic=True)
+        assert single.dtype == np.float64
+        assert np.max(np.abs(single - double)) < 1e-5

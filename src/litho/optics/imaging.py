@@ -181,10 +181,10 @@ TOOLS = ("contact", "proximity", "projection")
 GAP_MEDIA = {"air": 1.000293, "n2": 1.000298, "nitrogen": 1.000298, "vacuum": 1.0, "ar": 1.000281}
 
 PROXIMITY_KEYS = ("wavelength_nm", "spectrum", "gap_um", "collimation_half_angle_deg", "angular_profile",
-                  "gap_index", "gap_medium", "film_index", "film_depth_um", "direction_rings")
+                  "gap_index", "gap_medium", "film_index", "film_depth_um", "direction_rings", "precision")
 PROJECTION_KEYS = ("wavelength_nm", "spectrum", "na", "sigma", "source", "sigma_in", "sigma_out",
                    "sigma_centre", "sigma_radius", "orientation_deg", "source_step_sigma", "defocus_um",
-                   "zernike", "reduction", "immersion_index", "kernel_tolerance", "kernel_cache_dir")
+                   "zernike", "reduction", "immersion_index", "kernel_tolerance", "kernel_cache_dir", "precision")
 
 
 def from_exposure(table: Mapping[str, Any], source: str | None = None):

@@ -390,7 +390,7 @@ def _placement(plan: BandPlan):
     return tuple(out)
 
 
-def sum_field_intensities(plan: BandPlan, spectra) -> np.ndarray:
+def sum_field_intensities(plan: BandPlan, spectra, precision: str = "double") -> np.ndarray:
     """Σ |F⁻¹{S}|² over field spectra S on the plan's box, on the plan's field grid.
 
     Parameters
@@ -399,16 +399,21 @@ def sum_field_intensities(plan: BandPlan, spectra) -> np.ndarray:
     spectra : iterable of ndarray, complex, shape of the box
         Field spectra (mask spectrum × kernel, already scaled); consumed in
         batches of :data:`BATCH` inverse FFTs.
+    precision : {"double", "single"}
+        Precision of the inverse FFTs; the sum is always accumulated in float64.
+        Single precision halves the FFT time and changes the image by ~1e-7
+        of the clear field (tests/physics/test_optics_projection.py).
     """
     my, mx = plan.field_shape
     sy, sx = _placement(plan)
     acc = np.zeros((my, mx))
-    batch = np.zeros((BATCH, my, mx), dtype=np.complex128)
+    ctype, rtype = (np.complex64, np.float32) if precision == "single" else (np.complex128, np.float64)
+    batch = np.zeros((BATCH, my, mx), dtype=ctype)
     b = 0
 
     def flush(b):
         fields = sfft.ifft2(batch[:b], axes=(-2, -1), workers=WORKERS)
-        flat = fields.view(np.float64).reshape(b, my, mx, 2)
+        flat = fields.view(rtype).reshape(b, my, mx, 2)
         acc.__iadd__(np.einsum("bijk,bijk->ij", flat, flat))
 
     for spectrum in spectra:
@@ -422,7 +427,8 @@ def sum_field_intensities(plan: BandPlan, spectra) -> np.ndarray:
     return acc
 
 
-def socs_intensity(kernels: Kernels, plan: BandPlan, box: np.ndarray, real_mask: bool) -> np.ndarray:
+def socs_intensity(kernels: Kernels, plan: BandPlan, box: np.ndarray, real_mask: bool,
+                   precision: str = "double") -> np.ndarray:
     """Σ_k λ_k |F⁻¹{T φ_k}|² on the plan's field grid (before interpolation).
 
     Parameters
@@ -458,4 +464,4 @@ def socs_intensity(kernels: Kernels, plan: BandPlan, box: np.ndarray, real_mask:
             for k in range(n):
                 yield box * (amp[k] * phi[k])
 
-    return sum_field_intensities(plan, spectra())
+    return sum_field_intensities(plan, spectra(), precision)

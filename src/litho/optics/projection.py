@@ -36,6 +36,7 @@ from .window import MaskSpectrum
 
 OWNER = "ProjectionOptics"
 METHODS = ("socs", "abbe")
+PRECISIONS = ("double", "single")
 # Guard band of an isolated window in units of λ/NA: the coherent point-spread
 # amplitude (Airy, 2J1(v)/v ~ 1.6 v^-3/2) is < 3e-3 of its peak beyond 10 λ/NA.
 GUARD_WAVELENGTHS_PER_NA = 10.0
@@ -77,6 +78,10 @@ class ProjectionOptics:
         Largest dropped fraction of the TCC eigenvalue sum (0 keeps all).
     method : {"socs", "abbe"}
         SOCS kernels (fast) or the Abbe sum over source points (reference).
+    precision : {"double", "single"}
+        Precision of the field FFTs. "single" is about twice as fast and
+        changes the image by ~1e-7 of the clear field; kernels, sums and the
+        result stay float64.
     kernel_cache_dir : str, optional
         Directory for the on-disk kernel cache (not part of equality).
 
@@ -99,6 +104,7 @@ class ProjectionOptics:
     source_step_sigma: float = 0.05
     kernel_tolerance: float = 1e-3
     method: str = "socs"
+    precision: str = "double"
     kernel_cache_dir: str | None = field(default=None, compare=False)
 
     def __post_init__(self):
@@ -132,6 +138,7 @@ class ProjectionOptics:
         s("kernel_tolerance", _checks.number(OWNER, "kernel_tolerance", self.kernel_tolerance, lo=0, hi=0.5,
                                              hi_open=True, what="dropped fraction of the TCC eigenvalue sum"))
         s("method", _checks.choice(OWNER, "method", self.method, METHODS))
+        s("precision", _checks.choice(OWNER, "precision", self.precision, PRECISIONS))
         if self.kernel_cache_dir is not None:
             s("kernel_cache_dir", str(self.kernel_cache_dir))
 
@@ -210,7 +217,7 @@ class ProjectionOptics:
             return abbe_intensity(self, spectrum, wavelength_nm)
         kernels = socs_kernels(self, spectrum.shape, spectrum.pixel_um, wavelength_nm)
         plan = band_plan(self, spectrum.shape, spectrum.pixel_um, wavelength_nm)
-        acc = socs_intensity(kernels, plan, spectrum.box(plan), spectrum.is_real)
+        acc = socs_intensity(kernels, plan, spectrum.box(plan), spectrum.is_real, self.precision)
         return plan.interpolate(acc)
 
 
@@ -233,7 +240,7 @@ def abbe_intensity(optics: ProjectionOptics, spectrum: MaskSpectrum, wavelength_
                       optics.immersion_index)
             yield box * p * (math.sqrt(wi) * scale)
 
-    return plan.interpolate(sum_field_intensities(plan, spectra()))
+    return plan.interpolate(sum_field_intensities(plan, spectra(), optics.precision))
 
 
 def incoherent_intensity(optics: ProjectionOptics, spectrum: MaskSpectrum, wavelength_nm: float) -> np.ndarray:

@@ -35,13 +35,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy.fft as sfft
 
 from ..errors import LithoInputError
 from . import _checks
 from .cache import TRANSFER_CACHE
 from .spectrum import parse_spectrum, resolve_lines
-from .window import WORKERS, BandPlan, MaskSpectrum, add_intensity
+from .kernels import sum_field_intensities
+from .window import BandPlan, MaskSpectrum
 
 OWNER = "ProximityOptics"
 ANGULAR_PROFILES = ("uniform", "gaussian")
@@ -89,6 +89,8 @@ class ProximityOptics:
         Number of rings sampling the collimation cone: ``(2N+1)²`` directions
         of equal weight (N=2: 25). None chooses N from the pitch (see
         :meth:`directions`).
+    precision : {"double", "single"}
+        Precision of the field FFTs ("single": faster, ~1e-7 of the clear field).
 
     Examples
     --------
@@ -109,6 +111,7 @@ class ProximityOptics:
     film_index: float = 1.8
     film_depth_um: float = 0.0
     direction_rings: int | None = None
+    precision: str = "double"
 
     def __post_init__(self):
         s = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731
@@ -131,6 +134,7 @@ class ProximityOptics:
         s("film_depth_um", _checks.number(OWNER, "film_depth_um", self.film_depth_um, lo=0, hi=100, what="µm"))
         if self.direction_rings is not None:
             s("direction_rings", _checks.integer(OWNER, "direction_rings", self.direction_rings, 0, 20))
+        s("precision", _checks.choice(OWNER, "precision", self.precision, ("double", "single")))
 
     # ------------------------------------------------------------------ description
 
@@ -296,18 +300,14 @@ class ProximityOptics:
         plan = BandPlan.make(spectrum.shape, pixel_um, self.field_band_per_um(wavelength_nm, tilt))
         box = spectrum.box(plan)
         fy, fx = plan.fy_per_um, plan.fx_per_um
-        scale2 = plan.field_scale ** 2
-        acc = np.zeros(plan.field_shape)
-        buffer = plan.empty_field_buffer() if plan.reduced else None
-        for ax, ay, w in zip(f0x, f0y, weights):
-            h = self._cached_transfer(plan, fy + ay, fx + ax, wavelength_nm, (ax, ay))
-            product = box * h
-            if plan.reduced:
-                field = sfft.ifft2(plan.put(buffer, product), workers=WORKERS, overwrite_x=False)
-            else:
-                field = sfft.ifft2(product, workers=WORKERS, overwrite_x=True)
-            add_intensity(acc, field, w * scale2)
-        return plan.interpolate(acc)
+        scale = plan.field_scale
+
+        def spectra():
+            for ax, ay, w in zip(f0x, f0y, weights):
+                h = self._cached_transfer(plan, fy + ay, fx + ax, wavelength_nm, (ax, ay))
+                yield box * h * (math.sqrt(w) * scale)
+
+        return plan.interpolate(sum_field_intensities(plan, spectra(), self.precision))
 
     def _cached_transfer(self, plan: BandPlan, fy, fx, wavelength_nm, tilt) -> np.ndarray:
         key = ("proximity", plan.key, wavelength_nm, self.gap_um, self.gap_index, self.film_depth_um,
