@@ -114,8 +114,9 @@ def run(args) -> int:
             head = f"{name}: " if name else ""
             print(f"{head}{wavelength_nm:g} nm, NA {optics.na:g}, source {optics.source.shape} "
                   f"(σ_max {optics.sigma_max:.3g}, {k.n_source_points} points), defocus {optics.defocus_um:g} µm")
-            print(f"  grid {n} x {n} at {pixel:.4g} µm; TCC on {np.count_nonzero(k.kernels[0]) if k.kept else 0} "
-                  f"band frequencies via {k.route}; {k.eigenvalues.size} eigenvalues, trace {k.trace:.6g}")
+            print(f"  grid {n} x {n} at {pixel:.4g} µm; TCC on {k.n_frequencies} band frequencies, "
+                  f"decomposed via {'the TCC' if k.route == 'tcc' else 'the source Gram matrix'}; "
+                  f"{k.eigenvalues.size} eigenvalues, trace {k.trace:.6g}")
             print(f"  kept {k.kept} kernels for dropped energy <= {k.tolerance:g} "
                   f"(dropped {k.dropped_energy:.3g}); real fields: {'yes' if k.real_fields else 'no'}; "
                   f"built in {k.build_time_s:.2f} s")

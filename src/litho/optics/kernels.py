@@ -50,7 +50,7 @@ from .pupil import noll_to_nm, pupil
 from .window import WORKERS, BandPlan
 
 CACHE_ENV = "LITHO_KERNEL_CACHE"
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 CHUNK_ELEMENTS = 4_000_000  # complex entries of B per chunk (64 MB)
 
 
@@ -82,6 +82,8 @@ class Kernels:
     route : str
         "tcc" (eigh of the TCC) or "gram" (eigh of the source Gram matrix).
     n_source_points : int
+    n_frequencies : int
+        Size of the band-limited frequency set the TCC lives on.
     shape : (int, int)
         FFT grid the kernels belong to.
     pixel_um, wavelength_nm : float
@@ -100,6 +102,7 @@ class Kernels:
     real_fields: bool
     route: str
     n_source_points: int
+    n_frequencies: int
     shape: tuple[int, int]
     pixel_um: float
     wavelength_nm: float
@@ -326,7 +329,7 @@ def _build(optics, shape, pixel_um, wavelength_nm, tolerance, t0) -> Kernels:
     # With the symmetry-adapted basis every kernel already satisfies φ(−f) = φ*(f).
     return Kernels(eigenvalues=evals, kept=kept, tolerance=tolerance, dropped_energy=float(tail[kept]),
                    trace=trace, kernels=phi.reshape(kept, *box_shape), fy_per_um=plan.fy_per_um,
-                   fx_per_um=plan.fx_per_um, real_fields=real, route=route, n_source_points=n_s,
+                   fx_per_um=plan.fx_per_um, real_fields=real, route=route, n_source_points=n_s, n_frequencies=n_f,
                    shape=tuple(shape), pixel_um=float(pixel_um), wavelength_nm=float(wavelength_nm),
                    build_time_s=time.perf_counter() - t0)
 
@@ -351,7 +354,8 @@ def _save(path: Path, k: Kernels) -> None:
             np.savez(fh, eigenvalues=k.eigenvalues, kept=k.kept, tolerance=k.tolerance,
                      dropped_energy=k.dropped_energy, trace=k.trace, kernels=k.kernels,
                      fy_per_um=k.fy_per_um, fx_per_um=k.fx_per_um, real_fields=k.real_fields,
-                     route=k.route, n_source_points=k.n_source_points, shape=np.asarray(k.shape),
+                     route=k.route, n_source_points=k.n_source_points, n_frequencies=k.n_frequencies,
+                     shape=np.asarray(k.shape),
                      pixel_um=k.pixel_um, wavelength_nm=k.wavelength_nm)
 
 
@@ -362,7 +366,8 @@ def _load(path, optics, shape, pixel_um, wavelength_nm, tolerance, t0) -> Kernel
                            dropped_energy=float(z["dropped_energy"]), trace=float(z["trace"]),
                            kernels=z["kernels"], fy_per_um=z["fy_per_um"], fx_per_um=z["fx_per_um"],
                            real_fields=bool(z["real_fields"]), route=str(z["route"]),
-                           n_source_points=int(z["n_source_points"]), shape=tuple(int(v) for v in z["shape"]),
+                           n_source_points=int(z["n_source_points"]), n_frequencies=int(z["n_frequencies"]),
+                           shape=tuple(int(v) for v in z["shape"]),
                            pixel_um=float(z["pixel_um"]), wavelength_nm=float(z["wavelength_nm"]),
                            build_time_s=time.perf_counter() - t0)
     except Exception:  # a damaged cache file is rebuilt, never trusted
@@ -413,8 +418,12 @@ def sum_field_intensities(plan: BandPlan, spectra, precision: str = "double") ->
 
     def flush(b):
         fields = sfft.ifft2(batch[:b], axes=(-2, -1), workers=WORKERS)
-        flat = fields.view(rtype).reshape(b, my, mx, 2)
-        acc.__iadd__(np.einsum("bijk,bijk->ij", flat, flat))
+        for field in fields:
+            # re² + im², one field at a time: cheaper than einsum or abs() on large grids
+            re, im = field.real, field.imag
+            tmp = re * re
+            tmp += im * im
+            acc.__iadd__(tmp)
 
     for spectrum in spectra:
         batch[b, sy, sx] = spectrum
