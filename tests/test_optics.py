@@ -262,3 +262,30 @@ def test_nils_from_a_shapely_polygon():
     square = shapely.box(1.5, 1.5, 2.5, 2.5)
     nils = nils_at_edges(image, pixel_um, square, cd_um=1.0)
     assert nils.size >= 80 and np.all(nils > 1.0)
+
+
+# ----------------------------------------------------------------------------- properties
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_masks = st.integers(0, 2**32 - 1).map(lambda seed: np.kron(
+    (np.random.default_rng(seed).random((6, 6)) > 0.5).astype(float), np.ones((4, 4))))
+
+
+@settings(max_examples=12, deadline=None)
+@given(mask=_masks, gap_um=st.floats(0.5, 40), angle=st.floats(0, 3))
+def test_proximity_image_is_non_negative_and_bounded_by_energy(mask, gap_um, angle):
+    optics = ProximityOptics(wavelength_nm=405, gap_um=gap_um, collimation_half_angle_deg=angle, direction_rings=1)
+    image = aerial_image(mask, 0.05, optics, periodic=True)
+    assert image.min() >= -1e-12
+    assert image.mean() <= mask.mean() + 1e-12  # propagation loses only evanescent energy
+
+
+@settings(max_examples=12, deadline=None)
+@given(mask=_masks, sigma=st.floats(0, 1), defocus=st.floats(-0.5, 0.5))
+def test_projection_image_is_non_negative_and_mirror_symmetric(mask, sigma, defocus):
+    optics = ProjectionOptics(wavelength_nm=365, na=0.5, sigma=sigma, defocus_um=defocus, source_step_sigma=0.2)
+    image = aerial_image(mask, 0.05, optics, periodic=True)
+    assert image.min() >= -1e-12
+    np.testing.assert_allclose(aerial_image(mask[:, ::-1], 0.05, optics, periodic=True), image[:, ::-1],
+                               atol=1e-9)
