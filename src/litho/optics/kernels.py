@@ -308,6 +308,10 @@ def _build(optics, shape, pixel_um, wavelength_nm, tolerance, t0) -> Kernels:
     tail = np.concatenate([np.cumsum(evals[::-1])[::-1], [0.0]]) / total
     kept = int(np.argmax(tail <= tolerance + 1e-15))  # first K whose dropped fraction is within tolerance
     kept = max(kept, 1)
+    # Never split a degenerate group: its members are symmetry partners (x and y, ±45°),
+    # and keeping only some of them would break the optics' mirror symmetry.
+    while kept < evals.size and evals[kept] > 0 and evals[kept] >= evals[kept - 1] * (1 - 1e-8):
+        kept += 1
     positive = evals[:kept] > 0
     kept = int(np.count_nonzero(positive)) if not positive.all() else kept
 

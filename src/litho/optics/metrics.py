@@ -101,8 +101,8 @@ def nils_at_edges(intensity, pixel_um: float, edges, cd_um: float, *, origin_um=
     edges : array_like (n, 2) or shapely geometry
         Edge points ``(x, y)`` in µm, or a geometry whose boundary is sampled
         every pixel (its outward normals are then used).
-    cd_um : float
-        Feature size that normalises the slope, µm.
+    cd_um : float or array_like (n,)
+        Feature size that normalises the slope, µm (one value, or one per point).
     origin_um : (float, float)
         Grid origin ``(x0, y0)``.
     normals : array_like (n, 2), optional
@@ -119,7 +119,8 @@ def nils_at_edges(intensity, pixel_um: float, edges, cd_um: float, *, origin_um=
         points, normals = edge_points(edges, pixel_um)
     else:
         points = np.asarray(edges, dtype=float).reshape(-1, 2)
-    if not cd_um > 0:
+    cd = np.asarray(cd_um, dtype=float)
+    if not np.all(cd > 0):
         raise LithoInputError(f"cd_um = {cd_um!r}: must be > 0")
     if points.size == 0:
         return np.zeros(0)
@@ -134,4 +135,4 @@ def nils_at_edges(intensity, pixel_um: float, edges, cd_um: float, *, origin_um=
         slope = np.abs(sx * n[:, 0] + sy * n[:, 1])
     else:
         slope = np.hypot(sx, sy)
-    return cd_um * slope
+    return cd * slope
