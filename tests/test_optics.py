@@ -289,3 +289,20 @@ def test_projection_image_is_non_negative_and_mirror_symmetric(mask, sigma, defo
     assert image.min() >= -1e-12
     np.testing.assert_allclose(aerial_image(mask[:, ::-1], 0.05, optics, periodic=True), image[:, ::-1],
                                atol=1e-9)
+
+
+def test_edge_slope_summary_of_a_projected_square():
+    shapely = pytest.importorskip("shapely")
+    from litho.grid import Grid
+    from litho.optics import edge_slope_summary
+
+    grid = Grid((80, 80), 0.05, (0.0, 0.0))
+    t = np.zeros(grid.shape)
+    t[30:50, 30:50] = 1.0
+    image = aerial_image(t, grid.pixel_um, ProjectionOptics(wavelength_nm=365, na=0.5, sigma=0.5,
+                                                            source_step_sigma=0.1), periodic=True)
+    summary = edge_slope_summary(image, grid, [shapely.box(1.5, 1.5, 2.5, 2.5)])
+    assert summary["points"] >= 80
+    assert summary["nils_min"] > 1.0
+    assert summary["ils_mean_per_um"] == pytest.approx(summary["nils_mean"] / 1.0)
+    assert edge_slope_summary(image, grid, [])["nils_mean"] is None

@@ -61,7 +61,7 @@ def run(args) -> int:
 
     from ..errors import LithoInputError
     from ..gds import read_mask
-    from ..optics import aerial_series, image_log_slope, nils_at_edges, spectral_images
+    from ..optics import aerial_series, edge_slope_summary, image_log_slope, spectral_images
     from ..outputs import atomic_dir
     from ..process import choose_pixel_um, simulation_grid
     from ..raster import rasterize
@@ -115,7 +115,7 @@ def run(args) -> int:
                      "lines": [{"wavelength_nm": im.wavelength_nm, "weight": im.weight} for im in images],
                      "guard_um": None if periodic else (guard if guard is not None else optics.blur_length_um),
                      "intensity_min": float(intensity.min()), "intensity_max": float(intensity.max()),
-                     "edges": _edge_metrics(intensity, grid, design, nils_at_edges)}
+                     "edges": edge_slope_summary(intensity, grid, design)}
             if gaps or focus:
                 key = "gap_um" if gaps else "defocus_um"
                 values = gaps or focus
@@ -124,7 +124,7 @@ def run(args) -> int:
                 series_file = _file(f"aerial_{key.removesuffix('_um')}_series", name, ".npy")
                 np.save(tmp / series_file, stack)
                 entry["series"] = {"parameter": key, "values": values, "file": series_file,
-                                   "edges": [_edge_metrics(s, grid, design, nils_at_edges) for s in stack]}
+                                   "edges": [edge_slope_summary(s, grid, design) for s in stack]}
             report["steps"].append(entry)
             if not args.no_figures:
                 _figures(tmp, name, step.name, intensity, ils, grid, design)
@@ -164,38 +164,6 @@ def _describe(optics) -> dict:
         out[f.name] = value if isinstance(value, (int, float, str, type(None), dict)) else repr(value)
     out["blur_length_um"] = optics.blur_length_um
     return out
-
-
-def _edge_metrics(intensity, grid, design, nils_at_edges) -> dict:
-    """ILS and NILS = CD·ILS at the designed pixel edges (CD: the pixel's narrow width)."""
-    import numpy as np
-
-    from ..optics.metrics import edge_points
-
-    points, normals, cds = [], [], []
-    (x0, y0, x1, y1) = grid.bounds_um
-    for poly in design:
-        rect = poly.minimum_rotated_rectangle
-        xs, ys = rect.exterior.coords.xy
-        sides = [math.hypot(xs[k + 1] - xs[k], ys[k + 1] - ys[k]) for k in range(2)]
-        cd = min(s for s in sides if s > 0) if any(s > 0 for s in sides) else 0.0
-        if cd <= 0:
-            continue
-        p, n = edge_points(poly, grid.pixel_um)
-        inside = (p[:, 0] > x0) & (p[:, 0] < x1) & (p[:, 1] > y0) & (p[:, 1] < y1)
-        points.append(p[inside])
-        normals.append(n[inside])
-        cds.append(np.full(int(inside.sum()), cd))
-    if not points or not sum(len(p) for p in points):
-        return {"points": 0, "nils_mean": None, "nils_min": None, "ils_mean_per_um": None}
-    cd = np.concatenate(cds)
-    # one call: the spline prefilter of the gradient runs once for all edges
-    nils = nils_at_edges(intensity, grid.pixel_um, np.concatenate(points), cd, origin_um=grid.origin_um,
-                         normals=np.concatenate(normals))
-    ils = nils / cd
-    return {"points": int(nils.size), "nils_mean": float(nils.mean()), "nils_min": float(nils.min()),
-            "nils_p05": float(np.percentile(nils, 5)), "ils_mean_per_um": float(ils.mean()),
-            "ils_min_per_um": float(ils.min())}
 
 
 def _figures(tmp: Path, name: str, title: str, intensity, ils, grid, design) -> None:

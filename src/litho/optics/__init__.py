@@ -23,7 +23,7 @@ from .cache import clear_caches
 from .imaging import (SpectralImage, aerial_image, aerial_series, from_exposure, spectral_images,
                       spectral_series)
 from .kernels import Kernels, socs_kernels
-from .metrics import edge_points, image_log_slope, nils_at_edges
+from .metrics import edge_points, edge_slope_summary, image_log_slope, nils_at_edges
 from .projection import ProjectionOptics
 from .proximity import ProximityOptics
 from .source import Source, annular, conventional, dipole, incoherent, quadrupole, source_map
@@ -34,4 +34,5 @@ __all__ = [
     "aerial_series", "spectral_series", "from_exposure", "parse_spectrum", "NAMED_SPECTRA",
     "Source", "conventional", "annular", "dipole", "quadrupole", "source_map", "incoherent",
     "Kernels", "socs_kernels", "clear_caches", "image_log_slope", "nils_at_edges", "edge_points",
+    "edge_slope_summary",
 ]
