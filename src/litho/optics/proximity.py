@@ -39,8 +39,8 @@ import numpy as np
 from ..errors import LithoInputError
 from . import _checks
 from .cache import TRANSFER_CACHE
-from .spectrum import parse_spectrum, resolve_lines
 from .kernels import sum_field_intensities
+from .spectrum import parse_spectrum, resolve_lines
 from .window import BandPlan, MaskSpectrum
 
 OWNER = "ProximityOptics"
@@ -116,10 +116,7 @@ class ProximityOptics:
     def __post_init__(self):
         s = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731
         if self.spectrum is not None:
-            try:
-                s("spectrum", parse_spectrum(self.spectrum, f"{OWNER}.spectrum"))
-            except LithoInputError:
-                raise
+            s("spectrum", parse_spectrum(self.spectrum, f"{OWNER}.spectrum"))
         if self.wavelength_nm is not None:
             s("wavelength_nm", _checks.number(OWNER, "wavelength_nm", self.wavelength_nm, lo=150, hi=1100,
                                               what="nm"))

@@ -201,19 +201,8 @@ class BandPlan:
 
     @property
     def field_scale(self) -> float:
-        """Factor turning ``ifft2`` on the field grid into field samples (see :meth:`field`)."""
+        """Factor turning ``ifft2`` on the field grid into samples of the same field (M/N)."""
         return (self.field_shape[0] * self.field_shape[1]) / (self.shape[0] * self.shape[1])
-
-    def empty_field_buffer(self) -> np.ndarray:
-        return np.zeros(self.field_shape, dtype=np.complex128)
-
-    def put(self, buffer: np.ndarray, box: np.ndarray) -> np.ndarray:
-        """Write a spectrum box (kept rows × kept columns) into a field-grid buffer."""
-        if not self.reduced:
-            buffer[...] = box
-        else:
-            buffer[np.ix_(self.ay.dst, self.ax.dst)] = box
-        return buffer
 
     def interpolate(self, intensity: np.ndarray) -> np.ndarray:
         """Fourier-interpolate a real intensity from the field grid to the FFT grid.
@@ -284,13 +273,3 @@ class MaskSpectrum:
                 out[:, neg] = np.conj(spec[np.ix_((-iy) % ny, nx - ix[neg])])
         self._boxes[key] = out
         return out
-
-
-def add_intensity(accumulator: np.ndarray, field: np.ndarray, weight: float) -> None:
-    """``accumulator += weight * |field|**2`` without complex temporaries."""
-    re, im = field.real, field.imag
-    tmp = re * re
-    tmp += im * im
-    if weight != 1.0:
-        tmp *= weight
-    accumulator += tmp
