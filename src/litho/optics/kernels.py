@@ -36,7 +36,7 @@ import hashlib
 import math
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -107,10 +107,12 @@ class Kernels:
     pixel_um: float
     wavelength_nm: float
     build_time_s: float
+    _evaluation: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def nbytes(self) -> int:
-        return int(self.kernels.nbytes + self.eigenvalues.nbytes)
+        # the kernels plus one imaging-ready copy (packed pairs, :func:`evaluation_kernels`)
+        return int(1.5 * self.kernels.nbytes + self.eigenvalues.nbytes)
 
     @property
     def clear_field(self) -> float:
@@ -420,14 +422,19 @@ def sum_field_intensities(plan: BandPlan, spectra, precision: str = "double") ->
     batch = np.zeros((BATCH, my, mx), dtype=ctype)
     b = 0
 
+    part = np.empty((my, mx), dtype=rtype)
+    tmp = np.empty((my, mx), dtype=rtype)
+
     def flush(b):
         fields = sfft.ifft2(batch[:b], axes=(-2, -1), workers=WORKERS)
-        for field in fields:
-            # re² + im², one field at a time: cheaper than einsum or abs() on large grids
-            re, im = field.real, field.imag
-            tmp = re * re
-            tmp += im * im
-            acc.__iadd__(tmp)
+        # re² + im² field by field into a batch sum, added to the float64 total once per batch
+        for i, f in enumerate(fields):
+            np.multiply(f.real, f.real, out=part if i == 0 else tmp)
+            if i:
+                part.__iadd__(tmp)
+            np.multiply(f.imag, f.imag, out=tmp)
+            part.__iadd__(tmp)
+        acc.__iadd__(part)
 
     for spectrum in spectra:
         batch[b, sy, sx] = spectrum
@@ -438,6 +445,34 @@ def sum_field_intensities(plan: BandPlan, spectra, precision: str = "double") ->
     if b:
         flush(b)
     return acc
+
+
+def evaluation_kernels(kernels: Kernels, pack: bool, precision: str = "double") -> np.ndarray:
+    """Kernels ready for imaging, cached on ``kernels``: √(λ_k/c) φ_k, two per array when packed.
+
+    ``c`` is the clear-field value of the kept set (see :func:`socs_intensity`);
+    a packed array is ``√λ_a φ_a + i√λ_b φ_b`` (real fields, two per FFT).
+    Single precision stores them as complex64.
+    """
+    key = (pack, precision)
+    found = kernels._evaluation.get(key)
+    if found is not None:
+        return found
+    n = kernels.kept
+    amp = np.sqrt(kernels.eigenvalues[:n] / kernels.clear_field)
+    dtype = np.complex64 if precision == "single" else np.complex128
+    phi = kernels.kernels
+    count = (n + 1) // 2 if pack else n
+    out = np.empty((count, *phi.shape[1:]), dtype=dtype)
+    for j in range(count):
+        if pack:
+            a = 2 * j
+            out[j] = amp[a] * phi[a] if a + 1 == n else amp[a] * phi[a] + (1j * amp[a + 1]) * phi[a + 1]
+        else:
+            out[j] = amp[j] * phi[j]
+    kernels._evaluation.clear()  # keep one imaging copy at a time: they are large
+    kernels._evaluation[key] = out
+    return out
 
 
 def socs_intensity(kernels: Kernels, plan: BandPlan, box: np.ndarray, real_mask: bool,
@@ -455,6 +490,7 @@ def socs_intensity(kernels: Kernels, plan: BandPlan, box: np.ndarray, real_mask:
         True if the mask is real (its spectrum Hermitian): kernels with real
         fields are then evaluated two per FFT,
         ``F⁻¹{T(√λ_a φ_a + i√λ_b φ_b)} = √λ_a U_a + i√λ_b U_b``.
+    precision : {"double", "single"}
 
     Notes
     -----
@@ -463,18 +499,8 @@ def socs_intensity(kernels: Kernels, plan: BandPlan, box: np.ndarray, real_mask:
     stays exactly 1 (the normalisation every later stage relies on). With all
     kernels kept the factor is 1 to rounding.
     """
-    amp = np.sqrt(kernels.eigenvalues[:kernels.kept] / kernels.clear_field) * plan.field_scale
-    phi = kernels.kernels
-    n = kernels.kept
-
-    def spectra():
-        if kernels.real_fields and real_mask:
-            for k in range(0, n - 1, 2):
-                yield box * (amp[k] * phi[k] + (1j * amp[k + 1]) * phi[k + 1])
-            if n % 2:
-                yield box * (amp[n - 1] * phi[n - 1])
-        else:
-            for k in range(n):
-                yield box * (amp[k] * phi[k])
-
-    return sum_field_intensities(plan, spectra(), precision)
+    ready = evaluation_kernels(kernels, kernels.real_fields and real_mask, precision)
+    scaled_box = box * plan.field_scale
+    if precision == "single":
+        scaled_box = scaled_box.astype(np.complex64)
+    return sum_field_intensities(plan, (scaled_box * k for k in ready), precision)

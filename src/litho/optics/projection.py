@@ -218,7 +218,7 @@ class ProjectionOptics:
         kernels = socs_kernels(self, spectrum.shape, spectrum.pixel_um, wavelength_nm)
         plan = band_plan(self, spectrum.shape, spectrum.pixel_um, wavelength_nm)
         acc = socs_intensity(kernels, plan, spectrum.box(plan), spectrum.is_real, self.precision)
-        return plan.interpolate(acc)
+        return plan.interpolate(acc, self.precision)
 
 
 def abbe_intensity(optics: ProjectionOptics, spectrum: MaskSpectrum, wavelength_nm: float) -> np.ndarray:
@@ -240,7 +240,7 @@ def abbe_intensity(optics: ProjectionOptics, spectrum: MaskSpectrum, wavelength_
                       optics.immersion_index)
             yield box * p * (math.sqrt(wi) * scale)
 
-    return plan.interpolate(sum_field_intensities(plan, spectra(), optics.precision))
+    return plan.interpolate(sum_field_intensities(plan, spectra(), optics.precision), optics.precision)
 
 
 def incoherent_intensity(optics: ProjectionOptics, spectrum: MaskSpectrum, wavelength_nm: float) -> np.ndarray:

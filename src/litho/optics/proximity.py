@@ -304,7 +304,7 @@ class ProximityOptics:
                 h = self._cached_transfer(plan, fy + ay, fx + ax, wavelength_nm, (ax, ay))
                 yield box * h * (math.sqrt(w) * scale)
 
-        return plan.interpolate(sum_field_intensities(plan, spectra(), self.precision))
+        return plan.interpolate(sum_field_intensities(plan, spectra(), self.precision), self.precision)
 
     def _cached_transfer(self, plan: BandPlan, fy, fx, wavelength_nm, tilt) -> np.ndarray:
         key = ("proximity", plan.key, wavelength_nm, self.gap_um, self.gap_index, self.film_depth_um,

@@ -204,26 +204,33 @@ class BandPlan:
         """Factor turning ``ifft2`` on the field grid into samples of the same field (M/N)."""
         return (self.field_shape[0] * self.field_shape[1]) / (self.shape[0] * self.shape[1])
 
-    def interpolate(self, intensity: np.ndarray) -> np.ndarray:
+    def interpolate(self, intensity: np.ndarray, precision: str = "double") -> np.ndarray:
         """Fourier-interpolate a real intensity from the field grid to the FFT grid.
 
         Exact when the intensity is band-limited to twice the field band,
-        which is how the field grid was chosen.
+        which is how the field grid was chosen. The inverse transform skips the
+        columns that are zero (only the band's columns are transformed along
+        y). ``precision="single"`` runs it in float32 (error ~1e-7); the
+        result is float64 either way.
         """
         if not self.reduced:
             return intensity
         (ny, nx), (my, mx) = self.shape, self.field_shape
         spec = sfft.rfft2(intensity, workers=WORKERS)
-        out = np.zeros((ny, nx // 2 + 1), dtype=np.complex128)
         if self.ay.band:
             k2 = np.arange(-2 * self.ay.kmax, 2 * self.ay.kmax + 1)
             rs, rd = k2 % my, k2 % ny
         else:
             rs = rd = np.arange(ny)
         cols = 2 * self.ax.kmax + 1 if self.ax.band else nx // 2 + 1
-        out[rd, :cols] = spec[rs, :cols]
-        out *= (ny * nx) / (my * mx)
-        return sfft.irfft2(out, s=(ny, nx), workers=WORKERS)
+        ctype = np.complex64 if precision == "single" else np.complex128
+        band = np.zeros((ny, cols), dtype=ctype)
+        band[rd] = spec[rs, :cols] * ((ny * nx) / (my * mx))
+        band = sfft.ifft(band, axis=0, workers=WORKERS, overwrite_x=True)
+        full = np.zeros((ny, nx // 2 + 1), dtype=ctype)
+        full[:, :cols] = band
+        out = sfft.irfft(full, n=nx, axis=1, workers=WORKERS, overwrite_x=True)
+        return out.astype(np.float64, copy=False)
 
 
 class MaskSpectrum:
