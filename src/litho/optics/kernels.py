@@ -470,8 +470,9 @@ def evaluation_kernels(kernels: Kernels, pack: bool, precision: str = "double") 
             out[j] = amp[a] * phi[a] if a + 1 == n else amp[a] * phi[a] + (1j * amp[a + 1]) * phi[a + 1]
         else:
             out[j] = amp[j] * phi[j]
-    kernels._evaluation.clear()  # keep one imaging copy at a time: they are large
-    kernels._evaluation[key] = out
+    # keep one imaging copy at a time (they are large); a plain assignment of a new
+    # dict is atomic, so threads sharing these kernels never see a half-updated cache
+    object.__setattr__(kernels, "_evaluation", {key: out})
     return out
 
 
