@@ -83,3 +83,17 @@ def test_automatic_pitch_is_fine_enough_for_the_optics():
     pitch = process.choose_pixel_um([box(0, 0, 20, 60)], [optics])
     assert pitch <= optics.max_pixel_um
     optics.check_pixel(pitch)
+
+
+def test_projection_recipe_prints_its_3000_ppi_pixels():
+    from conftest import RECIPES
+
+    result = litho.simulate(RECIPES / "projection_stripe_3000ppi_365nm.toml")
+    step = result.report["steps"][0]
+    assert step["exposure"]["tool"] == "projection"
+    m = step["metrics"]
+    assert m["missing_pixels"] == 0 and m["bridges"] == 0
+    assert m["iou_min"] > 0.9
+    assert abs(m["cd_x_error_mean_um"]) < 0.15
+    # a 1.8 um line at NA 0.3 is imaged with a usable slope
+    assert step["aerial_image"]["edges"]["nils_mean"] > 1.5

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__
+from .optics import edge_slope_summary
 from .outputs import atomic_dir
 
 
@@ -82,6 +83,7 @@ def build_report(result) -> dict:
                 "intensity_max": float(s.intensity.max()),
                 "intensity_mean_in_pixels": _mean_where(s.intensity, s.transmission > 0.5),
                 "intensity_mean_between_pixels": _mean_where(s.intensity, s.transmission < 0.5),
+                "edges": edge_slope_summary(s.intensity, s.grid, s.design),
             },
             "development": to_jsonable(getattr(developed, "parameters", {})),
             "plqy_retention_mean_in_print": _mean_where(plqy, printed) if plqy.shape == printed.shape
