@@ -97,3 +97,33 @@ def test_projection_recipe_prints_its_3000_ppi_pixels():
     assert abs(m["cd_x_error_mean_um"]) < 0.15
     # a 1.8 um line at NA 0.3 is imaged with a usable slope
     assert step["aerial_image"]["edges"]["nils_mean"] > 1.5
+
+
+def _two_step(dose_r, developer_g):
+    return litho.recipe_from_dict({
+        "name": "two steps",
+        "film": {"material": "InP/ZnSe/ZnS", "thickness": "30 nm"},
+        "crosslinker": {"material": "Tris-TAD", "loading_wt_pct": 9.14},
+        "exposure": {"tool": "contact", "wavelength": "365 nm", "dose": "200 mJ/cm^2", "atmosphere": "air"},
+        "developer": {"material": "toluene", "time": "30 s"},
+        "mask": {"file": str(MASKS / "stripe_1000ppi_2x2.gds")},
+        "simulation": {"pixel_um": 0.25},
+        "step": [
+            {"name": "R", "mask": {"layer": "R"}, "exposure": {"dose": f"{dose_r} mJ/cm^2"}},
+            {"name": "G", "mask": {"layer": "G"}, "developer": {"material": developer_g}},
+        ],
+    })
+
+
+def test_same_developer_never_strips_earlier_pixels():
+    row = litho.simulate(_two_step(60, "toluene")).contamination[0]
+    assert row["earlier_pixels_solvent_resistance"] == 1.0
+    assert row["later_film_on_earlier_pixels_max_nrt"] < 0.05
+
+
+def test_a_harsher_later_developer_lifts_loosely_gelled_earlier_pixels():
+    # chlorobenzene swells a loose gel more than toluene (higher swelling threshold)
+    weak = litho.simulate(_two_step(60, "chlorobenzene")).contamination[0]
+    strong = litho.simulate(_two_step(600, "chlorobenzene")).contamination[0]
+    assert weak["earlier_pixels_solvent_resistance"] < 0.9
+    assert strong["earlier_pixels_solvent_resistance"] > 0.99

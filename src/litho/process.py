@@ -291,13 +291,24 @@ def _available_memory_bytes() -> int:
 
 
 def colour_contamination(results: list[StepResult]) -> list[dict]:
-    """Film of each later step left on the pixels of each earlier step.
+    """What each later step does to the pixels of each earlier step.
 
     A later colour is coated over the finished earlier pixels; whatever of
     it survives development there is colour cross-contamination
-    (DESIGN.md §1). Reported as the mean and maximum h/h0 of the later film
+    (DESIGN.md §1), reported as the mean and maximum h/h0 of the later film
     over the earlier step's designed pixels.
+
+    The later developer also reaches the earlier pixels. Their sol is long
+    gone; what it can still do is swell and lift loose gel. With the
+    swelling threshold spread over QDs as in
+    :func:`litho.development.swelling_survival`, a QD that survived its own
+    developer (survival S_own) survives the later one too with probability
+    min(S_own, S_later)/S_own at the film bottom, which decides lift-off.
+    Its mean over the earlier printed area is the solvent resistance
+    (1 = the later developer strips nothing).
     """
+    from .development import swelling_survival
+
     rows = []
     grid = results[0].grid if results else None
     if grid is None or len(results) < 2:
@@ -308,11 +319,17 @@ def colour_contamination(results: list[StepResult]) -> list[dict]:
         for earlier in results[:k]:
             mask = inside[earlier.name]
             h = later.remaining_thickness[mask] if mask.any() else np.zeros(1)
+            printed = earlier.remaining_thickness >= earlier.metrology.threshold
+            gel = earlier.developed.gel_fraction_bottom[printed] if printed.any() else np.zeros(1)
+            own = swelling_survival(gel, earlier.step.developer)
+            again = np.minimum(own, swelling_survival(gel, later.step.developer))
+            resistance = np.divide(again, own, out=np.ones_like(own), where=own > 1e-12)
             rows.append({
                 "later_step": later.name,
                 "earlier_step": earlier.name,
                 "later_film_on_earlier_pixels_mean_nrt": float(h.mean()),
                 "later_film_on_earlier_pixels_max_nrt": float(h.max()),
                 "contaminated_area_fraction": float((h >= later.metrology.threshold).mean()),
+                "earlier_pixels_solvent_resistance": float(resistance.mean()),
             })
     return rows

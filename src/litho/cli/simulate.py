@@ -63,5 +63,7 @@ def summary_text(result) -> str:
     for row in result.contamination:
         lines.append(f"  {row['later_step']} film on {row['earlier_step']} pixels: "
                      f"mean {row['later_film_on_earlier_pixels_mean_nrt']:.3f}, "
-                     f"max {row['later_film_on_earlier_pixels_max_nrt']:.3f} h/h0")
+                     f"max {row['later_film_on_earlier_pixels_max_nrt']:.3f} h/h0; "
+                     f"{row['earlier_step']} pixels survive the {row['later_step']} developer "
+                     f"{row['earlier_pixels_solvent_resistance']:.3f}")
     return "\n".join(lines)
