@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import contourpy
 import numpy as np
 import shapely
-from shapely.geometry import LineString, MultiPolygon, Polygon
+from shapely.geometry import LineString, Polygon
 
 from .grid import Grid
 from .layout.geometry import merge

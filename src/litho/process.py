@@ -18,10 +18,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
-import shapely
 from shapely import affinity
 
-from . import __version__
 from .errors import LithoInputError
 from .grid import Grid
 from .layout.geometry import merge

@@ -251,7 +251,7 @@ def _merged_section(raw: Mapping, step: Mapping, name: str, label: str, source: 
 
 def _build_step(raw: Mapping, table: Mapping, index: int, count: int, source: str | None,
                 base_dir: Path) -> Step:
-    from . import chemistry, materials, optics
+    from . import chemistry, materials
 
     label = f"step[{index}]" if count > 1 or "step" in raw else "recipe"
     unknown = sorted(set(table) - {"name", *SECTIONS})
