@@ -68,13 +68,15 @@ BAD = [
     ({'tool = "contact"': 'tool = "contact'}, "line"),
     ({'[developer]\nmaterial = "toluene"\ntime = "30 s"\n': ''}, "[developer]: section missing"),
     ({'[developer]': '[developr]'}, "developr: unknown top-level key"),
+    ({'stripe_1000ppi_2x2.gds': 'stripe_1000ppi.png'}, "not a GDSII or OASIS file"),
 ]
 
 
 @pytest.mark.parametrize("edit, named", BAD)
 def test_bad_input_is_one_line_exit_2_and_no_output(tmp_path, write_recipe, capsys, edit, named):
     out = tmp_path / "out"
-    code, stdout, stderr = run_cli(capsys, "simulate", str(write_recipe(**edit)), "-o", str(out), "-q")
+    # not quiet: progress must not mix into the one line on stderr
+    code, stdout, stderr = run_cli(capsys, "simulate", str(write_recipe(**edit)), "-o", str(out))
     assert code == 2
     lines = stderr.strip().splitlines()
     assert len(lines) == 1, stderr

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
@@ -37,7 +36,8 @@ def run(args) -> int:
         raise LithoInputError(f"-o {out}: exists and is not a directory")
     start = time.perf_counter()
     recipe = load_recipe(args.recipe)
-    progress = None if args.quiet else (lambda m: print(f"  {m}", file=sys.stderr))
+    # Progress goes to stdout: stderr carries only the one-line diagnosis of a mistake.
+    progress = None if args.quiet else (lambda m: print(f"  {m}", flush=True))
     result = simulate(recipe, pixel_um=args.pixel_um, progress=progress)
     written = result.save(out, figures=not args.no_figures)
     print(summary_text(result))
