@@ -26,6 +26,7 @@ _API = {
     "recipe_from_dict": "recipe",
     "simulate": "process",
     "Result": "process",
+    "min_feature": "resolution",
     "read_mask": "gds",
     "Mask": "gds",
     "write_gds": "gds",
