@@ -1,0 +1,96 @@
+import json
+
+import pytest
+
+import litho
+from litho.cli import main
+from litho.errors import LithoInputError
+from litho.parallel import map_tasks
+from litho.sweep import exposure_latitude, parse_vary, point_recipe, sweep
+
+
+def test_parse_vary_linear_and_list():
+    axis = parse_vary("exposure.dose=10:30:3")
+    assert axis.name == "exposure.dose" and axis.values == (10.0, 20.0, 30.0)
+    assert parse_vary("exposure.gap=1, 3,10").values == (1.0, 3.0, 10.0)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("dose=1:2:3", "section.key"),
+    ("mask.layer=1,2", "section"),
+    ("exposure.dose=a:b:3", "numbers"),
+    ("exposure.dose", "KEY=a:b:n"),
+])
+def test_parse_vary_rejects_bad_axes(text, message):
+    with pytest.raises(LithoInputError, match=message):
+        parse_vary(text)
+
+
+def test_point_recipe_replaces_every_spelling_in_every_step(write_recipe, small_recipe_text):
+    text = small_recipe_text + '\n[[step]]\nname = "R"\n[step.mask]\nlayer = "R"\n' \
+        '\n[[step]]\nname = "G"\n[step.mask]\nlayer = "G"\n[step.exposure]\ndose = "40 mJ/cm^2"\n'
+    recipe = litho.load_recipe(write_recipe(text))
+    varied = point_recipe(recipe, [parse_vary("exposure.dose=55")], (55.0,))
+    assert [s.exposure.dose_mj_cm2 for s in varied.steps] == [55.0, 55.0]
+
+
+def test_sweep_dose_moves_cd_monotonically_and_gives_a_latitude(write_recipe):
+    recipe = litho.load_recipe(write_recipe())
+    result = sweep(recipe, [parse_vary("exposure.dose=2:40:4")], scheduler="sync")
+    rows = result["rows"]
+    assert [r["exposure.dose"] for r in rows] == pytest.approx([2, 14.667, 27.333, 40], rel=1e-3)
+    cds = [r["cd_x_error_mean_um"] for r in rows if r["cd_x_error_mean_um"] is not None]
+    assert cds == sorted(cds)
+    latitude = result["exposure_latitude"][0]
+    assert latitude["exposure_latitude_pct"] is not None
+
+
+def test_threads_and_a_dask_cluster_give_the_same_answer_as_one_by_one(write_recipe):
+    distributed = pytest.importorskip("distributed")
+    recipe = litho.load_recipe(write_recipe())
+    axes = [parse_vary("exposure.dose=10,30")]
+    serial = sweep(recipe, axes, scheduler="sync")["rows"]
+    threaded = sweep(recipe, axes)["rows"]
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster:
+        clustered = sweep(recipe, axes, scheduler=cluster.scheduler_address)["rows"]
+    assert serial == threaded == clustered
+
+
+def test_map_tasks_refuses_an_unknown_scheduler():
+    with pytest.raises(LithoInputError, match="scheduler"):
+        map_tasks(abs, [1], scheduler="http://nowhere")
+
+
+def test_latitude_is_the_contiguous_in_spec_dose_range():
+    rows = [{"step": "R", "d": d, "in_spec": ok, "iou_mean": iou}
+            for d, ok, iou in [(1, False, .5), (2, True, .9), (3, True, .95), (4, True, .9), (5, False, .6)]]
+    [entry] = exposure_latitude(rows, "d", [])
+    assert (entry["dose_min_mj_cm2"], entry["dose_max_mj_cm2"]) == (2, 4)
+    assert entry["exposure_latitude_pct"] == pytest.approx(100 * 2 / 3)
+    assert entry["limited_by_sweep"] is False
+
+
+def test_sweep_command_writes_table_json_and_plot(tmp_path, write_recipe, capsys):
+    out = tmp_path / "sw"
+    code = main(["sweep", str(write_recipe()), "--vary", "exposure.dose=10,30", "--vary", "film.thickness=25,35",
+                 "--scheduler", "sync", "-o", str(out)])
+    assert code == 0
+    assert "exposure latitude" in capsys.readouterr().out
+    assert sorted(p.name for p in out.iterdir()) == ["sweep.csv", "sweep.json", "sweep.png"]
+    data = json.loads((out / "sweep.json").read_text())
+    assert len(data["rows"]) == 4
+    assert (out / "sweep.csv").read_text().splitlines()[0].startswith("exposure.dose,film.thickness,step")
+
+
+@pytest.mark.parametrize("argv, named", [
+    ([], "--vary"),
+    (["--vary", "exposure.dose=-5"], "dose"),
+    (["--vary", "film.thickness=x"], "numbers"),
+])
+def test_sweep_bad_input_is_one_line_and_writes_nothing(tmp_path, write_recipe, capsys, argv, named):
+    out = tmp_path / "sw"
+    assert main(["sweep", str(write_recipe()), "-o", str(out), *argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and named in err[0]
+    assert not out.exists()
