@@ -111,3 +111,14 @@ def test_version_and_help(capsys):
     assert exc.value.code == 0
     assert capsys.readouterr().out.startswith("litho ")
     assert main([]) == 0
+
+
+@pytest.mark.parametrize("command", [["simulate"], ["contrast"], ["aerial"], ["min-feature"],
+                                     ["sweep", "--vary", "exposure.dose=10"]])
+def test_output_path_that_is_a_file_is_refused(tmp_path, write_recipe, capsys, command):
+    target = tmp_path / "taken"
+    target.write_text("keep me")
+    code = main([command[0], str(write_recipe()), *command[1:], "-o", str(target)])
+    assert code == 2
+    assert "is not a directory" in capsys.readouterr().err
+    assert target.read_text() == "keep me"

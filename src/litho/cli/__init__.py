@@ -75,6 +75,16 @@ def main(argv: list[str] | None = None) -> int:
     return int(code or 0)
 
 
+def output_dir(path):
+    """The ``-o`` directory as a Path, refused (one line) when it is an existing file."""
+    from pathlib import Path
+
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise LithoInputError(f"-o {out}: exists and is not a directory")
+    return out
+
+
 def example_help(description: str, example: str) -> dict:
     """Keyword arguments for ``add_parser`` giving a description and a runnable example."""
     return dict(

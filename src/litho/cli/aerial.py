@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import example_help
+from . import example_help, output_dir
 
 ORDER = 30
 
@@ -71,9 +71,7 @@ def run(args) -> int:
         raise LithoInputError(f"--pixel-um {args.pixel_um:g}: give a pitch > 0 µm")
     gaps = _values(args.gap_um, "--gap-um") if args.gap_um else None
     focus = _values(args.defocus_um, "--defocus-um") if args.defocus_um else None
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise LithoInputError(f"-o {out}: exists and is not a directory")
+    out = output_dir(args.out)
     start = time.perf_counter()
     recipe = load_recipe(args.recipe)
     if args.window is not None:

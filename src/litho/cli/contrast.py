@@ -6,7 +6,7 @@ import json
 import math
 from pathlib import Path
 
-from . import example_help
+from . import example_help, output_dir
 
 ORDER = 40
 
@@ -28,12 +28,9 @@ def register(subparsers) -> None:
 
 def recipe_step(recipe_path, step_name, out_dir):
     """Check the output directory, load the recipe, and return (recipe, the chosen step)."""
-    from ..errors import LithoInputError
     from ..recipe import load_recipe
 
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise LithoInputError(f"-o {out}: exists and is not a directory")
+    output_dir(out_dir)
     recipe = load_recipe(recipe_path)
     return recipe, pick_step(recipe, step_name)
 

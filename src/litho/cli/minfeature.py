@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from . import example_help
+from . import example_help, output_dir
 
 ORDER = 15
 
@@ -37,9 +37,7 @@ def run(args) -> int:
     bad = [f for f in features if f not in FEATURES]
     if bad or not features:
         raise LithoInputError(f"--feature {args.feature!r}: accepted: {', '.join(FEATURES)}")
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise LithoInputError(f"-o {out}: exists and is not a directory")
+    out = output_dir(args.out)
     recipe = load_recipe(args.recipe)
     report = search_all(recipe, features, step=args.step, gap_um=args.gap_um)
     print(summary_text(report))

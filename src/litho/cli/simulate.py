@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
-from . import example_help
+from . import example_help, output_dir
 
 ORDER = 10
 
@@ -31,9 +30,7 @@ def run(args) -> int:
 
     if args.pixel_um is not None and not args.pixel_um > 0:
         raise LithoInputError(f"--pixel-um {args.pixel_um:g}: give a pitch > 0 µm")
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise LithoInputError(f"-o {out}: exists and is not a directory")
+    out = output_dir(args.out)
     start = time.perf_counter()
     recipe = load_recipe(args.recipe)
     # Progress goes to stdout: stderr carries only the one-line diagnosis of a mistake.

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
-from . import example_help
+from . import example_help, output_dir
 
 ORDER = 16
 
@@ -42,9 +41,7 @@ def run(args) -> int:
         raise LithoInputError("--vary: give at least one, e.g. --vary exposure.dose=100:400:7")
     if args.pixel_um is not None and not args.pixel_um > 0:
         raise LithoInputError(f"--pixel-um {args.pixel_um:g}: give a pitch > 0 µm")
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise LithoInputError(f"-o {out}: exists and is not a directory")
+    out = output_dir(args.out)
     axes = [parse_vary(v) for v in args.vary]
     recipe = load_recipe(args.recipe)
     start = time.perf_counter()
