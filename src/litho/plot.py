@@ -44,30 +44,30 @@ def _colour(step_result, index):
     return LAYER_COLOURS.get(tuple(step_result.layer), STEP_COLOURS[index % len(STEP_COLOURS)])
 
 
-def plot_aerial(step_result, path: Path) -> None:
-    """Aerial image (clear field = 1) with the mask outline."""
+def plot_map(step_result, values, path: Path, *, cmap: str, label: str, title: str, outline: str,
+             vmin=None, vmax=None) -> None:
+    """A map on the step's grid (µm) with the designed pixels outlined."""
     fig, ax = plt.subplots(figsize=(6, 5))
-    im = ax.imshow(step_result.intensity, origin="lower", extent=step_result.grid.extent_um,
-                   cmap="inferno", interpolation="nearest")
-    draw_outlines(ax, step_result.design, "cyan", 0.6)
-    fig.colorbar(im, ax=ax, label="intensity (clear field = 1)")
-    ax.set(xlabel="x (µm)", ylabel="y (µm)", title=f"{step_result.name}: aerial image at film top")
+    im = ax.imshow(values, origin="lower", extent=step_result.grid.extent_um, cmap=cmap, vmin=vmin, vmax=vmax,
+                   interpolation="nearest")
+    draw_outlines(ax, step_result.design, outline, 0.6)
+    fig.colorbar(im, ax=ax, label=label)
+    ax.set(xlabel="x (µm)", ylabel="y (µm)", title=f"{step_result.name}: {title}")
     fig.tight_layout()
     fig.savefig(path, dpi=DPI)
     plt.close(fig)
+
+
+def plot_aerial(step_result, path: Path) -> None:
+    """Aerial image (clear field = 1) with the mask outline."""
+    plot_map(step_result, step_result.intensity, path, cmap="inferno", label="intensity (clear field = 1)",
+             title="aerial image at film top", outline="cyan")
 
 
 def plot_remaining_thickness(step_result, path: Path) -> None:
     """Normalised remaining thickness h/h0 after development."""
-    fig, ax = plt.subplots(figsize=(6, 5))
-    im = ax.imshow(step_result.remaining_thickness, origin="lower", extent=step_result.grid.extent_um,
-                   cmap="viridis", vmin=0, vmax=1, interpolation="nearest")
-    draw_outlines(ax, step_result.design, "white", 0.6)
-    fig.colorbar(im, ax=ax, label="remaining thickness h/h0")
-    ax.set(xlabel="x (µm)", ylabel="y (µm)", title=f"{step_result.name}: developed film")
-    fig.tight_layout()
-    fig.savefig(path, dpi=DPI)
-    plt.close(fig)
+    plot_map(step_result, step_result.remaining_thickness, path, cmap="viridis", label="remaining thickness h/h0",
+             title="developed film", outline="white", vmin=0, vmax=1)
 
 
 def plot_developed(step_result, path: Path, index: int = 0) -> None:

@@ -23,7 +23,7 @@ from shapely import affinity
 from .errors import LithoInputError
 from .grid import Grid
 from .layout.geometry import merge
-from .metrology import Metrology, coverage, measure
+from .metrology import Metrology, measure
 from .recipe import Recipe, Step, load_recipe
 
 # Arrays held per sample while a step runs (transmission, a field pair per line,
@@ -311,8 +311,8 @@ def colour_contamination(results: list[StepResult]) -> list[dict]:
     grid = results[0].grid if results else None
     if grid is None or len(results) < 2:
         return rows
-    # Samples wholly inside an earlier step's designed pixels.
-    inside = {earlier.name: coverage(earlier.design, grid) > 1 - 1e-9 for earlier in results}
+    # Samples wholly inside an earlier step's designed pixels: its transmission is their coverage.
+    inside = {earlier.name: earlier.transmission > 1 - 1e-9 for earlier in results}
     for k, later in enumerate(results):
         for earlier in results[:k]:
             mask = inside[earlier.name]
