@@ -191,3 +191,11 @@ def test_large_grid_is_fast():
     t = rasterize(squares, grid)
     assert time.perf_counter() - start < 3.0
     assert t.sum() * 0.01 == pytest.approx(squares.intersection(shapely.box(0, 0, 200, 200)).area, rel=1e-12)
+
+
+def test_geometry_whose_edges_miss_every_cell_gives_float_zeros():
+    # The edge (1, -5) -> (10, 1) is kept for the rows it spans, but inside them it lies right of
+    # the grid: no piece lands in a cell, and numpy's empty weighted bincount is int64.
+    grid = Grid((2, 2), 1.0, (0.0, 0.0))
+    t = rasterize(shapely.Polygon([(1, -5), (10, 1), (20, -5)]), grid)
+    assert t.dtype == np.float64 and not t.any()

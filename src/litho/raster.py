@@ -122,7 +122,8 @@ def _coverage(edges_uv: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     # one bincount for both contributions: it allocates the output once (memory = one raster)
     index = np.concatenate([base, base[nxt] + 1])
     weight = np.concatenate([w * (1.0 - frac), (w * frac)[nxt]])
-    acc = np.bincount(index, weights=weight, minlength=ny * nx).reshape(ny, nx)
+    # astype: numpy returns int64 from an empty weighted bincount (no edge piece in the grid)
+    acc = np.bincount(index, weights=weight, minlength=ny * nx).astype(np.float64, copy=False).reshape(ny, nx)
     np.cumsum(acc, axis=1, out=acc)
     return acc
 
