@@ -85,3 +85,12 @@ def test_toml_syntax_error_gives_the_line(write_recipe):
     path = write_recipe(**{'tool = "contact"': 'tool = "contact'})
     with pytest.raises(LithoInputError, match=r"TOML syntax error.*line \d+"):
         litho.load_recipe(path)
+
+
+def test_steps_are_found_by_name_or_index(write_recipe, small_recipe_text):
+    text = small_recipe_text + "".join(f'\n[[step]]\nname = "{c}"\n[step.mask]\nlayer = "{c}"\n' for c in "RG")
+    recipe = litho.load_recipe(write_recipe(text))
+    assert [recipe.step_index(k) for k in (None, "G", 1, "0")] == [0, 1, 1, 0]
+    for bad in ("B", 2, "7"):
+        with pytest.raises(LithoInputError, match="has steps R, G"):
+            recipe.step_index(bad)

@@ -152,6 +152,26 @@ class Recipe:
     simulation: Simulation
     raw: Mapping[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
+    def step_index(self, step: int | str | None = None) -> int:
+        """Index of a step given by name or index (None: the first).
+
+        Raises
+        ------
+        LithoInputError
+            No such step; the message lists the recipe's steps.
+        """
+        names = [s.name for s in self.steps]
+        if step is None:
+            return 0
+        if isinstance(step, str) and step in names:
+            return names.index(step)
+        if isinstance(step, int) or (isinstance(step, str) and step.isdigit()):
+            index = int(step)
+            if 0 <= index < len(names):
+                return index
+        raise LithoInputError(f"--step {step!r}: {self.path or self.name} has steps "
+                              f"{', '.join(names)} (or an index 0..{len(names) - 1})")
+
 
 def load_recipe(path: str | Path) -> Recipe:
     """Read and validate a recipe file.

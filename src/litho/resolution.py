@@ -209,7 +209,7 @@ def min_feature(recipe: Recipe, feature: str = "line-space", *, step: int | str 
     """
     if feature not in FEATURES:
         raise LithoInputError(f"feature = {feature!r}: accepted: {', '.join(FEATURES)}")
-    index = _step_index(recipe, step)
+    index = recipe.step_index(step)
     if not gap_um > 0:
         raise LithoInputError(f"gap_um = {gap_um:g}: give a gap > 0 µm between subpixels")
     low, high = size_range_um or _default_range(recipe.steps[index], feature, gap_um)
@@ -243,18 +243,6 @@ def min_feature(recipe: Recipe, feature: str = "line-space", *, step: int | str 
     return MinFeature(feature, high, tuple(trials), gap_um if feature == "pixel-array" else None)
 
 
-def _step_index(recipe: Recipe, step: int | str) -> int:
-    names = [s.name for s in recipe.steps]
-    if isinstance(step, str) and not step.isdigit():
-        if step not in names:
-            raise LithoInputError(f"step = {step!r}: the recipe's steps are {', '.join(names)}")
-        return names.index(step)
-    index = int(step)
-    if not 0 <= index < len(names):
-        raise LithoInputError(f"step = {index}: give 0..{len(names) - 1} or one of {', '.join(names)}")
-    return index
-
-
 def _default_range(step, feature: str, gap_um: float) -> tuple[float, float]:
     """A bracket to start from: a fraction of the optical resolution scale up to a few times it."""
     optics = step.exposure.optics
@@ -269,7 +257,7 @@ def _default_range(step, feature: str, gap_um: float) -> tuple[float, float]:
 
 def search_all(recipe: Recipe, features=FEATURES, *, step: int | str = 0, gap_um: float = 1.0) -> dict:
     """:func:`min_feature` for several features, as a JSON-ready dict."""
-    index = _step_index(recipe, step)
+    index = recipe.step_index(step)
     s = recipe.steps[index]
     results = [min_feature(recipe, f, step=index, gap_um=gap_um) for f in features]
     return {

@@ -32,19 +32,7 @@ def recipe_step(recipe_path, step_name, out_dir):
 
     output_dir(out_dir)
     recipe = load_recipe(recipe_path)
-    return recipe, pick_step(recipe, step_name)
-
-
-def pick_step(recipe, name):
-    """The step called ``name`` (the first when None)."""
-    from ..errors import LithoInputError
-
-    if name is None:
-        return recipe.steps[0]
-    for step in recipe.steps:
-        if step.name == name:
-            return step
-    raise LithoInputError(f"--step {name!r}: {recipe.path} has steps {', '.join(s.name for s in recipe.steps)}")
+    return recipe, recipe.steps[recipe.step_index(step_name)]
 
 
 def parse_doses(text: str):
