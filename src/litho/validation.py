@@ -43,7 +43,7 @@ from .chemistry import parse_atmosphere
 from .mechanisms import GLOBAL_PRIORS, Constants
 
 __all__ = ["System", "Row", "ROWS", "Prediction", "predict", "global_fit", "GlobalFit", "leave_one_out",
-           "validation_table", "write_global_fit", "TOLERANCES"]
+           "validation_table", "write_global_fit", "TOLERANCES", "library_fit", "design_rules", "markdown"]
 
 #: Tolerances a lab accepts for a reproduction (DOMAIN.md §3).
 TOLERANCES = {"nrt": 0.1, "plqy": 0.1, "dose": 2.0, "resolution": 2.0}
@@ -470,8 +470,11 @@ def markdown(table: list[dict], fit: GlobalFit, *, date: str | None = None, comm
     for key, value in fit.values.items():
         s = fit.sigma.get(key, math.nan)
         lines.append(f"| `{key}` | {value:.4g} | {s:.2g} | {GLOBAL_PRIORS[key][4]} |")
-    lines += ["", "Fitted rows: " + ", ".join(fit.rows) + ".", "",
-              "Notes per row:", ""]
+    lines += ["", "Fitted rows: " + ", ".join(fit.rows) + ".", "", "## Design rules", "",
+              "The rules of DOMAIN.md §1 and §3a, as consequences of the same parameter set:", ""]
+    for rule in design_rules(fit.constants):
+        lines.append(f"- {'holds' if rule['holds'] else '**does not hold**'}: {rule['rule']} ({rule['numbers']}).")
+    lines += ["", "Notes per row:", ""]
     for rec in table:
         lines.append(f"- **{rec['row']}** ({rec['source']}): {rec['note']}.")
     lines.append("")
@@ -501,3 +504,52 @@ def write_global_fit(fit: GlobalFit, path=None, *, date: str | None = None) -> N
     with atomic_file(path) as tmp:
         tmp.write_text("\n".join(text))
     mechanisms.library_constants.cache_clear()
+
+
+def library_fit(rows: Sequence[Row] = ROWS) -> GlobalFit:
+    """The shipped global constants (global_fit.toml) as a :class:`GlobalFit`, without refitting."""
+    k = mechanisms.library_constants()
+    values = {key: k[key] for key in GLOBAL_PRIORS}
+    sigma = {key: (k.values[key].sigma if k.values[key].sigma is not None else math.nan) for key in GLOBAL_PRIORS}
+    fitted = [r.id for r in rows if r.fitted]
+    return GlobalFit(values=values, sigma=sigma, rows=tuple(fitted), constants=k, cost=math.nan)
+
+
+def design_rules(constants: Constants | None = None) -> list[dict[str, Any]]:
+    """The field's design rules (DOMAIN.md §1, §3a), checked as consequences of the model.
+
+    Each record: the rule, whether it holds, and the numbers behind it.
+    """
+    k = constants or mechanisms.library_constants()
+
+    def at_nrt(system: System, level: float = 0.8):
+        nrt, plqy = _curve(system, k)
+        dose = _crossing(nrt, level)
+        return dose, (_at(plqy, dose) if math.isfinite(dose) else math.nan)
+
+    rules = []
+    d254, p254 = at_nrt(System("InP/ZnSe/ZnS", "Ir-azide", 254.0))
+    d405, p405 = at_nrt(System("InP/ZnSe/ZnS", "Ir-azide", 405.0))
+    rules.append({"rule": "longer wavelength, less photodamage: the Ir-sensitised azide at 405 nm keeps more "
+                          "PLQY than the same azide photolysed at 254 nm (InP/ZnSe/ZnS, at NRT 0.8)",
+                  "holds": p405 > p254, "numbers": f"PLQY {p405:.2f} at 405 nm ({d405:.3g} mJ/cm^2) vs "
+                                                   f"{p254:.2f} at 254 nm ({d254:.3g} mJ/cm^2)"})
+    d2, _ = at_nrt(System("InP/ZnSeS", "2-LiXer", 254.0))
+    d6, _ = at_nrt(System("InP/ZnSeS", "IP-6-LiXer", 254.0))
+    dt, _ = at_nrt(System("InP/ZnSe/ZnS", "Tris-TAD", 365.0, "air"))
+    db, _ = at_nrt(System("InP/ZnSe/ZnS", "O-TAD", 365.0, "air"))
+    rules.append({"rule": "more arms, lower dose (IP-6-LiXer vs 2-LiXer; Tris-TAD vs O-TAD)",
+                  "holds": d6 < d2 and dt < db,
+                  "numbers": f"D80 {d6:.3g} vs {d2:.3g} mJ/cm^2; {dt:.3g} vs {db:.3g} mJ/cm^2"})
+    n_air = _at(_curve(System("CsPbBr3", "PFB", 365.0, "air"), k)[0], at_nrt(System("CsPbBr3", "PFB", 365.0))[0])
+    e_air, _ = at_nrt(System("InP/ZnSe/ZnS", "O-TAD", 365.0, "air"))
+    e_n2, _ = at_nrt(System("InP/ZnSe/ZnS", "O-TAD", 365.0, "N2"))
+    rules.append({"rule": "oxygen: the non-EDG bis-diazirine needs N2; the para-alkoxy (EDG) one works in air",
+                  "holds": n_air < 0.2 and e_air < 1.5 * e_n2,
+                  "numbers": f"PFB in air at its N2 D80: NRT {n_air:.2f}; O-TAD D80 {e_air:.3g} (air) vs "
+                             f"{e_n2:.3g} (N2) mJ/cm^2"})
+    _, pc = at_nrt(System("CdSe/ZnS", "PFB", 365.0))
+    _, pn = at_nrt(System("CdSe/ZnS", "EBT", 254.0))
+    rules.append({"rule": "nitrene side products: lower PLQY than carbenes at the same retention (CdSe/ZnS, NRT 0.8)",
+                  "holds": pn < pc, "numbers": f"PLQY {pn:.2f} (EBT, 254 nm) vs {pc:.2f} (PFB, 365 nm)"})
+    return rules
