@@ -25,9 +25,11 @@ The chain, per point of the film and per spectral line λ with local dose E_λ:
    and the gel point is R = 1 for every n. ``crosslinks_per_qd`` is R. For
    n = 2 it equals 2·N·f·B₂(q) (each link counted at both ends); for n ≥ 3
    2·N·f·B_n(q) = N·f·(n(n−1)q² − O(q³)) underestimates it (by 32% for n = 6
-   at q = 0.3). The gel fraction then solves the hypergraph fixed point
-   v = exp(−λ·(1 − (1 − q' + q'v)^{n−1})), λ = N·n·q', g = 1 − v, which is
-   g = 1 − exp(−R·g) (Flory) to O(q'); tests/physics/test_gelation_monte_carlo.py
+   at q = 0.3). The exact gel fraction solves the hypergraph fixed point
+   v = exp(−λ·(1 − (1 − q' + q'v)^{n−1})), λ = N·n·q', g = 1 − v;
+   litho develops with Flory's g = 1 − exp(−R·g), exact at the gel point for every n
+   and above it for n = 2, high by O(n·q') for more arms (≤ 0.08 at typical loadings);
+   tests/physics/test_gelation_monte_carlo.py
    checks both against a Monte-Carlo gelation of random links.
 
 Each crosslinker's mechanism (:mod:`litho.mechanisms`) supplies steps 1–3:
