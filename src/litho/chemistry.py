@@ -11,10 +11,30 @@ The chain, per point of the film and per spectral line λ with local dose E_λ:
 2. activated fraction p_a = 1 − exp(−x) (diazirines: only the carbene branch
    and the re-photolysed diazo isomer bond);
 3. bonded-arm fraction q = η·p_a, η = η₀ / (1 + K_SV·[O₂]);
-4. inter-QD links: free n-arm crosslinker B_n(q) = n·q − 1 + (1 − q)ⁿ per
-   molecule, tethered photogroup q per group; with N molecules per QD and a
-   fraction f_diff of bonds reaching another QD, the mean number of links each
-   QD takes part in is c = 2·N·f_diff·B_n(q) (each link has two ends).
+4. the gel criterion. QDs are the units; a free molecule with k of its n
+   arms bonded (k ~ Binomial(n, q)) joins k QDs. Mean-field (Flory) gelation
+   asks for the branching factor R: enter a QD along one bond, and count the
+   further QDs reached through its other bonds. A QD carries on average
+   N·n·q bonded arms (Poisson); the molecule entered through one arm has
+   E[k(k−1)]/E[k] = (n−1)·q further bonded arms, each on a different QD with
+   probability f_diff, so
+
+       R = (N/N_QD)·f_diff·n(n−1)·q²          (free n-arm crosslinker)
+       R = 2·(N/N_QD)·f_diff·q                 (tethered one-hit group)
+
+   and the gel point is R = 1 for every n. ``crosslinks_per_qd`` is R. For
+   n = 2 it equals 2·N·f·B₂(q) (each link counted at both ends); for n ≥ 3
+   2·N·f·B_n(q) = N·f·(n(n−1)q² − O(q³)) underestimates it (by 32% for n = 6
+   at q = 0.3). The exact gel fraction solves the hypergraph fixed point
+   v = exp(−λ·(1 − (1 − q' + q'v)^{n−1})), λ = N·n·q', g = 1 − v;
+   litho develops with Flory's g = 1 − exp(−R·g), exact at the gel point for every n
+   and above it for n = 2, high by O(n·q') for more arms (≤ 0.08 at typical loadings);
+   tests/physics/test_gelation_monte_carlo.py
+   checks both against a Monte-Carlo gelation of random links.
+
+Each crosslinker's mechanism (:mod:`litho.mechanisms`) supplies steps 1–3:
+its activation constant, the fraction of groups that become the bonding
+intermediate, and the bonding yield in the atmosphere.
 
 Examples
 --------
@@ -33,6 +53,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from . import mechanisms
 from .errors import LithoInputError, where
 from .materials import Crosslinker, Film
 
@@ -40,6 +61,7 @@ __all__ = [
     "Atmosphere", "parse_atmosphere", "check_wavelengths",
     "activation_constant_cm2_mj", "activated_fraction", "links_per_molecule",
     "molecules_per_qd", "crosslinker_molarity", "insertion_yield", "dexter_transfer_efficiency",
+    "branching_factor", "hypergraph_gel_fraction",
     "diazirine_carbene_yield", "qd_absorption_cross_section_cm2", "photons_per_cm2",
     "effective_activation_constant", "Crosslinking", "crosslink",
 ]
@@ -208,13 +230,7 @@ def check_wavelengths(crosslinker: Crosslinker, film: Film, wavelengths_nm: Iter
 
 # --------------------------------------------------------------------------- photolysis
 
-def activation_constant_cm2_mj(epsilon_m_cm: float, quantum_yield: float, wavelength_nm: float) -> float:
-    """Dill C of a photogroup, cm²/mJ.
-
-    C = 1.925e-8 · ε[M⁻¹cm⁻¹] · Φ · λ[nm] (PHYSICS.md §4): ln10·ε/N_A is the
-    absorption cross-section per molecule, λ·5.034e12 the photons per mJ/cm².
-    """
-    return 1.925e-8 * epsilon_m_cm * quantum_yield * wavelength_nm
+activation_constant_cm2_mj = mechanisms.activation_constant_cm2_mj
 
 
 def activated_fraction(dose_mj_cm2, c_cm2_mj):
@@ -225,23 +241,12 @@ def activated_fraction(dose_mj_cm2, c_cm2_mj):
 def diazirine_carbene_yield(exponent, carbene_fraction: float, diazo_relative_rate: float):
     """Fraction of diazirines that have become a carbene after activation exponent x = C·E.
 
-    A photolysed diazirine gives the carbene directly (fraction f, 0.65 by
-    Brunner 1980) or the linear diazo isomer, which reaches the carbene only
-    by absorbing again at the relative rate r (sequential first-order kinetics
-    A →k1 D →k2 carbene, r = k2/k1):
-
-        y = f·(1 − e^{−x}) + (1 − f)·[1 − (r·e^{−x} − e^{−r·x}) / (r − 1)]
+    The carbene mechanism's branching (:meth:`litho.mechanisms.kinds.Carbene.reactive_fraction`).
     """
-    x = np.asarray(exponent, dtype=np.float64)
-    direct = -np.expm1(-x)
-    r = float(diazo_relative_rate)
-    if r <= 0.0:
-        via_diazo = np.zeros_like(x)
-    elif abs(r - 1.0) < 1e-6:
-        via_diazo = 1.0 - (1.0 + x) * np.exp(-x)
-    else:
-        via_diazo = 1.0 - (r * np.exp(-x) - np.exp(-r * x)) / (r - 1.0)
-    return carbene_fraction * direct + (1.0 - carbene_fraction) * via_diazo
+    from types import SimpleNamespace
+
+    return mechanisms.get("carbene").reactive_fraction(
+        exponent, SimpleNamespace(carbene_fraction=carbene_fraction, diazo_relative_rate=diazo_relative_rate))
 
 
 def links_per_molecule(bonded_fraction, arms: int):
@@ -285,13 +290,19 @@ def crosslinker_molarity(crosslinker: Crosslinker, film: Film) -> float:
     return per_nm3 * 1e24 / AVOGADRO
 
 
-def insertion_yield(crosslinker: Crosslinker, atmosphere: Atmosphere) -> float:
-    """η = η₀ / (1 + K_SV·[O₂]) (PHYSICS.md §4, Stern–Volmer on the intermediate).
+def insertion_yield(crosslinker: Crosslinker, atmosphere: Atmosphere, film: Film | None = None) -> float:
+    """η, the bonding yield of the crosslinker's intermediate in this atmosphere.
 
-    Air tolerance is a consequence of K_SV: EDG carbenes (singlet ground state)
-    have a small K_SV, triplet carbenes and benzophenone triplets a large one.
+    Stern–Volmer on each path of the mechanism, K_SV = k_q·τ (PHYSICS.md §4):
+    a singlet (ns) escapes O₂, a triplet or radical (µs) does not. Air
+    tolerance of EDG carbenes follows from their singlet ground state
+    (:mod:`litho.mechanisms`). Thiol-ene also needs a ligand C=C per thiol
+    (pass ``film`` for that).
     """
-    return crosslinker.insertion_yield / (1.0 + crosslinker.ksv_o2_per_molar * atmosphere.o2_molar)
+    mech = mechanisms.get(crosslinker.mechanism)
+    if film is None:
+        return mechanisms.Mechanism.bond_yield(mech, crosslinker, None, atmosphere)
+    return mech.bond_yield(crosslinker, film, atmosphere)
 
 
 def dexter_transfer_efficiency(crosslinker: Crosslinker, film: Film, atmosphere: Atmosphere) -> float:
@@ -305,7 +316,7 @@ def dexter_transfer_efficiency(crosslinker: Crosslinker, film: Film, atmosphere:
     # (R in cm)³ is cm³ = mL; × 1e-3 → L; × N_A → L/mol.
     sphere_l_per_mol = 4.0 / 3.0 * math.pi * (crosslinker.dexter_radius_nm * 1e-7) ** 3 * 1e-3 * AVOGADRO
     capture = -math.expm1(-sphere_l_per_mol * acceptor_molar)
-    quench = crosslinker.triplet_o2_quench_per_molar_s * crosslinker.triplet_lifetime_us * 1e-6 * atmosphere.o2_molar
+    quench = crosslinker.triplet_o2_quench_per_molar_s * crosslinker.sensitiser_triplet_lifetime_us * 1e-6 * atmosphere.o2_molar
     return capture / (1.0 + quench)
 
 
@@ -321,31 +332,54 @@ def photons_per_cm2(dose_mj_cm2, wavelength_nm: float):
 
 
 def effective_activation_constant(crosslinker: Crosslinker, film: Film, atmosphere: Atmosphere,
-                         wavelength_nm: float) -> float:
-    """Activation constant per photogroup at one wavelength, cm²/mJ, for the crosslinker's mechanism.
+                                  wavelength_nm: float) -> float:
+    """Activation constant per photogroup at one wavelength, cm²/mJ, from the crosslinker's mechanism.
 
-    - direct photolysis: C = 1.925e-8·ε·Φ·λ;
-    - sensitised: + C_sens·η_ET·(sensitisers per group)·Φ, the sensitiser's
-      triplets handing their energy to an azide (PHYSICS.md §4);
-    - thiol-ene: the initiation rate (direct S–H photolysis plus thiyl radicals
-      photocatalysed by the QDs, per thiol) times the kinetic chain length ν:
-      each initiating radical adds ν thiols to ligand C=C bonds.
+    Direct photolysis C = 1.925e-8·ε·Φ·λ; a sensitised mechanism adds the
+    sensitiser's triplets handed over by Dexter transfer; thiol-ene adds QD
+    photocatalysis and multiplies by the kinetic chain length
+    (:mod:`litho.mechanisms.kinds`).
     """
-    c = activation_constant_cm2_mj(crosslinker.epsilon_per_arm(wavelength_nm), crosslinker.quantum_yield,
-                                   wavelength_nm)
-    if crosslinker.family == "sensitised-nitrene":
-        c_sens = activation_constant_cm2_mj(crosslinker.sensitiser_epsilon(wavelength_nm),
-                                            crosslinker.sensitiser_isc_yield, wavelength_nm)
-        c += (c_sens * crosslinker.sensitiser_per_group * dexter_transfer_efficiency(crosslinker, film, atmosphere)
-              * crosslinker.quantum_yield)
-    if crosslinker.family == "thiol-ene":
-        thiols_per_qd = molecules_per_qd(crosslinker, film) * crosslinker.arms
-        if thiols_per_qd > 0 and film.thiyl_photocatalysis_yield > 0:
-            photons_per_mj = qd_absorption_cross_section_cm2(film, wavelength_nm) * wavelength_nm * \
-                PHOTONS_PER_MJ_CM2_PER_NM
-            c += film.thiyl_photocatalysis_yield * photons_per_mj / thiols_per_qd
-        c *= crosslinker.chain_length
-    return c
+    return mechanisms.get(crosslinker.mechanism).activation_constant(crosslinker, film, atmosphere, wavelength_nm)
+
+
+def branching_factor(bonded_fraction, crosslinker: Crosslinker, film: Film):
+    """R, the mean-field gel criterion (gel point R = 1): see the module docstring.
+
+    Free n-arm molecules: R = N·f·n(n−1)·q²; tethered groups: R = 2·N·f·q.
+    """
+    q = np.asarray(bonded_fraction, dtype=np.float64)
+    n_per_qd = molecules_per_qd(crosslinker, film)
+    f = crosslinker.link_reach_fraction
+    if crosslinker.tethered:
+        return 2.0 * n_per_qd * f * q
+    n = crosslinker.arms
+    if n < 2:
+        return np.zeros_like(q)        # one free arm never joins two QDs
+    return n_per_qd * f * n * (n - 1) * q * q
+
+
+def hypergraph_gel_fraction(molecules_per_qd_: float, arms: int, bonded_fraction, iterations: int = 200):
+    """Exact mean-field gel fraction of QDs joined by random n-arm molecules.
+
+    Each of N molecules per QD has n arms, each bonded (to a uniformly random
+    QD) with probability q. With v the chance that a QD reached along a bond
+    is not in the gel through its other bonds, λ = N·n·q the bonded arms per
+    QD (Poisson) and (1 − q + q·v)^{n−1} the chance that a molecule entered
+    through one arm leads nowhere:
+
+        v = exp(−λ·(1 − (1 − q + q·v)^{n−1})),   g = 1 − v.
+
+    Solved by fixed-point iteration from v = 0 (monotone to the smallest root).
+    For n = 2 this is g = 1 − exp(−R·g) with R = 2Nq²; for small q it tends
+    to Flory's form in R = N·n(n−1)q² for every n.
+    """
+    q = np.asarray(bonded_fraction, dtype=np.float64)
+    lam = molecules_per_qd_ * arms * q
+    v = np.zeros_like(q)
+    for _ in range(iterations):
+        v = np.exp(-lam * (1.0 - (1.0 - q + q * v) ** (arms - 1)))
+    return 1.0 - v
 
 
 @dataclass(frozen=True)
@@ -363,7 +397,8 @@ class Crosslinking:
     activated_per_qd : ndarray
         Activated photogroups per QD (side products attack QDs in proportion).
     crosslinks_per_qd : ndarray
-        Mean number of inter-QD links each QD takes part in (c).
+        The branching factor R of the gel criterion (gel point R = 1), which
+        for two-arm molecules is the mean number of links per QD.
     """
 
     activation_exponent: np.ndarray
@@ -397,23 +432,12 @@ def crosslink(exposures: Sequence[tuple[float, Any]], film: Film, crosslinker: C
         raise ValueError("exposures is empty; give at least one (wavelength_nm, dose) line")
     exponent = np.maximum(exponent, 0.0)
     activated = -np.expm1(-exponent)
-    if crosslinker.family == "carbene" and crosslinker.carbene_fraction < 1.0:
-        reactive = diazirine_carbene_yield(exponent, crosslinker.carbene_fraction, crosslinker.diazo_relative_rate)
-    else:
-        reactive = activated
-    eta = insertion_yield(crosslinker, atmosphere)
+    mech = mechanisms.get(crosslinker.mechanism)
+    reactive = mech.reactive_fraction(exponent, crosslinker)
+    eta = mech.bond_yield(crosslinker, film, atmosphere)
     n_per_qd = molecules_per_qd(crosslinker, film)
-    if crosslinker.family == "thiol-ene":
-        # Specific chemistry: a thiol bonds only where a ligand C=C is left.
-        alkenes = film.ligands_per_qd * film.ligand_alkenes
-        thiols = max(n_per_qd * crosslinker.arms, 1e-300)
-        eta *= min(1.0, alkenes / thiols)
     bonded = eta * reactive if bonded_fraction_override is None else np.asarray(bonded_fraction_override)
-    if crosslinker.tethered:
-        links = n_per_qd * bonded
-    else:
-        links = n_per_qd * links_per_molecule(bonded, crosslinker.arms)
-    c = 2.0 * crosslinker.link_reach_fraction * links
+    c = branching_factor(bonded, crosslinker, film)
     return Crosslinking(
         activation_exponent=exponent,
         activated_fraction=activated,

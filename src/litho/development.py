@@ -190,7 +190,7 @@ def _gel_of_c(c, developer: Developer):
 _DISPERSION_LOG_C = (math.log(1e-4), math.log(1e4), 8192)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=32)   # a global fit visits many σ: bound the memory
 def _dispersed_tables(gelation: str, neighbours: float, sigma: float, threshold: float, width: float):
     """Tables over log c of E_X[g], E_X[g·S], E_X[S] for c·X, X log-normal with mean 1.
 
@@ -352,7 +352,7 @@ def develop(exposures: Sequence[tuple[float, Any]], film: Film, crosslinker: Cro
         "molecules_per_qd": molecules_per_qd(crosslinker, film),
         "activation_constant_cm2_mj": {f"{w:g} nm": effective_activation_constant(crosslinker, film, atmosphere, w)
                                        for w, _ in lines},
-        "insertion_yield": insertion_yield(crosslinker, atmosphere),
+        "insertion_yield": insertion_yield(crosslinker, atmosphere, film),
         "crosslink_dispersion": film.crosslink_dispersion,
         "atmosphere": atmosphere.label,
         "dissolved_o2_mm": atmosphere.o2_mm,

@@ -1,15 +1,19 @@
 """PLQY retention of the patterned film (PHYSICS.md §6).
 
-Photodamage scales with the photons the QDs absorb, not the crosslinker:
-a QD at depth z absorbs σ_QD(λ)·F_λ(z) photons (σ_QD = α_QD/n_QD, F the
-local photon fluence), each making a trap with yield Φ_dmg(λ) (film data,
-steeply higher in the deep UV). Reactive side products of the activated
-photogroups attack the QD surface too: δ traps per activated group per QD,
-δ = the crosslinker's ``qd_damage_per_activation`` (nitrenes and their
-amine/azo by-products large; bulky or carbene chemistries small) times the
-film's ``surface_attack`` (thick ZnS shells shield, perovskite surfaces do not):
+Traps form at the QD surface, by two routes (DOMAIN.md §3a):
 
-    n_t(z) = Σ_λ Φ_dmg(λ)·σ_QD(λ)·F_λ(z) + δ·s_film·N_act(z)
+- photodamage: a QD at depth z absorbs σ_QD(λ)·F_λ(z) photons (σ_QD =
+  α_QD/n_QD, F the local photon fluence), each making a trap with yield
+  Φ_dmg(λ), which falls with photon energy (litho.mechanisms.film);
+- side products: every activated photogroup that does not bond leaves a side
+  product; δ = the crosslinker's ``qd_damage_per_activation`` traps per
+  activated group per QD (nitrene amines/azo compounds many, carbene and
+  ketyl products few, shielded by bulky groups; litho.mechanisms).
+
+Both act on the surface, so both scale with the film's surface
+susceptibility s = exp(−shell/ℓ) (``surface_attack``):
+
+    n_t(z) = s·[Σ_λ Φ_dmg(λ)·σ_QD(λ)·F_λ(z) + δ·N_act(z)]
     PLQY/PLQY₀ = 1/(1 + κ·n_t)
 
 The film's retention is the depth average weighted by the material that stays.
@@ -39,11 +43,11 @@ def traps_per_qd(local_exposures: Sequence[tuple[float, Any]], film: Film, cross
     activated_per_qd : ndarray
         Activated photogroups per QD at each point.
     """
-    traps = crosslinker.qd_damage_per_activation * film.surface_attack * np.asarray(activated_per_qd, np.float64)
+    traps = crosslinker.qd_damage_per_activation * np.asarray(activated_per_qd, np.float64)
     for wavelength_nm, dose in local_exposures:
         absorbed_photons = qd_absorption_cross_section_cm2(film, wavelength_nm) * photons_per_cm2(dose, wavelength_nm)
         traps = traps + film.damage_yield(wavelength_nm) * absorbed_photons
-    return traps
+    return film.surface_attack * traps
 
 
 def plqy_retention(local_exposures: Sequence[tuple[float, Any]], film: Film, crosslinker: Crosslinker,

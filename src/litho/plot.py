@@ -154,3 +154,46 @@ def save_figures(result, out_dir: Path) -> list[Path]:
 
 def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
+
+
+def plot_validation_parity(table, path: Path) -> None:
+    """Predicted vs published for every validation row, one panel per kind of observable.
+
+    The shaded band is the tolerance a lab accepts (±0.1 for NRT and PLQY,
+    ×2 for doses and sizes); filled markers are left-out predictions, open
+    ones in-sample (rows that are only predicted).
+    """
+    groups = [("fractions", ("nrt", "nrt_min", "plqy"), "h/h\u2080 or PLQY/PLQY\u2080", False),
+              ("doses and sizes", ("dose", "resolution"), "mJ/cm\u00b2 or \u00b5m", True)]
+    fig, axes = plt.subplots(1, 2, figsize=(9.5, 4.4), constrained_layout=True)
+    for ax, (title, kinds, unit, log) in zip(axes, groups):
+        recs = [r for r in table if r["observable"] in kinds]
+        values = [r["published"] for r in recs] + [v for r in recs for v in (r["in_sample"], r["left_out"])
+                                                   if v is not None and np.isfinite(v)]
+        if log:
+            lo, hi = (min(values) / 3, max(values) * 3) if values else (0.1, 100)
+            line = np.geomspace(lo, hi, 50)
+            ax.fill_between(line, line / 2, line * 2, color="0.9", label="within \u00d72")
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+        else:
+            lo, hi = 0.0, 1.05
+            line = np.linspace(lo, hi, 50)
+            ax.fill_between(line, line - 0.1, line + 0.1, color="0.9", label="within \u00b10.1")
+        ax.plot(line, line, color="0.5", lw=0.8)
+        for r in recs:
+            shown = r["left_out"] if r["left_out"] is not None else r["in_sample"]
+            if shown is None or not np.isfinite(shown):
+                continue
+            colour = "tab:blue" if r["pass"] else "tab:red"
+            ax.plot([r["published"]], [shown], "o", color=colour,
+                    mfc=colour if r["left_out"] is not None else "white")
+            ax.annotate(r["row"], (r["published"], shown), textcoords="offset points", xytext=(4, 3), fontsize=8)
+        ax.set_xlim(line[0], line[-1])
+        ax.set_ylim(line[0], line[-1])
+        ax.set_xlabel(f"published ({unit})")
+        ax.set_ylabel(f"litho ({unit})")
+        ax.set_title(f"{title}: blue met, red missed")
+        ax.legend(loc="upper left", fontsize=8)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -63,7 +63,8 @@ def test_tethered_one_hit_has_lower_gamma_than_free_two_hit(epsilon, quantum_yie
     film = _material("film", "CdSe/ZnS", thickness_nm=30, crosslink_dispersion=dispersion)
     dev = _material("developer", "toluene")
     common = dict(quantum_yield=quantum_yield, epsilon_per_arm_by_wavelength={"365": epsilon},
-                  carbene_fraction=1.0, ksv_o2_per_molar=0.0, link_reach_fraction=0.5)
+                  carbene_fraction=1.0, ksv_triplet_per_molar=0.0, ksv_singlet_per_molar=0.0,
+                  link_reach_fraction=0.5)
     free = _material("crosslinker", "O-TAD", loading_wt_pct=loading, **common)
     tethered = _material("crosslinker", "TDBA", loading_mol_pct=loading, **common)
     g_free = contrast_curve(film, free, dev, "N2", 365, DOSES)

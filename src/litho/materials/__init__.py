@@ -78,6 +78,12 @@ class Film:
     ----------
     name, family, composition, ligand : str
         Library name, material family ("II-VI", "III-V", "perovskite"), structure, capping ligand.
+    material_class : str
+        "chalcogenide" (II-VI, III-V) or "perovskite": selects the class constants
+        of the photodamage and photocatalysis formulas (litho.mechanisms.film).
+    shell_thickness_nm : float
+        Inorganic shell around the emitting core, nm (0 for core-only NCs); sets
+        the surface susceptibility exp(−shell/ℓ).
     qd_diameter_nm : float
         Inorganic QD (or NC edge) size, nm.
     ligand_spacing_nm : float
@@ -101,20 +107,19 @@ class Film:
     ligand_molar_mass_g_mol : float
         Molar mass of one ligand, g/mol (counts in the film mass for wt% loading).
     damage_yield_by_wavelength : tuple of (wavelength_nm, traps per absorbed photon)
-        Φ_dmg(λ), PHYSICS.md §6.
+        Φ_dmg(λ) on an unshelled surface, PHYSICS.md §6 (derived: litho.mechanisms.film).
     trap_quench : float
-        κ in PLQY/PLQY₀ = 1/(1 + κ·n_t).
+        κ in PLQY/PLQY₀ = 1/(1 + κ·n_t) (shared definition of a trap).
     surface_attack : float
-        Susceptibility of the QD surface to reactive side products, multiplies
-        the crosslinker's ``qd_damage_per_activation`` (thick ZnS shells < 1,
-        ionic perovskite surfaces > 1).
+        Surface susceptibility s = exp(−shell/ℓ) (derived): multiplies every
+        trap-making process at the surface (photodamage and side products).
     thiyl_photocatalysis_yield : float
         Thiyl radicals made per photon absorbed by a QD when thiols are present
-        (perovskite photocatalysis of thiol-ene; 0 for inert QDs).
+        (derived: perovskite class constant; 0 for chalcogenides).
     crosslink_dispersion : float
-        Log-normal σ of the local crosslink density: crosslinker and QDs do not
-        mix uniformly in a spin-cast film (aggregates, packing defects), so
-        c varies from region to region about its mean (broadens the contrast curve).
+        Log-normal σ of the local crosslink density (a global constant):
+        crosslinker and QDs do not mix uniformly in a spin-cast film, so c
+        varies from region to region about its mean (broadens the contrast curve).
     thickness_nm : float
         Coated film thickness, nm (recipe).
     depth_model : str
@@ -133,6 +138,8 @@ class Film:
     family: str
     composition: str
     ligand: str
+    material_class: str
+    shell_thickness_nm: float
     qd_diameter_nm: float
     ligand_spacing_nm: float
     qd_density_g_cm3: float
@@ -197,9 +204,11 @@ class Crosslinker:
 
     Attributes
     ----------
-    name, family : str
-        Library name; family sets the reactive intermediate: "nitrene",
-        "carbene", "triplet-ketone", "thiol-ene", "sensitised-nitrene".
+    name, mechanism : str
+        Library name; the mechanism (litho.mechanisms registry) names the
+        reactive intermediate: "nitrene", "carbene", "triplet-ketone",
+        "thiol-ene", "sensitised-nitrene". Every yield below that the
+        mechanism derives is shared by all crosslinkers of that mechanism.
     arms : int
         Photoactive groups per molecule (n in B_n(q), PHYSICS.md §4).
     tethered : bool
@@ -207,12 +216,19 @@ class Crosslinker:
     molar_mass_g_mol : float
     epsilon_per_arm_by_wavelength : tuple of (wavelength_nm, ε in M⁻¹cm⁻¹)
         Decadic molar extinction coefficient of one photoactive group.
+    para_edg : bool
+        Structure: a para electron-donating group on the aryl diazirine (singlet ground state).
+    bulky_groups_per_arm : float
+        Structure: bulky substituents beside each photogroup (steric shielding).
     quantum_yield : float
-        Φ, photogroups activated per photon absorbed.
+        Φ, photogroups activated per photon absorbed (mechanism).
     insertion_yield : float
-        η₀, fraction of activated groups that bond to a ligand (after side reactions), in N₂.
-    ksv_o2_per_molar : float
-        Stern-Volmer constant of the intermediate with O₂, M⁻¹ (η = η₀/(1 + K_SV[O₂])).
+        η₀, fraction of intermediates that bond to a ligand in N₂ (mechanism branching).
+    singlet_fraction : float
+        Share of η₀ made through the short-lived (O₂-immune) singlet path.
+    ksv_singlet_per_molar, ksv_triplet_per_molar : float
+        K_SV = k_q·τ of the singlet and of the triplet/radical path, M⁻¹:
+        η = η₀·[f_S/(1 + K_S[O₂]) + (1 − f_S)/(1 + K_T[O₂])].
     carbene_fraction : float
         Diazirines: fraction photolysed straight to the carbene (rest: diazo isomer). 1 otherwise.
     diazo_relative_rate : float
@@ -221,7 +237,9 @@ class Crosslinker:
     link_reach_fraction : float
         f_diff, fraction of bonds that join a *different* QD (reach of the intermediate).
     qd_damage_per_activation : float
-        Traps per QD per activated group per QD (side products attacking the surface).
+        Traps per QD per activated group per QD on an unshelled surface: side
+        products (1 − η₀) times the trap yield of the mechanism's side products,
+        times the steric shielding of bulky groups.
     chain_length : float
         Thiol-ene kinetic chain length ν (additions per initiating radical); 1 otherwise.
     sensitiser_epsilon_by_wavelength : tuple
@@ -232,7 +250,7 @@ class Crosslinker:
         Sensitiser molecules per photoactive group.
     dexter_radius_nm : float
         R_q of the Dexter sphere (PHYSICS.md §4).
-    triplet_lifetime_us : float
+    sensitiser_triplet_lifetime_us : float
         Sensitiser triplet lifetime τ₀, µs.
     triplet_o2_quench_per_molar_s : float
         k_q of the sensitiser triplet by O₂, M⁻¹s⁻¹.
@@ -244,16 +262,20 @@ class Crosslinker:
     """
 
     name: str
-    family: str
+    mechanism: str
     arms: int
     tethered: bool
     molar_mass_g_mol: float
     epsilon_per_arm_by_wavelength: Spectrum
     quantum_yield: float
     insertion_yield: float
-    ksv_o2_per_molar: float
+    singlet_fraction: float
+    ksv_singlet_per_molar: float
+    ksv_triplet_per_molar: float
     link_reach_fraction: float
     qd_damage_per_activation: float
+    para_edg: bool = False
+    bulky_groups_per_arm: float = 0.0
     carbene_fraction: float = 1.0
     diazo_relative_rate: float = 0.0
     chain_length: float = 1.0
@@ -261,12 +283,17 @@ class Crosslinker:
     sensitiser_isc_yield: float = 0.0
     sensitiser_per_group: float = 0.0
     dexter_radius_nm: float = 0.0
-    triplet_lifetime_us: float = 0.0
+    sensitiser_triplet_lifetime_us: float = 0.0
     triplet_o2_quench_per_molar_s: float = 0.0
     loading_wt_pct: float = 0.0
     loading_mol_pct: float = 0.0
     description: str = ""
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    @property
+    def family(self) -> str:
+        """The mechanism's name (kept for readers of earlier reports)."""
+        return self.mechanism
 
     @property
     def wavelengths_nm(self) -> tuple[float, ...]:
@@ -363,7 +390,11 @@ _RANGES: dict[str, tuple[float | None, float | None, str]] = {
     "epsilon_per_arm_by_wavelength": (0.0, 1e6, "M^-1 cm^-1 per wavelength"),
     "quantum_yield": (0.0, 1.0, "a fraction"),
     "insertion_yield": (0.0, 1.0, "a fraction"),
-    "ksv_o2_per_molar": (0.0, 1e7, "M^-1"),
+    "ksv_singlet_per_molar": (0.0, 1e9, "M^-1"),
+    "ksv_triplet_per_molar": (0.0, 1e9, "M^-1"),
+    "singlet_fraction": (0.0, 1.0, "a fraction"),
+    "bulky_groups_per_arm": (0.0, 20.0, "groups per arm"),
+    "shell_thickness_nm": (0.0, 50.0, "nm"),
     "carbene_fraction": (0.0, 1.0, "a fraction"),
     "diazo_relative_rate": (0.0, 100.0, ""),
     "link_reach_fraction": (0.0, 1.0, "a fraction"),
@@ -373,7 +404,7 @@ _RANGES: dict[str, tuple[float | None, float | None, str]] = {
     "sensitiser_isc_yield": (0.0, 1.0, "a fraction"),
     "sensitiser_per_group": (0.0, 100.0, ""),
     "dexter_radius_nm": (0.0, 10.0, "nm"),
-    "triplet_lifetime_us": (0.0, 1e6, "us"),
+    "sensitiser_triplet_lifetime_us": (0.0, 1e6, "us"),
     "triplet_o2_quench_per_molar_s": (0.0, 1e12, "M^-1 s^-1"),
     "loading_wt_pct": (0.0, 100.0, "wt% (0-100)"),
     "loading_mol_pct": (0.0, 100.0, "mol% (0-100)"),
@@ -388,7 +419,8 @@ _RANGES: dict[str, tuple[float | None, float | None, str]] = {
 }
 
 _CHOICES = {"depth_model": DEPTH_MODELS, "gelation": GELATION_MODELS}
-_CHOICES_BY_KIND = {("crosslinker", "family"): FAMILIES_CROSSLINKER}
+_CHOICES_BY_KIND = {("crosslinker", "mechanism"): FAMILIES_CROSSLINKER,
+                    ("film", "material_class"): ("chalcogenide", "perovskite")}
 
 # Process fields a recipe sets; the library does not hold them.
 _PROCESS_FIELDS = {
@@ -396,6 +428,13 @@ _PROCESS_FIELDS = {
     "crosslinker": ("loading_wt_pct", "loading_mol_pct"),
     "developer": ("time_s",),
 }
+
+
+def _derived_fields(kind: str) -> tuple[str, ...]:
+    from .. import mechanisms
+
+    return {"film": mechanisms.DERIVED_FILM_FIELDS,
+            "crosslinker": mechanisms.DERIVED_CROSSLINKER_FIELDS}.get(kind, ())
 
 
 def _field_names(kind: str) -> list[str]:
@@ -479,7 +518,7 @@ def _check_range(kind: str, field_name: str, value: float, source: str | None) -
             f"{where(source, kind + '.' + field_name)} = {value:g} is outside [{low:g}, {high:g}]{unit}")
 
 
-def resolve(kind: str, table: Mapping[str, Any], source: str | None = None):
+def resolve(kind: str, table: Mapping[str, Any], source: str | None = None, *, constants=None):
     """Build a validated material from a recipe section.
 
     Parameters
@@ -492,6 +531,12 @@ def resolve(kind: str, table: Mapping[str, Any], source: str | None = None):
         Per-wavelength fields are merged wavelength by wavelength.
     source : str, optional
         The recipe file, for error messages and the ``sources`` record.
+    constants : litho.mechanisms.Constants, optional
+        Mechanism and global constants the derived fields come from (default:
+        the shipped ones). Derived fields (a crosslinker's yields, a film's
+        surface susceptibility and photodamage) are never library data: the
+        mechanism computes them from the material's structure or composition
+        (:mod:`litho.mechanisms`); a recipe may still override each one.
 
     Returns
     -------
@@ -525,8 +570,16 @@ def resolve(kind: str, table: Mapping[str, Any], source: str | None = None):
     values: dict[str, Any] = {"name": key}
     sources: dict[str, str] = {}
     recipe_src = f"recipe {source}" if source else "recipe"
+    derived_names = _derived_fields(kind)
+    for name in derived_names:
+        if name in entry:
+            raise LithoInputError(
+                f"{_FILES[kind]} [{key}]: {name} is derived by its mechanism or composition "
+                f"(litho.mechanisms), not library data")
     for name, f in fields.items():
         if name in ("name", "sources"):
+            continue
+        if name in derived_names and name not in table:
             continue
         lib_raw = entry.pop(name, None)
         over = table.get(name)
@@ -559,6 +612,13 @@ def resolve(kind: str, table: Mapping[str, Any], source: str | None = None):
     if entry:
         raise LithoInputError(
             f"{_FILES[kind]} [{key}]: unknown library field(s) {', '.join(entry)}; accepted: {', '.join(accepted)}")
+    if derived_names:
+        from .. import mechanisms
+
+        for name, (value, src) in mechanisms.derive(kind, values, constants).items():
+            if name not in values:
+                values[name] = value
+                sources[name] = src
     obj = cls(**values, sources=sources)
     _check_consistency(kind, obj, source)
     return obj
@@ -571,7 +631,7 @@ def _coerce(kind: str, name: str, raw: Any, f: dataclasses.Field, source: str | 
         if not isinstance(raw, str) or raw.lower() not in choices:
             raise LithoInputError(f"{label} = {raw!r} is not one of {', '.join(choices)}")
         return raw.lower()
-    if name == "tethered":
+    if name in ("tethered", "para_edg"):
         if not isinstance(raw, bool):
             raise LithoInputError(f"{label} = {raw!r} must be true or false")
         return raw
@@ -608,6 +668,6 @@ def _check_consistency(kind: str, obj: Any, source: str | None) -> None:
         if obj.tethered and obj.arms != 1:
             raise LithoInputError(
                 f"{where(source, 'crosslinker.arms')} = {obj.arms}: a tethered photogroup has arms = 1")
-        if obj.family == "sensitised-nitrene" and not obj.sensitiser_epsilon_by_wavelength:
+        if obj.mechanism == "sensitised-nitrene" and not obj.sensitiser_epsilon_by_wavelength:
             raise LithoInputError(
                 f"{where(source, 'crosslinker.sensitiser_epsilon_by_wavelength')}: a sensitised crosslinker needs it")
