@@ -75,14 +75,22 @@ def main(argv: list[str] | None = None) -> int:
     return int(code or 0)
 
 
-def output_dir(path):
-    """The ``-o`` directory as a Path, refused (one line) when it is an existing file."""
-    from pathlib import Path
+def output_dir(path, flag: str = "-o"):
+    """The ``-o`` directory as a Path, checked before any work (:func:`litho.outputs.check_output_dir`).
 
-    out = Path(path)
-    if out.exists() and not out.is_dir():
-        raise LithoInputError(f"-o {out}: exists and is not a directory")
-    return out
+    Every command that writes a directory calls this first thing in its
+    handler, so a bad ``-o`` is one line before anything is computed.
+    """
+    from ..outputs import check_output_dir
+
+    return check_output_dir(path, flag)
+
+
+def output_file(path, flag: str = "-o", suffixes: tuple[str, ...] | None = None):
+    """An output file as a Path, checked before any work (:func:`litho.outputs.check_output_file`)."""
+    from ..outputs import check_output_file
+
+    return check_output_file(path, flag, suffixes)
 
 
 def example_help(description: str, example: str) -> dict:

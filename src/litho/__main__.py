@@ -1,0 +1,126 @@
+"""The ``litho`` console script: signal and pipe handling before any heavy import.
+
+This module imports nothing but the standard library before it has set up:
+
+* SIGINT (Ctrl-C) at any moment, imports included, exits 130 after one
+  line ``litho: interrupted`` on stderr, never a traceback;
+* SIGTERM exits 143 after ``litho: terminated``; both arrive as exceptions,
+  so the temporary outputs of :mod:`litho.outputs` are removed on the way out;
+* a closed stdout or stderr (``litho materials | head -c 10``) is not an
+  error: further output is discarded and the command finishes its work
+  (files are still written) with its ordinary exit code.
+
+``python -m litho`` runs the same entry point.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that cleanup code runs."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated
+
+
+class _QuietPipe:
+    """A text stream that discards output once its reader has gone (EPIPE).
+
+    The file descriptor is then pointed at /dev/null, so that the interpreter's
+    own flush at exit finds nothing to complain about ("Exception ignored ...").
+    """
+
+    def __init__(self, stream):
+        self._stream = stream
+        self.closed_by_reader = False
+
+    def _gone(self) -> None:
+        self.closed_by_reader = True
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):
+            pass
+
+    def write(self, text):
+        if self.closed_by_reader:
+            return len(text)
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._gone()
+            return len(text)
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
+    def flush(self):
+        if self.closed_by_reader:
+            return
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._gone()
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def _say(line: str) -> None:
+    try:
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def _leave(code: int) -> None:
+    """Exit now: flush what can be flushed, skip waiting for worker threads."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``litho`` command line; returns (or exits with) its exit code."""
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # a background job keeps ignoring it
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if sys.stdout is not None and not isinstance(sys.stdout, _QuietPipe):
+        sys.stdout = _QuietPipe(sys.stdout)
+    if sys.stderr is not None and not isinstance(sys.stderr, _QuietPipe):
+        sys.stderr = _QuietPipe(sys.stderr)
+    try:
+        from .cli import main as cli_main
+
+        code = cli_main(argv)
+    except KeyboardInterrupt:
+        # cleanup (temporary outputs) ran while the exception unwound; a second
+        # Ctrl-C now must not interrupt the exit itself
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _say("litho: interrupted")
+        _leave(130)
+    except Terminated:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        _say("litho: terminated")
+        _leave(143)
+    if code == 130:  # interrupted inside the command (it printed its line): do not wait for workers
+        _leave(130)
+    # From here on an interrupt has nothing left to clean: end at once, quietly.
+    signal.signal(signal.SIGINT, lambda *_: _leave(130))
+    signal.signal(signal.SIGTERM, lambda *_: _leave(143))
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
