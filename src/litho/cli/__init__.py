@@ -52,7 +52,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line_litho_warnings() -> None:
+    """Print litho's own warnings (e.g. an unusable kernel cache) as one ``litho: ...`` line."""
+    import warnings
+
+    current = warnings.formatwarning
+    if getattr(current, "litho", False):
+        return
+
+    def formatwarning(message, category, filename, lineno, line=None):
+        if category.__module__.split(".")[0] == "litho":
+            return f"litho: {message}\n"
+        return current(message, category, filename, lineno, line)
+
+    formatwarning.litho = True
+    warnings.formatwarning = formatwarning
+
+
 def main(argv: list[str] | None = None) -> int:
+    _one_line_litho_warnings()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
