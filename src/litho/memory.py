@@ -1,0 +1,221 @@
+"""How many bytes a simulation needs, and how many this process may use (DESIGN.md §4).
+
+:func:`estimate_simulation` counts the arrays a :func:`litho.simulate` run
+holds at its peak, per sample of the simulation grid:
+
+* kept per step, to the end of the run (``StepResult``): the transmission,
+  one image per spectral line, the line-weighted intensity, the developed
+  film (remaining thickness, retained fraction at each depth sample, gel
+  fraction, PLQY retention) - ``KEPT_PLANES + n_depth + n_lines`` float64
+  planes;
+* the working set of the largest stage of one step, which is either the
+  development (the local dose at each depth per line, and the chemistry
+  temporaries of the same shape) or the metrology (gradients, contour
+  masks, labels; ``METROLOGY_PLANES`` planes), whichever is larger;
+* the imaging working set on the *padded* window (an isolated window is
+  padded by the optics' guard band, which grows with the proximity gap):
+  the mask spectrum, one field and its intensity - ``WINDOW_BYTES_PER_SAMPLE``
+  per padded sample - plus the transfer functions of every illumination
+  direction kept in the transfer cache (bounded by its byte budget), and
+  for projection optics the SOCS kernels on their band grid;
+* a fixed ``BASE_BYTES`` (mask geometry, caches of small objects).
+
+The plane counts are measured, not guessed: ``benchmarks/bench_memory.py``
+prints the estimate against tracemalloc's peak for the shipped recipes and
+large grids; they agree to within 20 % (benchmarks/README.md).
+
+:func:`available_bytes` is the memory this process may use: the smallest of
+MemAvailable, the address-space limit (RLIMIT_AS) less what is mapped
+already, and the cgroup (v2 ``memory.max``, v1 ``memory.limit_in_bytes``)
+limit less its current usage.
+"""
+
+from __future__ import annotations
+
+import math
+import resource
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+# float64 planes each step keeps to the end of the run, beyond its depth and line planes
+KEPT_PLANES = 4
+# float64 planes of the metrology working set (gradients, masks, contour labels)
+METROLOGY_PLANES = 34
+# float64 planes of the development working set: per depth sample and line, and fixed
+DEVELOP_PLANES_PER_DEPTH_LINE = 4
+DEVELOP_PLANES = 8
+# bytes per sample of the padded window while one line is imaged (mask spectrum, field, sum)
+WINDOW_BYTES_PER_SAMPLE = 56
+BASE_BYTES = 16 * 2**20
+FALLBACK_AVAILABLE_BYTES = 8 * 2**30
+
+
+@dataclass(frozen=True)
+class MemoryEstimate:
+    """Bytes a simulation needs at its peak, with the parts that make it up.
+
+    Attributes
+    ----------
+    total_bytes : int
+    parts : dict str -> int
+        ``kept``, ``stage``, ``window``, ``transfer``, ``kernels``, ``base``.
+    """
+
+    total_bytes: int
+    parts: dict = field(default_factory=dict)
+
+
+def estimate_simulation(grid, recipe) -> MemoryEstimate:
+    """Peak bytes of :func:`litho.simulate` of ``recipe`` on ``grid`` (see the module notes)."""
+    samples = int(grid.shape[0]) * int(grid.shape[1])
+    periodic = recipe.simulation.window == "periodic"
+    kept = stage = window = transfer = kernels = 0
+    for step in recipe.steps:
+        optics = step.exposure.optics
+        n_lines = len(optics.lines)
+        n_depth = depth_samples(step, [w for w, _ in optics.lines])
+        kept += 8 * samples * (KEPT_PLANES + n_depth + n_lines)
+        develop = DEVELOP_PLANES + DEVELOP_PLANES_PER_DEPTH_LINE * n_depth * n_lines
+        stage = max(stage, 8 * samples * max(METROLOGY_PLANES, develop))
+        padded, t_bytes, k_bytes = _imaging_bytes(optics, grid, periodic)
+        window = max(window, WINDOW_BYTES_PER_SAMPLE * padded)
+        transfer += t_bytes
+        kernels += k_bytes
+    from .optics.cache import KERNEL_CACHE, TRANSFER_CACHE
+
+    parts = {"kept": kept, "stage": stage, "window": window,
+             "transfer": min(transfer, TRANSFER_CACHE.max_bytes),
+             "kernels": min(kernels, KERNEL_CACHE.max_bytes), "base": BASE_BYTES}
+    # imaging and the later stages of a step do not overlap; the larger of the two counts
+    transient = max(parts["stage"], parts["window"])
+    total = parts["kept"] + transient + parts["transfer"] + parts["kernels"] + parts["base"]
+    return MemoryEstimate(int(total), parts)
+
+
+def depth_samples(step, wavelengths_nm) -> int:
+    """Depth samples the development of ``step`` uses (:func:`litho.film.depth_samples_nm`)."""
+    from . import film as film_optics
+
+    try:
+        alphas = [film_optics.absorption_coefficient_per_nm(step.film, step.crosslinker, w)
+                  for w in wavelengths_nm]
+        return int(film_optics.depth_samples_nm(step.film, alphas, wavelengths_nm).size)
+    except Exception:  # noqa: BLE001 - an estimate must not fail where the run reports it better
+        return film_optics.MAX_DEPTH_SAMPLES
+
+
+def _imaging_bytes(optics, grid, periodic: bool) -> tuple[int, int, int]:
+    """(padded window samples, transfer-function bytes, SOCS kernel bytes) of imaging on ``grid``."""
+    from .optics.window import BandPlan, Window
+
+    guard_um = float(getattr(optics, "blur_length_um", 0.0) or 0.0)
+    win = Window.plan(grid.shape, grid.pixel_um, guard_um, periodic)
+    padded = win.padded_shape[0] * win.padded_shape[1]
+    transfer = kernels = 0
+    if hasattr(optics, "directions") and getattr(optics, "effective_gap_um", 0) > 0:
+        sx, sy, _ = optics.directions(grid.pixel_um)
+        for wavelength_nm, _ in optics.lines:
+            lam_um = wavelength_nm * 1e-3
+            tilt = float(np.max(np.hypot(sx, sy))) / lam_um
+            plan = BandPlan.make(win.padded_shape, grid.pixel_um, optics.field_band_per_um(wavelength_nm, tilt))
+            transfer += 16 * plan.ay.k.size * plan.ax.k.size * len(sx)
+    elif hasattr(optics, "na"):
+        for wavelength_nm, _ in optics.lines:
+            band = optics.na * (1 + optics.sigma_max) / (wavelength_nm * 1e-3)
+            plan = BandPlan.make(win.padded_shape, grid.pixel_um, band)
+            box = plan.ay.k.size * plan.ax.k.size
+            # kept kernels are at most the source points; their set and one packed copy
+            n_source = optics.source.points(optics.source_step_sigma)[0].size
+            kernels += int(1.5 * 16 * box * min(n_source, box))
+    return padded, transfer, kernels
+
+
+def available_bytes() -> int:
+    """Bytes this process may still allocate: MemAvailable, RLIMIT_AS and cgroup limits, whichever is least."""
+    limits = [_mem_available()]
+    limits.append(_rlimit_as_left())
+    limits.append(_cgroup_left())
+    known = [v for v in limits if v is not None]
+    return int(min(known)) if known else FALLBACK_AVAILABLE_BYTES
+
+
+def _mem_available() -> int | None:
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _rlimit_as_left() -> int | None:
+    try:
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    except (OSError, ValueError):
+        return None
+    if soft == resource.RLIM_INFINITY or soft < 0:
+        return None
+    try:
+        with open("/proc/self/statm") as f:
+            mapped = int(f.read().split()[0]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        mapped = 0
+    return max(0, soft - mapped)
+
+
+def _read_int(path: Path) -> int | None:
+    try:
+        text = path.read_text().strip()
+    except OSError:
+        return None
+    if not text or text == "max":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        return None
+    # cgroup v1 reports "no limit" as a huge number (PAGE_COUNTER_MAX pages)
+    return None if value >= 2**60 else value
+
+
+def _cgroup_left(root: Path = Path("/sys/fs/cgroup"), proc_cgroup: Path = Path("/proc/self/cgroup")) -> int | None:
+    """Memory left under this process's cgroup limit (v2 or v1), or None if unlimited / unknown."""
+    try:
+        lines = proc_cgroup.read_text().splitlines()
+    except OSError:
+        lines = []
+    candidates = []
+    for line in lines:
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        _, controllers, rel = parts
+        rel = rel.lstrip("/")
+        if controllers == "":  # v2 unified hierarchy
+            candidates.append((root / rel, "memory.max", "memory.current"))
+            candidates.append((root, "memory.max", "memory.current"))
+        elif "memory" in controllers.split(","):
+            candidates.append((root / "memory" / rel, "memory.limit_in_bytes", "memory.usage_in_bytes"))
+            candidates.append((root / "memory", "memory.limit_in_bytes", "memory.usage_in_bytes"))
+    left = []
+    for folder, limit_name, usage_name in candidates:
+        limit = _read_int(folder / limit_name)
+        if limit is None:
+            continue
+        usage = _read_int(folder / usage_name) or 0
+        left.append(max(0, limit - usage))
+    return min(left) if left else None
+
+
+def format_bytes(n: float) -> str:
+    """``1.3 GB``, ``450 MB``: decimal units, as the refusal messages print them."""
+    return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{max(n, 0) / 1e6:.0f} MB"
+
+
+def coarser_pitch_um(pixel_um: float, need_bytes: float, allowed_bytes: float) -> float:
+    """A pitch at which the grid-proportional need would fit ``allowed_bytes`` (5 % margin)."""
+    return pixel_um * math.sqrt(max(need_bytes, 1.0) / max(allowed_bytes, 1.0)) * 1.05
