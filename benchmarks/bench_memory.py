@@ -105,7 +105,8 @@ def child(name: str, stages: bool) -> None:
     current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     if stages:
-        peak = max([peak] + [p for _, (_, p) in marks])
+        marks.append(("end", (current, peak)))
+        peak = max(p for _, (_, p) in marks)
     maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     est = seen["estimate"]
     print(json.dumps({"case": name, "grid": list(seen["grid"].shape), "estimate": est.total_bytes,
@@ -134,10 +135,12 @@ def main(argv: list[str]) -> None:
         print(f"{name:34} {g[1]:>5}x{g[0]:<5} {r['estimate'] / 1e6:12.1f} {r['peak'] / 1e6:9.1f} "
               f"{r['rss_growth'] / 1e6:9.1f} {ratio:9.2f}")
         if stages:
-            for part, value in r["parts"].items():
-                print(f"    estimate {part:28} {value / 1e6:9.1f} MB")
+            print("    estimate at the peak: " + ", ".join(
+                f"{k} {v / 1e6:.1f} MB" if isinstance(v, int) else f"{k} {v}" for k, v in r["parts"].items()))
             for message, current, peak in r["stages"]:
-                print(f"    before {message[:60]:60} now {current / 1e6:8.1f} MB, peak since last {peak / 1e6:8.1f} MB")
+                # the peak is that of the stage that ended when this one began
+                print(f"    at {message[:60]:60} now {current / 1e6:8.1f} MB, previous stage's peak "
+                      f"{peak / 1e6:8.1f} MB")
     if ratios:
         print(f"est/peak: min {min(ratios):.2f}, max {max(ratios):.2f} (target 0.80-1.20)")
 

@@ -91,34 +91,47 @@ def _leave(code: int) -> None:
     os._exit(code)
 
 
+def _quiet_exit(signum, frame):
+    """Before (and after) the command runs there is nothing to clean up: leave at once."""
+    _say("litho: interrupted" if signum == signal.SIGINT else "litho: terminated")
+    _leave(130 if signum == signal.SIGINT else 143)
+
+
+def _install(handler_int, handler_term) -> None:
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # a background job keeps ignoring it
+        signal.signal(signal.SIGINT, handler_int)
+    signal.signal(signal.SIGTERM, handler_term)
+
+
+# Installed when this module is imported, so the moments between the import and main()
+# are covered too.
+_install(_quiet_exit, _quiet_exit)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the ``litho`` command line; returns (or exits with) its exit code."""
-    signal.signal(signal.SIGTERM, _on_sigterm)
-    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # a background job keeps ignoring it
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-    if sys.stdout is not None and not isinstance(sys.stdout, _QuietPipe):
-        sys.stdout = _QuietPipe(sys.stdout)
-    if sys.stderr is not None and not isinstance(sys.stderr, _QuietPipe):
-        sys.stderr = _QuietPipe(sys.stderr)
     try:
+        # while the command runs, signals become exceptions, so temporary outputs are removed
+        _install(signal.default_int_handler, _on_sigterm)
+        if sys.stdout is not None and not isinstance(sys.stdout, _QuietPipe):
+            sys.stdout = _QuietPipe(sys.stdout)
+        if sys.stderr is not None and not isinstance(sys.stderr, _QuietPipe):
+            sys.stderr = _QuietPipe(sys.stderr)
         from .cli import main as cli_main
 
         code = cli_main(argv)
     except KeyboardInterrupt:
-        # cleanup (temporary outputs) ran while the exception unwound; a second
-        # Ctrl-C now must not interrupt the exit itself
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        # cleanup ran while the exception unwound; a second Ctrl-C must not interrupt the exit
+        _install(signal.SIG_IGN, signal.SIG_IGN)
         _say("litho: interrupted")
         _leave(130)
     except Terminated:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        _install(signal.SIG_IGN, signal.SIG_IGN)
         _say("litho: terminated")
         _leave(143)
-    if code == 130:  # interrupted inside the command (it printed its line): do not wait for workers
+    _install(_quiet_exit, _quiet_exit)
+    if code == 130:  # interrupted inside the command, which printed its line: do not wait for workers
         _leave(130)
-    # From here on an interrupt has nothing left to clean: end at once, quietly.
-    signal.signal(signal.SIGINT, lambda *_: _leave(130))
-    signal.signal(signal.SIGTERM, lambda *_: _leave(143))
     return code
 
 

@@ -39,16 +39,18 @@ from pathlib import Path
 
 import numpy as np
 
-# float64 planes each step keeps to the end of the run, beyond its depth and line planes
-KEPT_PLANES = 4
-# float64 planes of the metrology working set (gradients, masks, contour labels)
-METROLOGY_PLANES = 34
-# float64 planes of the development working set: per depth sample and line, and fixed
-DEVELOP_PLANES_PER_DEPTH_LINE = 4
-DEVELOP_PLANES = 8
-# bytes per sample of the padded window while one line is imaged (mask spectrum, field, sum)
-WINDOW_BYTES_PER_SAMPLE = 56
-BASE_BYTES = 16 * 2**20
+# float64 planes each step keeps to the end of the run, beyond one per depth sample and line
+KEPT_PLANES = 10
+# float64 planes of the development working set: fixed, and per depth sample and line
+DEVELOP_PLANES = 2
+DEVELOP_PLANES_PER_DEPTH_LINE = 15
+# float64 planes of the metrology working set (contours, labels, gradients)
+METROLOGY_PLANES = 4
+# bytes per padded-window sample while one line is imaged (mask spectrum, band fields, sums)
+PROXIMITY_BYTES_PER_SAMPLE = 190
+PROJECTION_BYTES_PER_SAMPLE = 36
+CONTACT_BYTES_PER_SAMPLE = 16  # hard contact: the image is a copy of the mask
+BASE_BYTES = 4 * 2**20
 FALLBACK_AVAILABLE_BYTES = 8 * 2**30
 
 
@@ -59,8 +61,13 @@ class MemoryEstimate:
     Attributes
     ----------
     total_bytes : int
+        The peak: the largest, over the steps and their stages, of what is
+        held then (see the module notes).
     parts : dict str -> int
-        ``kept``, ``stage``, ``window``, ``transfer``, ``kernels``, ``base``.
+        At the peak: ``kept`` (results of earlier steps), ``caches``
+        (transfer functions, SOCS kernels), ``stage`` (the working set of the
+        stage at the peak), ``base``; and ``stage_name``'s index in ``parts``
+        as the key ``peak_stage`` ("imaging", "development" or "metrology").
     """
 
     total_bytes: int
@@ -68,30 +75,47 @@ class MemoryEstimate:
 
 
 def estimate_simulation(grid, recipe) -> MemoryEstimate:
-    """Peak bytes of :func:`litho.simulate` of ``recipe`` on ``grid`` (see the module notes)."""
+    """Peak bytes of :func:`litho.simulate` of ``recipe`` on ``grid`` (see the module notes).
+
+    Steps run one after the other; each keeps its results to the end, and
+    the caches keep what they hold. The peak is the largest, over the
+    steps, of base + kept results of earlier steps + caches + the largest
+    stage of this step (imaging, development, or metrology with this step's
+    results already kept).
+    """
+    from .optics.cache import KERNEL_CACHE, TRANSFER_CACHE
+
     samples = int(grid.shape[0]) * int(grid.shape[1])
     periodic = recipe.simulation.window == "periodic"
-    kept = stage = window = transfer = kernels = 0
+    kept = 0
+    transfer: dict = {}
+    kernels: dict = {}
+    best = None
     for step in recipe.steps:
         optics = step.exposure.optics
         n_lines = len(optics.lines)
         n_depth = depth_samples(step, [w for w, _ in optics.lines])
-        kept += 8 * samples * (KEPT_PLANES + n_depth + n_lines)
-        develop = DEVELOP_PLANES + DEVELOP_PLANES_PER_DEPTH_LINE * n_depth * n_lines
-        stage = max(stage, 8 * samples * max(METROLOGY_PLANES, develop))
-        padded, t_bytes, k_bytes = _imaging_bytes(optics, grid, periodic)
-        window = max(window, WINDOW_BYTES_PER_SAMPLE * padded)
-        transfer += t_bytes
-        kernels += k_bytes
-    from .optics.cache import KERNEL_CACHE, TRANSFER_CACHE
-
-    parts = {"kept": kept, "stage": stage, "window": window,
-             "transfer": min(transfer, TRANSFER_CACHE.max_bytes),
-             "kernels": min(kernels, KERNEL_CACHE.max_bytes), "base": BASE_BYTES}
-    # imaging and the later stages of a step do not overlap; the larger of the two counts
-    transient = max(parts["stage"], parts["window"])
-    total = parts["kept"] + transient + parts["transfer"] + parts["kernels"] + parts["base"]
-    return MemoryEstimate(int(total), parts)
+        imaging, t_key, t_bytes, k_key, k_bytes = _imaging_bytes(optics, grid, periodic)
+        if t_key is not None:
+            transfer[t_key] = t_bytes  # the same optics on the same grid reuse the cached functions
+        if k_key is not None:
+            kernels[k_key] = k_bytes
+        caches = (min(sum(transfer.values()), TRANSFER_CACHE.max_bytes)
+                  + min(sum(kernels.values()), KERNEL_CACHE.max_bytes))
+        this_kept = 8 * samples * (KEPT_PLANES + n_depth + n_lines)
+        stages = {
+            "imaging": imaging,
+            "development": 8 * samples * (DEVELOP_PLANES + DEVELOP_PLANES_PER_DEPTH_LINE * n_depth * n_lines),
+            "metrology": this_kept + 8 * samples * METROLOGY_PLANES,
+        }
+        name = max(stages, key=stages.get)
+        total = BASE_BYTES + kept + caches + stages[name]
+        if best is None or total > best.total_bytes:
+            best = MemoryEstimate(int(total), {"base": BASE_BYTES, "kept": kept, "caches": caches,
+                                               "stage": stages[name], "peak_stage": name,
+                                               "step": step.name})
+        kept += this_kept
+    return best
 
 
 def depth_samples(step, wavelengths_nm) -> int:
@@ -106,30 +130,41 @@ def depth_samples(step, wavelengths_nm) -> int:
         return film_optics.MAX_DEPTH_SAMPLES
 
 
-def _imaging_bytes(optics, grid, periodic: bool) -> tuple[int, int, int]:
-    """(padded window samples, transfer-function bytes, SOCS kernel bytes) of imaging on ``grid``."""
+def _imaging_bytes(optics, grid, periodic: bool):
+    """Imaging of one step on ``grid``: (working bytes, transfer cache key, its bytes, kernel key, their bytes).
+
+    The working set is on the padded window: an isolated window is padded by
+    the optics' guard band (:mod:`litho.optics.window`), which grows with the
+    proximity gap.
+    """
     from .optics.window import BandPlan, Window
 
     guard_um = float(getattr(optics, "blur_length_um", 0.0) or 0.0)
     win = Window.plan(grid.shape, grid.pixel_um, guard_um, periodic)
     padded = win.padded_shape[0] * win.padded_shape[1]
-    transfer = kernels = 0
-    if hasattr(optics, "directions") and getattr(optics, "effective_gap_um", 0) > 0:
+    samples = int(grid.shape[0]) * int(grid.shape[1])
+    if hasattr(optics, "directions"):
+        if not getattr(optics, "effective_gap_um", 0) > 0:
+            return CONTACT_BYTES_PER_SAMPLE * samples, None, 0, None, 0
         sx, sy, _ = optics.directions(grid.pixel_um)
+        transfer = 0
         for wavelength_nm, _ in optics.lines:
-            lam_um = wavelength_nm * 1e-3
-            tilt = float(np.max(np.hypot(sx, sy))) / lam_um
+            tilt = float(np.max(np.hypot(sx, sy))) / (wavelength_nm * 1e-3)
             plan = BandPlan.make(win.padded_shape, grid.pixel_um, optics.field_band_per_um(wavelength_nm, tilt))
+            # one transfer function per illumination direction, complex128 on the band box
             transfer += 16 * plan.ay.k.size * plan.ax.k.size * len(sx)
-    elif hasattr(optics, "na"):
-        for wavelength_nm, _ in optics.lines:
-            band = optics.na * (1 + optics.sigma_max) / (wavelength_nm * 1e-3)
-            plan = BandPlan.make(win.padded_shape, grid.pixel_um, band)
-            box = plan.ay.k.size * plan.ax.k.size
-            # kept kernels are at most the source points; their set and one packed copy
-            n_source = optics.source.points(optics.source_step_sigma)[0].size
-            kernels += int(1.5 * 16 * box * min(n_source, box))
-    return padded, transfer, kernels
+        key = (repr(optics), win.padded_shape, grid.pixel_um)
+        return PROXIMITY_BYTES_PER_SAMPLE * padded, key, transfer, None, 0
+    kernels = 0
+    for wavelength_nm, _ in optics.lines:
+        band = optics.na * (1 + optics.sigma_max) / (wavelength_nm * 1e-3)
+        plan = BandPlan.make(win.padded_shape, grid.pixel_um, band)
+        box = plan.ay.k.size * plan.ax.k.size
+        # at most one kernel per source point; the set and one imaging-ready copy (Kernels.nbytes)
+        n_source = optics.source.points(optics.source_step_sigma)[0].size
+        kernels += int(1.5 * 16 * box * min(n_source, box))
+    key = (repr(optics), win.padded_shape, grid.pixel_um)
+    return PROJECTION_BYTES_PER_SAMPLE * padded, None, 0, key, kernels
 
 
 def available_bytes() -> int:
