@@ -40,6 +40,7 @@ def _load(case: dict):
     import dataclasses
 
     import litho
+    import litho.process as process
     from litho.recipe import recipe_from_dict
 
     recipe = litho.load_recipe(case["recipe"])
@@ -52,7 +53,6 @@ def _load(case: dict):
     mask = step["mask"] if "mask" in step else raw["mask"]
     if "mask" in case:
         mask["file"] = case["mask"]
-        mask.pop("window_um", None)
     else:
         mask["file"] = str((base / mask["file"]).resolve()) if "file" in mask else mask.get("file")
     exposure = step.setdefault("exposure", raw.get("exposure", {}))
@@ -67,8 +67,11 @@ def _load(case: dict):
 
         m = read_mask(case["mask"], layer=recipe.steps[0].mask.layer)
         x0, y0, x1, y1 = m.bounds_um
+        side = max(x1 - x0, y1 - y0)
+        mask["window_um"] = [x0, y0, x0 + side, y0 + side]  # a square grid
+        recipe = recipe_from_dict(raw, base_dir=base, path=Path(case["recipe"]))
         # Grid.covering adds FIELD_MARGIN_UM on each side
-        pixel = (max(x1 - x0, y1 - y0) + 6.0) / case["grid"]
+        pixel = (side + 2 * process.FIELD_MARGIN_UM) / case["grid"]
     return dataclasses.replace(recipe), pixel
 
 

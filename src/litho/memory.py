@@ -50,7 +50,9 @@ METROLOGY_PLANES = 4
 PROXIMITY_BYTES_PER_SAMPLE = 190
 PROJECTION_BYTES_PER_SAMPLE = 36
 CONTACT_BYTES_PER_SAMPLE = 16  # hard contact: the image is a copy of the mask
-BASE_BYTES = 4 * 2**20
+BASE_BYTES = 1 * 2**20
+# Refuse a simulation whose estimate exceeds this share of the memory the process may use.
+MEMORY_FRACTION = 0.8
 FALLBACK_AVAILABLE_BYTES = 8 * 2**30
 
 
@@ -169,11 +171,49 @@ def _imaging_bytes(optics, grid, periodic: bool):
 
 def available_bytes() -> int:
     """Bytes this process may still allocate: MemAvailable, RLIMIT_AS and cgroup limits, whichever is least."""
-    limits = [_mem_available()]
-    limits.append(_rlimit_as_left())
-    limits.append(_cgroup_left())
-    known = [v for v in limits if v is not None]
-    return int(min(known)) if known else FALLBACK_AVAILABLE_BYTES
+    return memory_limit()[0]
+
+
+def memory_limit() -> tuple[int, str]:
+    """(bytes this process may still allocate, which limit that is)."""
+    limits = {"available memory": _mem_available(), "address-space limit (ulimit -v)": _rlimit_as_left(),
+              "cgroup memory limit": _cgroup_left()}
+    known = {name: v for name, v in limits.items() if v is not None}
+    if not known:
+        return FALLBACK_AVAILABLE_BYTES, "assumed memory"
+    name = min(known, key=known.get)
+    return int(known[name]), name
+
+
+def check_simulation_memory(grid, recipe, available: int | None = None) -> MemoryEstimate:
+    """Refuse (one line, with the option that makes it fit) a simulation that would not fit in memory.
+
+    Parameters
+    ----------
+    grid : Grid
+    recipe : Recipe
+    available : int or (int, str), optional
+        Bytes the process may use (and which limit that is); default :func:`memory_limit`.
+
+    Returns
+    -------
+    MemoryEstimate
+    """
+    from .errors import LithoInputError
+
+    estimate = estimate_simulation(grid, recipe)
+    if available is None:
+        available = memory_limit()
+    available, source = available if isinstance(available, tuple) else (available, "available memory")
+    allowed = MEMORY_FRACTION * available
+    if estimate.total_bytes > allowed:
+        ny, nx = grid.shape
+        coarser = coarser_pitch_um(grid.pixel_um, estimate.total_bytes, allowed)
+        raise LithoInputError(
+            f"{recipe.path or 'recipe'}: a {nx} x {ny} grid at {grid.pixel_um:g} um needs about "
+            f"{format_bytes(estimate.total_bytes)}, more than the {format_bytes(allowed)} litho may use "
+            f"({MEMORY_FRACTION:.0%} of the {source}); use --pixel-um {coarser:.3g} or a smaller mask.window_um")
+    return estimate
 
 
 def _mem_available() -> int | None:
