@@ -161,3 +161,68 @@ def test_atomic_file_gets_ordinary_permissions(tmp_path):
     finally:
         os.umask(umask)
     assert (tmp_path / "r.json").stat().st_mode & 0o777 == 0o644
+
+
+# --------------------------------------------------------------------------- kernel cache on disk
+
+
+def _kernels(tmp_path):
+    from litho.optics import ProjectionOptics, clear_caches, socs_kernels
+
+    clear_caches()
+    optics = ProjectionOptics(wavelength_nm=365, na=0.5, sigma=0.5, kernel_cache_dir=str(tmp_path))
+    return optics, socs_kernels(optics, (24, 24), 0.05)
+
+
+def _entry(tmp_path):
+    (path,) = tmp_path.glob("socs-*.npz")
+    return path
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "nan", "wrong shape", "other key"])
+def test_a_damaged_kernel_entry_is_a_miss_that_rebuilds_and_replaces_it(tmp_path, damage):
+    import numpy as np
+
+    from litho.optics import clear_caches, socs_kernels
+    from litho.optics.cache import load_entry, save_entry
+
+    optics, first = _kernels(tmp_path)
+    path = _entry(tmp_path)
+    key = ("socs", optics.cache_token(), (24, 24), 0.05, 365.0, float(optics.kernel_tolerance))
+    arrays = load_entry(path, key)
+    assert arrays is not None
+    if damage == "truncate":
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    elif damage == "garbage":
+        path.write_bytes(b"PK\x03\x04" + bytes(200))
+    elif damage == "nan":  # a valid checksum over NaN kernels must not be trusted either
+        arrays["kernels"] = arrays["kernels"] * np.nan
+        save_entry(path, key, arrays)
+    elif damage == "wrong shape":
+        arrays["kernels"] = arrays["kernels"][:, :3, :3].copy()
+        save_entry(path, key, arrays)
+    else:
+        save_entry(path, ("another",), arrays)
+    assert load_entry(path, key) is None or damage == "wrong shape"
+    clear_caches()
+    again = socs_kernels(optics, (24, 24), 0.05)
+    np.testing.assert_allclose(again.kernels, first.kernels)
+    assert again.clear_field == pytest.approx(first.clear_field)
+    assert load_entry(_entry(tmp_path), key)["kernels"].shape == first.kernels.shape  # replaced
+
+
+def test_an_unusable_cache_folder_warns_once_and_images_anyway(tmp_path):
+    import warnings
+
+    from litho.optics import ProjectionOptics, clear_caches, socs_kernels
+    from litho.optics.cache import LithoCacheWarning
+
+    (tmp_path / "file").write_text("x")
+    clear_caches()
+    optics = ProjectionOptics(wavelength_nm=365, na=0.5, sigma=0.5,
+                              kernel_cache_dir=str(tmp_path / "file" / "below"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        socs_kernels(optics, (24, 24), 0.05)
+        socs_kernels(optics, (32, 32), 0.05)
+    assert [w.category for w in caught] == [LithoCacheWarning]

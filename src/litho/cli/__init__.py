@@ -35,7 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog="litho",
         description="Simulate direct photopatterning of quantum-dot films: "
                     "mask -> aerial image -> crosslinking -> developed pixels.",
-        epilog="Example: litho simulate recipes/rgb_stripe_1000ppi.toml -o out",
+        epilog="Example: litho simulate recipes/rgb_stripe_1000ppi.toml -o out\n\n"
+               "Output (-o): checked before any work; its folder must exist. A run's directory\n"
+               "appears whole or not at all and replaces an earlier litho run in -o as a whole;\n"
+               "a non-empty directory litho did not write is refused. report.json is the same\n"
+               "bytes for the same inputs (run time: timing.json).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"litho {__version__}")
