@@ -77,7 +77,7 @@ def test_sweep_command_writes_table_json_and_plot(tmp_path, write_recipe, capsys
                  "--scheduler", "sync", "-o", str(out)])
     assert code == 0
     assert "exposure latitude" in capsys.readouterr().out
-    assert sorted(p.name for p in out.iterdir()) == ["sweep.csv", "sweep.json", "sweep.png"]
+    assert sorted(p.name for p in out.iterdir() if p.name != ".litho-output") == ["sweep.csv", "sweep.json", "sweep.png"]
     data = json.loads((out / "sweep.json").read_text())
     assert len(data["rows"]) == 4
     assert (out / "sweep.csv").read_text().splitlines()[0].startswith("exposure.dose,film.thickness,step")

@@ -26,11 +26,6 @@ from .layout.geometry import merge
 from .metrology import Metrology, measure
 from .recipe import Recipe, Step, load_recipe
 
-# Arrays held per sample while a step runs (transmission, a field pair per line,
-# intensity, dose, depth-resolved chemistry...): the memory estimate's factor.
-ARRAYS_PER_SAMPLE = 24
-# Refuse a grid beyond this share of the machine's memory.
-MEMORY_FRACTION = 0.5
 # Opaque margin (µm) shown around an isolated mask window, where residue is looked for.
 FIELD_MARGIN_UM = 3.0
 # Sample pitch limits when litho picks the pitch itself.
@@ -264,28 +259,16 @@ def simulation_grid(recipe: Recipe, masks, pixel_um: float) -> Grid:
 
 
 def check_memory(grid: Grid, recipe: Recipe) -> None:
-    """Refuse a grid whose working arrays would not fit in memory (DESIGN.md §4)."""
-    planes = ARRAYS_PER_SAMPLE + 4 * max(len(s.exposure.optics.lines) for s in recipe.steps)
-    need = grid.nbytes(8, planes)
-    available = _available_memory_bytes()
-    if need > MEMORY_FRACTION * available:
-        ny, nx = grid.shape
-        coarser = grid.pixel_um * math.sqrt(need / (MEMORY_FRACTION * available)) * 1.05
-        raise LithoInputError(
-            f"{recipe.path or 'recipe'}: a {nx} x {ny} grid at {grid.pixel_um:g} um needs about "
-            f"{need / 1e9:.1f} GB, more than the {MEMORY_FRACTION * available / 1e9:.1f} GB litho may use; "
-            f"use --pixel-um {coarser:.3g} or a smaller mask.window_um")
+    """Refuse a grid whose working arrays would not fit in memory (DESIGN.md §4, :mod:`litho.memory`)."""
+    from .memory import check_simulation_memory
+
+    check_simulation_memory(grid, recipe, available=_available_memory_bytes())
 
 
-def _available_memory_bytes() -> int:
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 8 * 1024 ** 3
+def _available_memory_bytes() -> tuple[int, str]:
+    from .memory import memory_limit
+
+    return memory_limit()
 
 
 def colour_contamination(results: list[StepResult]) -> list[dict]:

@@ -3,6 +3,10 @@
 Every number in the report carries its unit in its key
 (``dose_mj_cm2``, ``cd_x_um``; bare names are dimensionless), and the
 report echoes the inputs it was made from, the litho version and the seed.
+
+report.json and predicted.gds are deterministic: the same inputs give the
+same bytes. What differs between identical runs (the run time) goes to
+timing.json instead.
 """
 
 from __future__ import annotations
@@ -108,7 +112,6 @@ def build_report(result) -> dict:
             "threshold_nrt": recipe.simulation.threshold,
             "stochastic": recipe.simulation.stochastic,
             "seed": recipe.seed,
-            "runtime_s": result.runtime_s,
         },
         "steps": steps,
         "colour_contamination": result.contamination,
@@ -129,21 +132,29 @@ def predicted_layers(result) -> dict:
     return layers
 
 
+def timing(result) -> dict:
+    """The non-deterministic part of a run, kept out of report.json (timing.json)."""
+    return {"runtime_s": float(result.runtime_s)}
+
+
 def save_result(result, out_dir: str | Path, *, figures: bool = True) -> list[Path]:
     """Write report.json, predicted.gds and the figures of ``result``.
 
-    Everything is written into a temporary directory and moved into
-    ``out_dir`` only when all files are complete.
+    Everything is written into a temporary directory beside ``out_dir``
+    that replaces ``out_dir`` as a whole only when all files are complete
+    (:func:`litho.outputs.atomic_dir`). report.json and predicted.gds are the
+    same bytes for the same inputs; the run time goes to timing.json.
     """
     from .gds import write_polygons
 
     out_dir = Path(out_dir)
     with atomic_dir(out_dir) as tmp:
         (tmp / "report.json").write_text(json.dumps(result.report, indent=2, allow_nan=False) + "\n")
+        (tmp / "timing.json").write_text(json.dumps(timing(result), indent=2) + "\n")
         write_polygons(tmp / "predicted.gds", predicted_layers(result), cell_name="PREDICTED")
         if figures:
             from .plot import save_figures
 
             save_figures(result, tmp)
-        names = sorted(p.relative_to(tmp) for p in tmp.rglob("*") if p.is_file())
+        names = sorted(p.relative_to(tmp) for p in tmp.rglob("*") if p.is_file() and not p.name.startswith("."))
     return [out_dir / n for n in names]

@@ -35,7 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog="litho",
         description="Simulate direct photopatterning of quantum-dot films: "
                     "mask -> aerial image -> crosslinking -> developed pixels.",
-        epilog="Example: litho simulate recipes/rgb_stripe_1000ppi.toml -o out",
+        epilog="Example: litho simulate recipes/rgb_stripe_1000ppi.toml -o out\n\n"
+               "Output (-o): checked before any work; its folder must exist. A run's directory\n"
+               "appears whole or not at all and replaces an earlier litho run in -o as a whole;\n"
+               "a non-empty directory litho did not write is refused. report.json is the same\n"
+               "bytes for the same inputs (run time: timing.json).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"litho {__version__}")
@@ -52,7 +56,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line_litho_warnings() -> None:
+    """Print litho's own warnings (e.g. an unusable kernel cache) as one ``litho: ...`` line."""
+    import warnings
+
+    current = warnings.formatwarning
+    if getattr(current, "litho", False):
+        return
+
+    def formatwarning(message, category, filename, lineno, line=None):
+        if category.__module__.split(".")[0] == "litho":
+            return f"litho: {message}\n"
+        return current(message, category, filename, lineno, line)
+
+    formatwarning.litho = True
+    warnings.formatwarning = formatwarning
+
+
 def main(argv: list[str] | None = None) -> int:
+    _one_line_litho_warnings()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -75,14 +97,22 @@ def main(argv: list[str] | None = None) -> int:
     return int(code or 0)
 
 
-def output_dir(path):
-    """The ``-o`` directory as a Path, refused (one line) when it is an existing file."""
-    from pathlib import Path
+def output_dir(path, flag: str = "-o"):
+    """The ``-o`` directory as a Path, checked before any work (:func:`litho.outputs.check_output_dir`).
 
-    out = Path(path)
-    if out.exists() and not out.is_dir():
-        raise LithoInputError(f"-o {out}: exists and is not a directory")
-    return out
+    Every command that writes a directory calls this first thing in its
+    handler, so a bad ``-o`` is one line before anything is computed.
+    """
+    from ..outputs import check_output_dir
+
+    return check_output_dir(path, flag)
+
+
+def output_file(path, flag: str = "-o", suffixes: tuple[str, ...] | None = None):
+    """An output file as a Path, checked before any work (:func:`litho.outputs.check_output_file`)."""
+    from ..outputs import check_output_file
+
+    return check_output_file(path, flag, suffixes)
 
 
 def example_help(description: str, example: str) -> dict:

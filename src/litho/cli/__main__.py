@@ -1,5 +1,5 @@
 import sys
 
-from . import main
+from ..__main__ import main
 
 sys.exit(main())

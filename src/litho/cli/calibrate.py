@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from . import example_help
+from . import example_help, output_dir
 
 ORDER = 50
 
@@ -37,7 +37,7 @@ def run(args) -> int:
     from ..outputs import atomic_dir
     from .contrast import recipe_step
 
-    out = Path(args.out)
+    out = output_dir(args.out)
     recipe, step = recipe_step(args.recipe, args.step, out)
     data = read_contrast_csv(args.data)
     names = [n for n in args.fit.split(",") if n.strip()]

@@ -54,7 +54,7 @@ def run(args) -> int:
     from ..development import contrast_curve
     from ..outputs import atomic_dir
 
-    out = Path(args.out)
+    out = output_dir(args.out)
     recipe, step = recipe_step(args.recipe, args.step, out)
     doses = parse_doses(args.doses) if args.doses else None
     lines = step.exposure.optics.lines

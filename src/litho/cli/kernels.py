@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from . import example_help
+from . import example_help, output_dir
 
 ORDER = 35
 
@@ -84,6 +84,7 @@ def run(args) -> int:
     from ..errors import LithoInputError
     from ..optics import ProjectionOptics, socs_kernels
 
+    out = None if args.out is None else output_dir(args.out)
     if args.recipe:
         from ..recipe import load_recipe
 
@@ -128,8 +129,8 @@ def run(args) -> int:
                 print(f"  {i:4d}  {k.eigenvalues[i]:11.5g}  {k.eigenvalues[i] / total:9.3e}  "
                       f"{cumulative[i]:10.6f}{mark}")
             saved[f"{name or 'optics'}_{wavelength_nm:g}nm"] = k
-    if args.out:
-        _write(Path(args.out), saved)
+    if out is not None:
+        _write(out, saved)
     return 0
 
 

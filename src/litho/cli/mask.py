@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from ..errors import LithoInputError
-from . import example_help
+from . import example_help, output_file
 
 ORDER = 20
 
@@ -75,20 +75,22 @@ def _generate(args) -> int:
     from ..gds import write_gds
     from ..layout import pixel_array, summary
 
-    out = Path(args.output)
-    if out.suffix.lower() not in _OUTPUT_SUFFIXES:
-        raise LithoInputError(f"{out}: --output must end in .gds or .oas (got {out.suffix or 'no suffix'!r})")
-    if args.preview is not None and Path(args.preview).suffix.lower() != ".png":
-        raise LithoInputError(f"{args.preview}: --preview must end in .png")
+    out = output_file(args.output, "-o", tuple(_OUTPUT_SUFFIXES))
+    preview = None if args.preview is None else output_file(args.preview, "--preview", (".png",))
     lib = pixel_array(args.layout, ppi=args.ppi, pitch_um=args.pitch_um, gap_um=args.gap_um,
                       columns=args.columns, rows=args.rows,
                       subpixel=tuple(args.subpixel_um) if args.subpixel_um else None,
                       marks=not args.no_marks, test_structures=args.test_structures,
                       db_unit_um=args.db_unit_um)
     info = summary(lib)
-    write_gds(lib, out)
-    if args.preview:
-        _preview(out, args.preview)
+    from ..outputs import atomic_file
+
+    # The preview is drawn from the finished layout before it is renamed into place,
+    # so a failing preview leaves no .gds behind either.
+    with atomic_file(out) as tmp:
+        write_gds(lib, tmp)
+        if preview is not None:
+            _preview(tmp, preview, title=out.name)
     if args.json:
         print(json.dumps({**info, "file": str(out)}, indent=2))
     else:
@@ -139,7 +141,7 @@ def _info(args) -> int:
 _PREVIEW_COLOURS = {(1, 0): "#d62728", (2, 0): "#2ca02c", (3, 0): "#1f77b4", (10, 0): "#555555"}
 
 
-def _preview(layout_path: Path, png: str) -> None:
+def _preview(layout_path: Path, png, title: str | None = None) -> None:
     """A small PNG of every layer of the layout (colours R/G/B, marks grey, others black)."""
     import matplotlib
 
@@ -167,7 +169,7 @@ def _preview(layout_path: Path, png: str) -> None:
     ax.set_aspect("equal")
     ax.set_xlabel("x (um)")
     ax.set_ylabel("y (um)")
-    ax.set_title(layout_path.name, fontsize=9)
+    ax.set_title(title or layout_path.name, fontsize=9)
     fig.tight_layout()
     with atomic_file(png) as tmp:
         fig.savefig(tmp)

@@ -44,13 +44,12 @@ import scipy.fft as sfft
 import scipy.linalg
 
 from ..errors import LithoInputError
-from ..outputs import atomic_file
-from .cache import KERNEL_CACHE
+from .cache import KERNEL_CACHE, load_entry, save_entry, usable_cache_dir
 from .pupil import noll_to_nm, pupil
 from .window import WORKERS, BandPlan
 
 CACHE_ENV = "LITHO_KERNEL_CACHE"
-CACHE_VERSION = 2
+CACHE_VERSION = 3  # part of the file name; the entry format itself is cache.DISK_FORMAT
 CHUNK_ELEMENTS = 4_000_000  # complex entries of B per chunk (64 MB)
 
 
@@ -243,15 +242,16 @@ def socs_kernels(optics, shape: tuple[int, int], pixel_um: float, wavelength_nm:
     found = KERNEL_CACHE.get(key)
     if found is not None:
         return found
-    cache_dir = cache_dir or optics.kernel_cache_dir or os.environ.get(CACHE_ENV)
-    path = _cache_file(Path(cache_dir), key) if cache_dir else None
+    # an unusable cache folder is found here, before the (possibly long) build: one warning, no disk cache
+    cache_dir = usable_cache_dir(cache_dir or optics.kernel_cache_dir or os.environ.get(CACHE_ENV))
+    path = _cache_file(cache_dir, key) if cache_dir else None
     if path is not None and path.exists():
-        kernels = _load(path, optics, shape, pixel_um, wavelength_nm, tolerance, t0)
+        kernels = _load(path, key, shape, pixel_um, wavelength_nm, t0)
         if kernels is not None:
             return KERNEL_CACHE.put(key, kernels, kernels.nbytes)
     kernels = _build(optics, shape, pixel_um, wavelength_nm, tolerance, t0)
     if path is not None:
-        _save(path, kernels)
+        _save(path, key, kernels)
     return KERNEL_CACHE.put(key, kernels, kernels.nbytes)
 
 
@@ -353,31 +353,38 @@ def check_kernel_memory(kept: int, box_shape) -> None:
             "a coarser source_step_sigma, a smaller window or tiles")
 
 
-def _save(path: Path, k: Kernels) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_file(path) as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez(fh, eigenvalues=k.eigenvalues, kept=k.kept, tolerance=k.tolerance,
-                     dropped_energy=k.dropped_energy, trace=k.trace, kernels=k.kernels,
-                     fy_per_um=k.fy_per_um, fx_per_um=k.fx_per_um, real_fields=k.real_fields,
-                     route=k.route, n_source_points=k.n_source_points, n_frequencies=k.n_frequencies,
-                     shape=np.asarray(k.shape),
-                     pixel_um=k.pixel_um, wavelength_nm=k.wavelength_nm)
+def _save(path: Path, key: tuple, k: Kernels) -> None:
+    save_entry(path, key, dict(
+        eigenvalues=k.eigenvalues, kept=k.kept, tolerance=k.tolerance, dropped_energy=k.dropped_energy,
+        trace=k.trace, kernels=k.kernels, fy_per_um=k.fy_per_um, fx_per_um=k.fx_per_um,
+        real_fields=k.real_fields, route=k.route, n_source_points=k.n_source_points,
+        n_frequencies=k.n_frequencies, shape=np.asarray(k.shape), pixel_um=k.pixel_um,
+        wavelength_nm=k.wavelength_nm))
 
 
-def _load(path, optics, shape, pixel_um, wavelength_nm, tolerance, t0) -> Kernels | None:
-    try:
-        with np.load(path) as z:
-            return Kernels(eigenvalues=z["eigenvalues"], kept=int(z["kept"]), tolerance=float(z["tolerance"]),
-                           dropped_energy=float(z["dropped_energy"]), trace=float(z["trace"]),
-                           kernels=z["kernels"], fy_per_um=z["fy_per_um"], fx_per_um=z["fx_per_um"],
-                           real_fields=bool(z["real_fields"]), route=str(z["route"]),
-                           n_source_points=int(z["n_source_points"]), n_frequencies=int(z["n_frequencies"]),
-                           shape=tuple(int(v) for v in z["shape"]),
-                           pixel_um=float(z["pixel_um"]), wavelength_nm=float(z["wavelength_nm"]),
-                           build_time_s=time.perf_counter() - t0)
-    except Exception:  # a damaged cache file is rebuilt, never trusted
+def _load(path, key, shape, pixel_um, wavelength_nm, t0) -> Kernels | None:
+    """A cached kernel set, or None (a miss) unless the entry is whole and fits this grid."""
+    z = load_entry(path, key)
+    if z is None:
         return None
+    try:
+        k = Kernels(eigenvalues=z["eigenvalues"], kept=int(z["kept"]), tolerance=float(z["tolerance"]),
+                    dropped_energy=float(z["dropped_energy"]), trace=float(z["trace"]),
+                    kernels=z["kernels"], fy_per_um=z["fy_per_um"], fx_per_um=z["fx_per_um"],
+                    real_fields=bool(z["real_fields"]), route=str(z["route"]),
+                    n_source_points=int(z["n_source_points"]), n_frequencies=int(z["n_frequencies"]),
+                    shape=tuple(int(v) for v in z["shape"]),
+                    pixel_um=float(z["pixel_um"]), wavelength_nm=float(z["wavelength_nm"]),
+                    build_time_s=time.perf_counter() - t0)
+    except (KeyError, TypeError, ValueError):
+        return None
+    # the checksum proves the bytes, not that they belong to this grid: check the shapes too
+    consistent = (k.kernels.ndim == 3 and k.eigenvalues.ndim == 1 and k.fy_per_um.ndim == 1
+                  and k.fx_per_um.ndim == 1 and 1 <= k.kept <= k.eigenvalues.size
+                  and k.kernels.shape == (k.kept, k.fy_per_um.size, k.fx_per_um.size)
+                  and k.shape == tuple(shape) and k.pixel_um == float(pixel_um)
+                  and k.wavelength_nm == float(wavelength_nm) and k.kernels.dtype.kind == "c")
+    return k if consistent else None
 
 
 BATCH = 4  # fields per batched inverse FFT
