@@ -55,8 +55,8 @@ dose = "40 mJ/cm^2"
 
 
 @pytest.mark.parametrize("edit, message", [
-    ({'dose = "20 mJ/cm^2"': 'dose = "-5 mJ/cm^2"'}, r"exposure.dose = -5 mJ/cm\^2: the dose must be > 0"),
-    ({'dose = "20 mJ/cm^2"': 'dose = 0'}, r"the dose must be > 0"),
+    ({'dose = "20 mJ/cm^2"': 'dose = "-5 mJ/cm^2"'}, r"exposure.dose = -5 mJ/cm\^2: give > 0 and <= 1e\+06 mJ/cm\^2"),
+    ({'dose = "20 mJ/cm^2"': 'dose = 0'}, r"exposure.dose = 0 mJ/cm\^2: give > 0"),
     ({'material = "EBT"': 'material = "NoSuchLinker"'}, r"NoSuchLinker.*EBT"),
     ({'[developer]': '[developers]'}, r"developers"),
     ({'layer = "R"': 'layer = [1, 2, 3]'}, r"mask.layer"),

@@ -193,6 +193,12 @@ class Calibration:
     lines : tuple of (wavelength_nm, weight)
     success : bool
     message : str
+    at_bound : tuple of str
+        Fitted parameters that ended at a bound of their range: the data do not
+        determine them inside it (their uncertainty is NaN; the covariance is of
+        the other parameters with these held at the bound).
+    covariance_note : str
+        Why (part of) the covariance is missing, or "".
     """
 
     names: tuple
@@ -212,6 +218,8 @@ class Calibration:
     lines: tuple
     success: bool
     message: str
+    at_bound: tuple = ()
+    covariance_note: str = ""
 
     def model(self, doses_mj_cm2) -> np.ndarray:
         """The calibrated model's NRT at any doses (open frame)."""
@@ -308,12 +316,35 @@ def calibrate(film: Film, crosslinker: Crosslinker, developer: Developer, atmosp
     # Jacobian is with respect to x (log value where log_scale): chain rule to the value itself.
     scale = np.array([values[n] if lg else 1.0 for (_, n), lg in zip(names, log_scale)])
     jac_values = jac / scale[None, :]
-    try:
-        cov = np.linalg.inv(jac_values.T @ jac_values) * s2
-        sigma = np.sqrt(np.clip(np.diag(cov), 0.0, None))
-    except np.linalg.LinAlgError:
-        cov = np.full((p, p), np.nan)
-        sigma = np.full(p, np.nan)
+    # A parameter that ends on a bound is not determined inside its range: its column of the
+    # Jacobian says how the residuals would move past the bound, not an uncertainty. Hold it
+    # fixed and take the covariance of the others.
+    span = np.array(ub, dtype=float) - np.array(lb, dtype=float)
+    tol = np.where(np.isfinite(span), 1e-6 * np.abs(span), 1e-6)
+    stuck = [(abs(x - lo) <= t or abs(x - hi) <= t) for x, lo, hi, t in zip(result.x, lb, ub, tol)]
+    at_bound = tuple(n for (_, n), st in zip(names, stuck) if st)
+    free = [i for i, st in enumerate(stuck) if not st]
+    cov = np.full((p, p), np.nan)
+    sigma = np.full(p, np.nan)
+    note = ""
+    if at_bound:
+        note = (f"{', '.join(at_bound)} ended at a bound of the range; the covariance is of the other "
+                "parameters with it held there" if free else
+                f"{', '.join(at_bound)} ended at a bound of the range; no covariance")
+    if free:
+        sub = jac_values[:, free]
+        normal = sub.T @ sub
+        try:
+            if np.linalg.cond(normal) > 1e14:
+                raise np.linalg.LinAlgError
+            inv = np.linalg.inv(normal) * s2
+            for a, i in enumerate(free):
+                for b, j in enumerate(free):
+                    cov[i, j] = inv[a, b]
+            sigma[free] = np.sqrt(np.clip(np.diag(inv), 0.0, None))
+        except np.linalg.LinAlgError:
+            note = "; ".join(x for x in (note, "the fitted parameters are degenerate (singular Jacobian): "
+                                               "the data determine only a combination of them") if x)
     f, xl, dev = apply_parameters(film, crosslinker, developer, values)
     fitted = _model(f, xl, dev, atmosphere, lines, doses)
     return Calibration(
@@ -322,5 +353,5 @@ def calibrate(film: Film, crosslinker: Crosslinker, developer: Developer, atmosp
         initial=start, covariance=cov, doses_mj_cm2=doses, nrt_measured=measured, nrt_fitted=fitted,
         residuals=fitted - measured, rms_residual=float(np.sqrt(np.mean((fitted - measured) ** 2))),
         film=f, crosslinker=xl, developer=dev, atmosphere=atmosphere, lines=tuple(lines),
-        success=bool(result.success), message=str(result.message),
+        success=bool(result.success), message=str(result.message), at_bound=at_bound, covariance_note=note,
     )

@@ -20,3 +20,11 @@ class LithoInputError(ValueError):
 def where(source: str | None, field: str) -> str:
     """Return ``"file: field"`` (or just ``field``) for error messages."""
     return f"{source}: {field}" if source else field
+
+
+class LithoNote(UserWarning):
+    """A remark on an accepted input (a material name matched by its prefix, ...).
+
+    Issued with :func:`warnings.warn`; the CLI prints it as one line
+    ``litho CMD: note: ...`` on stderr.
+    """

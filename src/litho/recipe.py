@@ -31,8 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from . import fields
 from .errors import LithoInputError, where
-from .units import normalize_table
+from .units import BARE_KEY_UNITS, VECTOR_KEYS, _unit_suffix, normalize_table
 
 SECTIONS = ("film", "crosslinker", "exposure", "developer", "mask")
 OPTIONAL_SECTIONS = ("simulation",)
@@ -42,6 +43,20 @@ EXPOSURE_PROCESS_KEYS = ("dose_mj_cm2", "atmosphere", "overlay_um")
 MASK_KEYS = ("file", "layer", "cell", "window_um")
 SIMULATION_KEYS = ("pixel_um", "window", "threshold", "stochastic", "guard_um")
 WINDOW_MODES = ("isolated", "periodic")
+
+# Physical ranges of the process fields checked here (the optics and materials check their own).
+DOSE_MAX_MJ_CM2 = 1e6          # 1 kJ/cm^2: far beyond any UV exposure of a film
+OVERLAY_MAX_UM = 1e4           # 1 cm: a mask offset beyond this misses any mask litho can grid
+WINDOW_MAX_UM = 1e7            # 10 m: mask window coordinates
+PIXEL_RANGE_UM = (0.001, 100.0)
+GUARD_MAX_UM = 1e4
+GDS_LAYER_MAX = 65535          # GDSII layer and datatype are 16-bit
+MAX_STEPS = 64
+# A recipe nests at most step -> section -> field -> wavelength -> {value, source}; deeper is a mistake
+# (and would exhaust the parser's recursion).
+MAX_DEPTH = 8
+RECIPE_MAX_BYTES = 1 << 20     # a recipe is a small text file; a larger one is the wrong file
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
@@ -198,29 +213,60 @@ def load_recipe(path: str | Path) -> Recipe:
     >>> recipe.steps[0].exposure.dose_mj_cm2                     # doctest: +SKIP
     """
     path = Path(path)
-    if not path.is_file():
-        raise LithoInputError(f"{path}: recipe file not found")
+    text = _read_text(path)
     try:
-        with open(path, "rb") as f:
-            raw = tomllib.load(f)
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise LithoInputError(f"{path}: TOML syntax error: {err}") from None
-    except UnicodeDecodeError:
-        raise LithoInputError(f"{path}: not a text TOML file") from None
+    except RecursionError:
+        raise LithoInputError(f"{path}: arrays or tables nested too deeply; a recipe nests at most "
+                              f"{MAX_DEPTH} levels") from None
     return recipe_from_dict(raw, source=str(path), base_dir=path.parent, path=path)
+
+
+def _read_text(path: Path) -> str:
+    """The recipe file's text: UTF-8, a leading byte-order mark dropped, at most RECIPE_MAX_BYTES."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(RECIPE_MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise LithoInputError(f"{path}: recipe file not found") from None
+    except IsADirectoryError:
+        raise LithoInputError(f"{path}: is a directory; give a recipe .toml file") from None
+    except ValueError:          # a NUL byte in the name
+        raise LithoInputError(f"{fields.show(str(path))}: not a file name (contains a NUL character)") from None
+    except OSError as err:
+        raise LithoInputError(f"{fields.show(str(path))}: cannot read the recipe ({err.strerror or err})") from None
+    if len(data) > RECIPE_MAX_BYTES:
+        raise LithoInputError(f"{path}: larger than {RECIPE_MAX_BYTES >> 20} MB; a recipe is a small TOML text file")
+    # Editors on Windows save UTF-8 with a byte-order mark; TOML text does not include it.
+    data = data.removeprefix(UTF8_BOM)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise LithoInputError(f"{path}: not a UTF-8 text TOML file (byte {err.start})") from None
 
 
 def recipe_from_dict(raw: Mapping[str, Any], *, source: str | None = None,
                      base_dir: str | Path = ".", path: Path | None = None) -> Recipe:
-    """Build a :class:`Recipe` from a dict shaped like the TOML file."""
+    """Build a :class:`Recipe` from a dict shaped like the TOML file.
+
+    Every value is checked here (type, finiteness, physical range) before
+    any work; the first bad one raises :class:`LithoInputError`.
+    """
     base_dir = Path(base_dir)
-    unknown = sorted(set(raw) - set(TOP_LEVEL_KEYS))
-    if unknown:
-        raise LithoInputError(
-            f"{where(source, unknown[0])}: unknown top-level key; accepted: {', '.join(TOP_LEVEL_KEYS)}")
-    seed = raw.get("seed", 0)
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise LithoInputError(f"{where(source, 'seed')} = {seed!r}: give a non-negative integer")
+    if not isinstance(raw, Mapping):
+        raise LithoInputError(f"{source or 'recipe'}: a recipe is a table of sections, got {fields.show(raw)}")
+    if fields.nesting_depth(raw, MAX_DEPTH) > MAX_DEPTH:
+        raise LithoInputError(f"{source or 'recipe'}: arrays or tables nested too deeply; a recipe nests at most "
+                              f"{MAX_DEPTH} levels")
+    for key in raw:
+        if key not in TOP_LEVEL_KEYS:
+            raise fields.unknown_key(source or "recipe", key, TOP_LEVEL_KEYS, "top-level key")
+    seed = fields.integer(raw.get("seed", 0), where(source, "seed"), lo=0, hi=2 ** 64 - 1,
+                          what="seed of the random choices")
+    name = fields.text(raw.get("name", path.stem if path else "recipe"), where(source, "name"))
+    description = fields.text(raw.get("description", ""), where(source, "description"), max_chars=100_000)
 
     step_tables = raw.get("step")
     if step_tables is None:
@@ -229,6 +275,8 @@ def recipe_from_dict(raw: Mapping[str, Any], *, source: str | None = None,
         raise LithoInputError(f"{where(source, 'step')}: write steps as [[step]] tables")
     elif not step_tables:
         raise LithoInputError(f"{where(source, 'step')}: the process has no steps")
+    elif len(step_tables) > MAX_STEPS:
+        raise LithoInputError(f"{where(source, 'step')}: {len(step_tables)} steps; a process has at most {MAX_STEPS}")
 
     steps = []
     names = set()
@@ -240,8 +288,8 @@ def recipe_from_dict(raw: Mapping[str, Any], *, source: str | None = None,
         steps.append(step)
 
     return Recipe(
-        name=str(raw.get("name", path.stem if path else "recipe")),
-        description=str(raw.get("description", "")),
+        name=name,
+        description=description,
         path=path,
         seed=seed,
         steps=tuple(steps),
@@ -274,114 +322,153 @@ def _build_step(raw: Mapping, table: Mapping, index: int, count: int, source: st
     from . import chemistry, materials
 
     label = f"step[{index}]" if count > 1 or "step" in raw else "recipe"
-    unknown = sorted(set(table) - {"name", *SECTIONS})
-    if unknown:
-        raise LithoInputError(f"{where(source, f'{label}.{unknown[0]}')}: unknown key; accepted: name, "
-                              + ", ".join(SECTIONS))
-    name = str(table.get("name", raw.get("name", "step") if count == 1 else f"step{index + 1}"))
+    for key in table:
+        if key not in ("name", *SECTIONS):
+            raise fields.unknown_key(where(source, label), key, ("name", *SECTIONS))
+    default_name = raw.get("name", "step") if count == 1 else f"step{index + 1}"
+    name = fields.text(table.get("name", default_name), where(source, f"{label}.name"), max_chars=200,
+                       empty=False)
     prefix = "" if label == "recipe" else f"{label}."
 
     sections = {}
+    spelling: dict[str, str] = {}
     for section in SECTIONS:
         merged = _merged_section(raw, table, section, label, source)
-        sections[section] = normalize_table(merged, source, prefix + section) if section != "mask" else merged
+        sections[section] = (normalize_table(merged, source, prefix + section, spelling if section == "exposure"
+                                             else None) if section != "mask" else merged)
 
     film = materials.resolve("film", sections["film"], source)
     crosslinker = materials.resolve("crosslinker", sections["crosslinker"], source)
     developer = materials.resolve("developer", sections["developer"], source)
-    exposure = _build_exposure(sections["exposure"], prefix, source)
+    exposure = _build_exposure(sections["exposure"], prefix, source, spelling)
     chemistry.check_wavelengths(crosslinker, film, [w for w, _ in exposure.optics.lines], source)
     mask = _build_mask(sections["mask"], prefix, source, base_dir)
     return Step(name=name, film=film, crosslinker=crosslinker, exposure=exposure,
                 developer=developer, mask=mask)
 
 
-def _build_exposure(table: dict, prefix: str, source: str | None) -> Exposure:
+def exposure_keys(tool: str) -> tuple[str, ...]:
+    """The ``[exposure]`` keys accepted for a tool, as a recipe writes them (``dose``, ``gap``, ...)."""
+    from .optics.imaging import PROJECTION_KEYS, PROXIMITY_KEYS
+
+    optics_keys = PROJECTION_KEYS if tool == "projection" else PROXIMITY_KEYS
+    return tuple(_spelled(k) for k in ("tool", *EXPOSURE_PROCESS_KEYS, *optics_keys))
+
+
+def _spelled(key: str) -> str:
+    """``gap_um`` -> ``gap`` where the bare key is the usual spelling; vectors keep their unit suffix."""
+    suffix = _unit_suffix(key)
+    if suffix and key not in VECTOR_KEYS:
+        bare = key[: -len(suffix) - 1]
+        if BARE_KEY_UNITS.get(bare) == suffix:
+            return bare
+    return key
+
+
+def _build_exposure(table: dict, prefix: str, source: str | None,
+                    spelling: Mapping[str, str] | None = None) -> Exposure:
     from . import chemistry, optics
+    from .optics.imaging import PROJECTION_KEYS, PROXIMITY_KEYS, TOOLS
 
     table = dict(table)
+    spelling = dict(spelling or {})
     field_ = prefix + "exposure"
+    label = lambda key: where(source, f"{field_}.{spelling.get(key, key)}")  # noqa: E731
+    tool = fields.choice(table.get("tool", "contact"), label("tool"), TOOLS)
+    table["tool"] = tool
+    own = PROJECTION_KEYS if tool == "projection" else PROXIMITY_KEYS
+    other = PROXIMITY_KEYS if tool == "projection" else PROJECTION_KEYS
+    canonical = {"tool", *EXPOSURE_PROCESS_KEYS, *own}
+    for key in table:
+        if key in canonical:
+            continue
+        if key in other:
+            other_tool = "projection" if tool != "projection" else "proximity"
+            raise LithoInputError(f"{label(key)}: belongs to tool = {other_tool!r}, not {tool!r}; accepted: "
+                                  f"{', '.join(exposure_keys(tool))}")
+        written = spelling.get(key, key)
+        raise fields.unknown_key(where(source, field_), written, exposure_keys(tool))
     if "dose_mj_cm2" not in table:
         raise LithoInputError(f"{where(source, field_ + '.dose')}: missing; give e.g. dose = \"30 mJ/cm^2\"")
-    dose = table.pop("dose_mj_cm2")
-    if not dose > 0:
-        raise LithoInputError(f"{where(source, field_ + '.dose')} = {dose:g} mJ/cm^2: the dose must be > 0")
+    dose = fields.positive(table.pop("dose_mj_cm2"), label("dose_mj_cm2"), hi=DOSE_MAX_MJ_CM2, unit="mJ/cm^2")
     atmosphere = chemistry.parse_atmosphere(table.pop("atmosphere", "air"), source)
-    overlay = table.pop("overlay_um", (0.0, 0.0))
-    overlay = _pair(overlay, field_ + ".overlay_um", source)
-    tool = str(table.get("tool", "contact"))
-    optics_obj = optics.from_exposure(table, source)
-    return Exposure(tool=tool, optics=optics_obj, dose_mj_cm2=float(dose), atmosphere=atmosphere,
-                    overlay_um=overlay)
-
-
-def _pair(value, field_: str, source: str | None) -> tuple[float, float]:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return (float(value), float(value))
-    if (isinstance(value, (list, tuple)) and len(value) == 2
-            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
-        return (float(value[0]), float(value[1]))
-    raise LithoInputError(f"{where(source, field_)} = {value!r}: give [x, y] in µm")
+    overlay = fields.pair(table.pop("overlay_um", (0.0, 0.0)), label("overlay_um"), lo=-OVERLAY_MAX_UM,
+                          hi=OVERLAY_MAX_UM, unit="µm", scalar=True)
+    try:
+        optics_obj = optics.from_exposure(table, source)
+    except LithoInputError as err:
+        # name the field as the recipe spells it: "exposure.gap_um = -1" -> "exposure.gap = -1"
+        message, head = str(err), where(source, "exposure")
+        if message.startswith(head):
+            rest = message[len(head):]
+            for key, written in spelling.items():
+                if rest.startswith(f".{key} ") or rest.startswith(f".{key}:"):
+                    rest = f".{written}" + rest[len(key) + 1:]
+                    break
+            message = where(source, field_) + rest
+        raise LithoInputError(message) from None
+    return Exposure(tool=tool, optics=optics_obj, dose_mj_cm2=dose, atmosphere=atmosphere, overlay_um=overlay)
 
 
 def _build_mask(table: dict, prefix: str, source: str | None, base_dir: Path) -> MaskSpec:
+    from .gds import parse_layer
+
     field_ = prefix + "mask"
-    unknown = sorted(set(table) - set(MASK_KEYS))
-    if unknown:
-        raise LithoInputError(f"{where(source, f'{field_}.{unknown[0]}')}: unknown key; accepted: "
-                              + ", ".join(MASK_KEYS))
+    for key in table:
+        if key not in MASK_KEYS:
+            raise fields.unknown_key(where(source, field_), key, MASK_KEYS)
     if "file" not in table:
         raise LithoInputError(f"{where(source, field_ + '.file')}: missing; give the GDS/OASIS file of the mask")
-    file = Path(str(table["file"]))
-    if not file.is_absolute():
-        file = base_dir / file
-    if not file.is_file():
-        raise LithoInputError(f"{where(source, field_ + '.file')} = {str(table['file'])!r}: mask file not found "
-                              f"(looked at {file})")
+    file = fields.path(table["file"], where(source, field_ + ".file"), base_dir=base_dir, what="mask file")
+    label = where(source, field_ + ".layer")
     layer = table.get("layer", "R")
+    accepted = "give [layer, datatype], a number, 'layer/datatype' or R/G/B"
     if isinstance(layer, list):
-        if len(layer) != 2 or not all(isinstance(v, int) for v in layer):
-            raise LithoInputError(f"{where(source, field_ + '.layer')} = {layer!r}: give [layer, datatype] or R/G/B")
-        layer = (int(layer[0]), int(layer[1]))
+        if len(layer) != 2:
+            raise LithoInputError(f"{label} = {fields.show(layer)}: {accepted}")
+        layer = tuple(fields.integer(v, f"{label}[{i}]", lo=0, hi=GDS_LAYER_MAX) for i, v in enumerate(layer))
     elif isinstance(layer, int) and not isinstance(layer, bool):
-        layer = (layer, 0)
-    elif not isinstance(layer, str):
-        raise LithoInputError(f"{where(source, field_ + '.layer')} = {layer!r}: give [layer, datatype] or R/G/B")
+        layer = (fields.integer(layer, label, lo=0, hi=GDS_LAYER_MAX), 0)
+    elif isinstance(layer, str):
+        fields.text(layer, label, max_chars=64, empty=False)
+        numbers_ = parse_layer(layer, where(source, field_))
+        for v in numbers_:
+            fields.integer(v, label, lo=0, hi=GDS_LAYER_MAX)
+    else:
+        raise LithoInputError(f"{label} = {fields.show(layer)}: {accepted}")
     window = table.get("window_um")
     if window is not None:
-        if (not isinstance(window, list) or len(window) != 4
-                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in window)
-                or not (window[2] > window[0] and window[3] > window[1])):
-            raise LithoInputError(f"{where(source, field_ + '.window_um')} = {window!r}: "
-                                  "give [xmin, ymin, xmax, ymax] in µm with xmax > xmin and ymax > ymin")
-        window = tuple(float(v) for v in window)
+        wlabel = where(source, field_ + ".window_um")
+        window = fields.numbers_list(window, wlabel, length=4, lo=-WINDOW_MAX_UM, hi=WINDOW_MAX_UM, unit="µm")
+        if not (window[2] > window[0] and window[3] > window[1]):
+            raise LithoInputError(f"{wlabel} = {fields.show(list(window))}: give [xmin, ymin, xmax, ymax] in µm "
+                                  "with xmax > xmin and ymax > ymin")
     cell = table.get("cell")
-    return MaskSpec(path=file, layer=layer, cell=None if cell is None else str(cell), window_um=window)
+    if cell is not None:
+        cell = fields.text(cell, where(source, field_ + ".cell"), max_chars=1000, empty=False)
+    return MaskSpec(path=file, layer=layer, cell=cell, window_um=window)
 
 
 def _build_simulation(table: Any, source: str | None) -> Simulation:
     if not isinstance(table, dict):
         raise LithoInputError(f"{where(source, 'simulation')}: must be a table ([simulation])")
-    table = normalize_table(table, source, "simulation")
-    unknown = sorted(set(table) - set(SIMULATION_KEYS))
-    if unknown:
-        raise LithoInputError(f"{where(source, 'simulation.' + unknown[0])}: unknown key; accepted: "
-                              + ", ".join(SIMULATION_KEYS))
+    spelling: dict[str, str] = {}
+    table = normalize_table(table, source, "simulation", spelling)
+    for key in table:
+        if key not in SIMULATION_KEYS:
+            raise fields.unknown_key(where(source, "simulation"), spelling.get(key, key),
+                                     [_spelled(k) if k != "pixel_um" else k for k in SIMULATION_KEYS])
+    label = lambda key: where(source, f"simulation.{spelling.get(key, key)}")  # noqa: E731
     pixel = table.get("pixel_um")
-    if pixel is not None and not (0.001 <= pixel <= 100):
-        raise LithoInputError(f"{where(source, 'simulation.pixel_um')} = {pixel:g}: give 0.001–100 µm")
-    window = table.get("window", "isolated")
-    if window not in WINDOW_MODES:
-        raise LithoInputError(f"{where(source, 'simulation.window')} = {window!r}: accepted: "
-                              + ", ".join(WINDOW_MODES))
-    threshold = table.get("threshold", 0.5)
-    if not isinstance(threshold, (int, float)) or not 0 < threshold < 1:
-        raise LithoInputError(f"{where(source, 'simulation.threshold')} = {threshold!r}: give a number in (0, 1)")
-    stochastic = table.get("stochastic", False)
-    if not isinstance(stochastic, bool):
-        raise LithoInputError(f"{where(source, 'simulation.stochastic')} = {stochastic!r}: give true or false")
+    if pixel is not None:
+        lo, hi = PIXEL_RANGE_UM
+        pixel = fields.number(pixel, label("pixel_um"), lo=lo, hi=hi, unit="µm")
+    window = fields.choice(table.get("window", "isolated"), label("window"), WINDOW_MODES)
+    threshold = fields.number(table.get("threshold", 0.5), label("threshold"), lo=0, hi=1, lo_open=True,
+                              hi_open=True, what="h/h0 at the printed edge")
+    stochastic = fields.boolean(table.get("stochastic", False), label("stochastic"))
     guard = table.get("guard_um")
-    if guard is not None and guard < 0:
-        raise LithoInputError(f"{where(source, 'simulation.guard_um')} = {guard:g}: give a length >= 0 µm")
-    return Simulation(pixel_um=pixel, window=window, threshold=float(threshold), stochastic=stochastic,
+    if guard is not None:
+        guard = fields.non_negative(guard, label("guard_um"), hi=GUARD_MAX_UM, unit="µm")
+    return Simulation(pixel_um=pixel, window=window, threshold=threshold, stochastic=stochastic,
                       guard_um=guard)

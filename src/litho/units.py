@@ -10,9 +10,11 @@ film thickness, mJ/cm² for dose, s for time, degrees for angles.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any, Mapping
 
+from . import fields
 from .errors import LithoInputError, where
 
 # canonical suffix -> {accepted unit spelling (lower case): factor to canonical}
@@ -41,6 +43,9 @@ BARE_KEY_UNITS = {
     "dose": "mj_cm2", "time": "s", "collimation_half_angle": "deg", "irradiance": "mw_cm2",
 }
 
+# Keys whose value is a vector of quantities in one unit ([x, y]); every other quantity is one number.
+VECTOR_KEYS = ("overlay_um",)
+
 _QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
 
 
@@ -57,34 +62,53 @@ def parse_quantity(value: Any, unit: str, field: str = "value", source: str | No
     field, source : str
         Used in the error message.
     """
-    if isinstance(value, bool):
-        raise LithoInputError(f"{where(source, field)} = {value!r} is not a number; give a number in {unit}")
+    label = where(source, field)
+    if isinstance(value, bool) or isinstance(value, (list, tuple, dict)):
+        raise LithoInputError(f"{label} = {fields.show(value)} is not a number; give one number in {_spelled(unit)} "
+                              f"or a string like '1.5 {_spelled(unit)}'")
     if isinstance(value, (int, float)):
-        return float(value)
+        return fields.number(value, label, unit=_spelled(unit))
     if isinstance(value, str):
         m = _QUANTITY.match(value)
         if m:
             number, spelled = float(m.group(1)), m.group(2).strip().lower().replace(" ", "")
             if not spelled:
-                return number
+                return fields.number(number, label, unit=_spelled(unit))
             table = UNITS[unit]
             for name, factor in table.items():
                 if spelled == name.replace(" ", ""):
-                    return number * factor
+                    # finite after conversion too: "1e308 m" overflows to inf
+                    converted = number * factor
+                    if not math.isfinite(converted):
+                        raise LithoInputError(f"{label} = {fields.show(value)}: give a finite quantity")
+                    return converted
             accepted = ", ".join(sorted(table))
             raise LithoInputError(
-                f"{where(source, field)} = {value!r}: unit {m.group(2)!r} is not one of {accepted}")
+                f"{label} = {fields.show(value)}: unit {m.group(2)!r} is not one of {accepted}")
     raise LithoInputError(
-        f"{where(source, field)} = {value!r} is not a quantity; give a number or a string like '1.5 {unit}'")
+        f"{label} = {fields.show(value)} is not a quantity; give a number or a string like "
+        f"'1.5 {_spelled(unit)}'")
 
 
-def normalize_table(table: Mapping[str, Any], source: str | None = None, section: str = "") -> dict[str, Any]:
+def _spelled(unit: str) -> str:
+    """The canonical unit as a user writes it ("mj_cm2" -> "mJ/cm^2")."""
+    return {"mj_cm2": "mJ/cm^2", "mw_cm2": "mW/cm^2", "wt_pct": "wt%", "mol_pct": "mol%", "um": "µm",
+            "deg": "degrees"}.get(unit, unit)
+
+
+def normalize_table(table: Mapping[str, Any], source: str | None = None, section: str = "",
+                    spelling: dict[str, str] | None = None) -> dict[str, Any]:
     """Return a copy of a recipe table with every quantity under its canonical key.
 
     ``gap = "10 um"`` and ``gap_um = 10`` both become ``gap_um = 10.0``. Keys
     without a known unit suffix are copied unchanged, except that a bare key
     holding a string with a unit (``dose = "3 mJ/cm^2"``) is converted to
     the suffixed key of the first unit family that accepts it.
+
+    A quantity must be one finite number, except under :data:`VECTOR_KEYS`
+    (``overlay_um = [x, y]``). When ``spelling`` is given it receives
+    canonical key -> the key as written, so messages can name the field as
+    the user spelled it.
     """
     out: dict[str, Any] = {}
     prefix = f"{section}." if section else ""
@@ -92,9 +116,9 @@ def normalize_table(table: Mapping[str, Any], source: str | None = None, section
         suffix = _unit_suffix(key)
         if suffix is not None:
             canonical = key
-            if isinstance(value, (list, tuple)):
+            if isinstance(value, (list, tuple)) and key in VECTOR_KEYS:
                 # A vector quantity (overlay_um = [x, y]): every element in the same unit.
-                number = [parse_quantity(v, suffix, prefix + key, source) for v in value]
+                number = [parse_quantity(v, suffix, f"{prefix}{key}[{i}]", source) for i, v in enumerate(value)]
             else:
                 number = parse_quantity(value, suffix, prefix + key, source)
         elif key in BARE_KEY_UNITS and isinstance(value, (int, float, str)) and not isinstance(value, bool):
@@ -102,6 +126,15 @@ def normalize_table(table: Mapping[str, Any], source: str | None = None, section
             suffix = BARE_KEY_UNITS[key]
             canonical = f"{key}_{suffix}"
             number = parse_quantity(value, suffix, prefix + key, source)
+        elif key in BARE_KEY_UNITS and f"{key}_{BARE_KEY_UNITS[key]}" in VECTOR_KEYS \
+                and isinstance(value, (list, tuple)):
+            suffix = BARE_KEY_UNITS[key]
+            canonical = f"{key}_{suffix}"
+            number = [parse_quantity(v, suffix, f"{prefix}{key}[{i}]", source) for i, v in enumerate(value)]
+        elif key in BARE_KEY_UNITS:
+            # A bare quantity key holding an array, a table or a boolean: refused here, where its spelling is known.
+            raise LithoInputError(f"{where(source, prefix + key)} = {fields.show(value)} is not a number; give one number in "
+                                  f"{_spelled(BARE_KEY_UNITS[key])} or a string like '1.5 {_spelled(BARE_KEY_UNITS[key])}'")
         elif isinstance(value, str) and _QUANTITY.match(value) and _QUANTITY.match(value).group(2):
             suffix = _guess_unit(value)
             if suffix is None:
@@ -115,6 +148,8 @@ def normalize_table(table: Mapping[str, Any], source: str | None = None, section
         if canonical in out:
             raise LithoInputError(f"{where(source, prefix + key)}: given twice (as {key} and {canonical})")
         out[canonical] = number
+        if spelling is not None:
+            spelling[canonical] = key
     return out
 
 

@@ -34,6 +34,7 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from ..calibration import calibrate, read_contrast_csv
+    from ..materials import field_range
     from ..outputs import atomic_dir
     from .contrast import recipe_step
 
@@ -53,10 +54,19 @@ def run(args) -> int:
     print(f"{recipe.name}: fitted {len(fit.names)} parameter(s) to {len(data.doses_mj_cm2)} points of {data.path}")
     for kind, name in fit.names:
         sigma = fit.uncertainties[name]
-        print(f"  {kind}.{name} = {fit.values[name]:.6g} ± {sigma:.2g}   (was {fit.initial[name]:.6g})")
+        spread = f"{sigma:.2g}" if math.isfinite(sigma) else "n/a"
+        print(f"  {kind}.{name} = {fit.values[name]:.6g} ± {spread}   (was {fit.initial[name]:.6g})")
     print(f"  residuals: rms {fit.rms_residual:.4f}, max |r| {max(abs(fit.residuals)):.4f} (h/h0)")
     for d, m, f in zip(fit.doses_mj_cm2, fit.nrt_measured, fit.nrt_fitted):
         print(f"    {d:10.4g} mJ/cm^2  measured {m:.3f}  fit {f:.3f}  residual {f - m:+.3f}")
+    for kind, name in fit.names:
+        if name in fit.at_bound:
+            low, high, _ = field_range(name)
+            print(f"  warning: {kind}.{name} = {fit.values[name]:.6g} stopped at a bound of its range "
+                  f"[{_bound(low)}, {_bound(high)}]: the data do not determine it inside the range "
+                  "(fit fewer parameters, or check the data and the fixed parameters)")
+    if fit.covariance_note:
+        print(f"  note: {fit.covariance_note}")
     if not fit.success:
         print(f"  warning: the optimiser stopped early: {fit.message}")
     print(f"wrote {stem}_calibrated.toml, calibration.json, calibration.png to {out}/")
@@ -99,12 +109,22 @@ def _bare_key(name: str) -> str:
     return name[: -len(suffix) - 1] if suffix else name
 
 
+def _bound(value) -> str:
+    return "-inf" if value is None else f"{value:g}"
+
+
 def result_dict(fit, data) -> dict:
+    """calibration.json: values, uncertainties, the covariance (null where undetermined) and why."""
     num = lambda v: None if not math.isfinite(v) else float(v)  # noqa: E731
+    labels = [f"{kind}.{name}" for kind, name in fit.names]
     return {
         "data": data.path,
         "parameters": {f"{kind}.{name}": {"value": fit.values[name], "uncertainty": num(fit.uncertainties[name]),
                                           "initial": fit.initial[name]} for kind, name in fit.names},
+        "covariance": {"parameters": labels,
+                       "matrix": [[num(v) for v in row] for row in fit.covariance.tolist()]},
+        "covariance_note": fit.covariance_note or None,
+        "at_bound": [f"{kind}.{name}" for kind, name in fit.names if name in fit.at_bound],
         "rms_residual_nrt": fit.rms_residual,
         "points": [{"dose_mj_cm2": float(d), "nrt_measured": float(m), "nrt_fit": float(f)}
                    for d, m, f in zip(fit.doses_mj_cm2, fit.nrt_measured, fit.nrt_fitted)],

@@ -29,6 +29,7 @@ import functools
 import math
 import numbers
 import tomllib
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -464,15 +465,34 @@ def _check_kind(kind: str) -> None:
 
 
 def _lookup(kind: str, name: Any, source: str | None) -> str:
+    """The library key of a material name: exact (case-insensitive, aliases included), or an
+    unambiguous prefix of one entry's names (with a note saying which entry it picked).
+
+    An ambiguous prefix is refused with the candidates, so ``"InP/ZnSe"`` does
+    not silently pick one of InP/ZnSe/ZnS and InP/ZnSeS.
+    """
+    from .. import fields
+    from ..errors import LithoNote
+
     lib = _library(kind)
-    if isinstance(name, str):
-        wanted = name.strip().lower()
-        for key, entry in lib.items():
-            aliases = [key] + list(entry.get("aliases", []))
-            if wanted in (a.lower() for a in aliases):
-                return key
+    label = where(source, kind + ".material")
+    if not isinstance(name, str) or not name.strip():
+        raise LithoInputError(f"{label} = {fields.show(name)} is not a {kind} name; known: {', '.join(lib)}")
+    wanted = name.strip().lower()
+    spellings = {key: [key] + [str(a) for a in entry.get("aliases", [])] for key, entry in lib.items()}
+    for key, names_ in spellings.items():
+        if wanted in (a.lower() for a in names_):
+            return key
+    candidates = [key for key, names_ in spellings.items() if any(a.lower().startswith(wanted) for a in names_)]
+    if len(candidates) == 1:
+        warnings.warn(LithoNote(f"{label} = {name!r} taken as {candidates[0]!r} (the only {kind} whose name "
+                                "starts so); write the full name to silence this note"), stacklevel=2)
+        return candidates[0]
+    if candidates:
+        raise LithoInputError(f"{label} = {fields.show(name)} matches several {kind}s: {', '.join(candidates)}; "
+                              "write the full name")
     raise LithoInputError(
-        f"{where(source, kind + '.material')} = {name!r} is not a known {kind}; known: {', '.join(lib)}")
+        f"{label} = {fields.show(name)} is not a known {kind}{fields.suggest(name, lib)}; known: {', '.join(lib)}")
 
 
 def _split(value: Any) -> tuple[Any, str | None]:
@@ -487,13 +507,11 @@ def _spectrum(raw: Any, field_name: str, source: str | None, kind: str) -> tuple
         raise LithoInputError(
             f"{where(source, kind + '.' + field_name)} = {raw!r} must be a table of wavelength (nm) = value, "
             f"e.g. {{254 = 2e4, 365 = 300}}")
+    from .. import fields
+
     pairs, srcs = [], {}
     for key, entry in raw.items():
-        try:
-            wavelength = float(str(key).lower().removesuffix("nm").strip())
-        except ValueError:
-            raise LithoInputError(
-                f"{where(source, kind + '.' + field_name)}: key {key!r} is not a wavelength in nm") from None
+        wavelength = fields.wavelength_key(key, where(source, kind + '.' + field_name))
         value, src = _split(entry)
         pairs.append((wavelength, _number(value, f"{field_name}.{key}", source, kind)))
         if src:
@@ -502,9 +520,10 @@ def _spectrum(raw: Any, field_name: str, source: str | None, kind: str) -> tuple
 
 
 def _number(value: Any, field_name: str, source: str | None, kind: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise LithoInputError(f"{where(source, kind + '.' + field_name)} = {value!r} is not a number")
-    return float(value)
+    """A finite float (range checks follow in :func:`_check_range`)."""
+    from .. import fields
+
+    return fields.number(value, where(source, kind + "." + field_name))
 
 
 def _check_range(kind: str, field_name: str, value: float, source: str | None) -> None:
@@ -624,41 +643,44 @@ def resolve(kind: str, table: Mapping[str, Any], source: str | None = None, *, c
     return obj
 
 
+# Optical constants and stack limits of substrate and underlayers (no real material lies beyond them).
+_INDEX_MAX = 10.0
+_LAYER_MAX_NM = 1e6
+_UNDERLAYERS_MAX = 100
+
+
 def _coerce(kind: str, name: str, raw: Any, f: dataclasses.Field, source: str | None) -> Any:
+    from .. import fields
+
     label = where(source, kind + "." + name)
     choices = _CHOICES.get(name) or _CHOICES_BY_KIND.get((kind, name))
     if choices:
-        if not isinstance(raw, str) or raw.lower() not in choices:
-            raise LithoInputError(f"{label} = {raw!r} is not one of {', '.join(choices)}")
-        return raw.lower()
+        return fields.choice(raw, label, choices)
     if name in ("tethered", "para_edg"):
-        if not isinstance(raw, bool):
-            raise LithoInputError(f"{label} = {raw!r} must be true or false")
-        return raw
+        return fields.boolean(raw, label)
     if name in ("family", "composition", "ligand", "solvent", "description"):
-        if not isinstance(raw, str):
-            raise LithoInputError(f"{label} = {raw!r} must be a string")
-        return raw
+        return fields.text(raw, label, max_chars=10_000)
     if name == "substrate_index":
-        if not (isinstance(raw, (list, tuple)) and len(raw) == 2):
-            raise LithoInputError(f"{label} = {raw!r} must be [n, k]")
-        n, k = (_number(v, name, source, kind) for v in raw)
-        if n <= 0 or k < 0:
-            raise LithoInputError(f"{label} = {raw!r}: need n > 0 and k >= 0")
+        n, k = fields.pair(raw, label, names="n, k")
+        if not (0 < n <= _INDEX_MAX and 0 <= k <= _INDEX_MAX):
+            raise LithoInputError(f"{label} = {fields.show(raw)}: need 0 < n <= {_INDEX_MAX:g} and "
+                                  f"0 <= k <= {_INDEX_MAX:g}")
         return (n, k)
     if name == "underlayers":
-        if not isinstance(raw, (list, tuple)) or not all(isinstance(r, (list, tuple)) and len(r) == 3 for r in raw):
-            raise LithoInputError(f"{label} = {raw!r} must be a list of [n, k, thickness_nm], top first")
-        layers = tuple(tuple(_number(v, name, source, kind) for v in r) for r in raw)
-        for n, k, d in layers:
-            if n <= 0 or k < 0 or d < 0:
-                raise LithoInputError(f"{label}: layer {[n, k, d]} needs n > 0, k >= 0, thickness >= 0")
+        if not isinstance(raw, (list, tuple)) or len(raw) > _UNDERLAYERS_MAX:
+            raise LithoInputError(f"{label} = {fields.show(raw)}: give a list of [n, k, thickness_nm], top first "
+                                  f"(at most {_UNDERLAYERS_MAX} layers)")
+        layers = tuple(fields.numbers_list(r, f"{label}[{i}]", length=3) for i, r in enumerate(raw))
+        for i, (n, k, d) in enumerate(layers):
+            if not (0 < n <= _INDEX_MAX and 0 <= k <= _INDEX_MAX and 0 <= d <= _LAYER_MAX_NM):
+                raise LithoInputError(f"{label}[{i}] = {fields.show(list(layers[i]))}: need 0 < n <= "
+                                      f"{_INDEX_MAX:g}, 0 <= k <= {_INDEX_MAX:g}, 0 <= thickness <= "
+                                      f"{_LAYER_MAX_NM:g} nm")
         return layers
-    value = _number(raw, name, source, kind)
     if name == "arms":
-        if value != int(value):
-            raise LithoInputError(f"{label} = {raw!r} must be a whole number of photoactive groups")
-        value = int(value)
+        low, high, what = _RANGES["arms"]
+        return fields.integer(raw, label, lo=int(low), hi=int(high), what=what)
+    value = _number(raw, name, source, kind)
     _check_range(kind, name, value, source)
     return value
 

@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 from ..errors import LithoInputError
+from ..fields import show
 
 
 def number(owner: str, name: str, value: Any, *, lo: float | None = None, hi: float | None = None,
@@ -19,11 +20,11 @@ def number(owner: str, name: str, value: Any, *, lo: float | None = None, hi: fl
     """Return ``value`` as a finite float inside the stated range, or raise naming it."""
     label = f"{owner}.{name}"
     if isinstance(value, bool):
-        raise LithoInputError(f"{label} = {value!r} is not a number{_hint(what)}")
+        raise LithoInputError(f"{label} = {show(value)} is not a number{_hint(what)}")
     try:
         x = float(value)
     except (TypeError, ValueError):
-        raise LithoInputError(f"{label} = {value!r} is not a number{_hint(what)}") from None
+        raise LithoInputError(f"{label} = {show(value)} is not a number{_hint(what)}") from None
     bad = not math.isfinite(x)
     if lo is not None:
         bad |= x <= lo if lo_open else x < lo
@@ -33,23 +34,23 @@ def number(owner: str, name: str, value: Any, *, lo: float | None = None, hi: fl
         left = "" if lo is None else (f"> {lo:g}" if lo_open else f">= {lo:g}")
         right = "" if hi is None else (f"< {hi:g}" if hi_open else f"<= {hi:g}")
         rng = " and ".join(s for s in (left, right) if s) or "finite"
-        raise LithoInputError(f"{label} = {value!r}: must be {rng}{_hint(what)}")
+        raise LithoInputError(f"{label} = {show(value)}: must be {rng}{_hint(what)}")
     return x
 
 
 def choice(owner: str, name: str, value: Any, options: tuple[str, ...]) -> str:
     s = str(value).strip().lower() if isinstance(value, str) else value
     if s not in options:
-        raise LithoInputError(f"{owner}.{name} = {value!r}: must be one of {', '.join(options)}")
+        raise LithoInputError(f"{owner}.{name} = {show(value)}: must be one of {', '.join(options)}")
     return s
 
 
 def integer(owner: str, name: str, value: Any, lo: int, hi: int, what: str = "") -> int:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or float(value) != int(value):
-        raise LithoInputError(f"{owner}.{name} = {value!r} is not an integer{_hint(what)}")
+        raise LithoInputError(f"{owner}.{name} = {show(value)} is not an integer{_hint(what)}")
     v = int(value)
     if not lo <= v <= hi:
-        raise LithoInputError(f"{owner}.{name} = {value!r}: must be an integer from {lo} to {hi}{_hint(what)}")
+        raise LithoInputError(f"{owner}.{name} = {show(value)}: must be an integer from {lo} to {hi}{_hint(what)}")
     return v
 
 

@@ -121,7 +121,9 @@ class ProjectionOptics:
         if self.sigma is not None:
             s("sigma", _checks.number(OWNER, "sigma", self.sigma, lo=0, hi=1,
                                       what="partial coherence, fraction of the NA"))
-        if self.source is not None and self.sigma is not None:
+        if self.source is not None and self.sigma is not None and self.source != conventional(self.sigma):
+            # sigma with the disc source it stands for is the state built below, so that
+            # dataclasses.replace(optics, defocus_um=...) round-trips; anything else is a conflict
             raise LithoInputError(f"{OWNER}: give sigma or source, not both (sigma = {self.sigma!r})")
         if self.source is None:
             s("source", conventional(0.5 if self.sigma is None else self.sigma))
