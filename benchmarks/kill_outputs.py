@@ -34,7 +34,7 @@ def main() -> int:
             out = tmp / f"out{trial % 5}"  # re-used: a kill may also hit the swap of an earlier run
             proc = subprocess.Popen([sys.executable, "-m", "litho", "simulate", recipe, "-o", str(out)],
                                     env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(rng.uniform(0.2, 4.0))
+            time.sleep(rng.uniform(0.5, 9.0))  # a whole run with figures takes ~6 s here
             proc.kill()
             proc.wait()
             if not out.exists():
