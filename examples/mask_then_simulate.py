@@ -14,10 +14,11 @@ import litho
 from litho.gds import write_gds
 
 out_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("out") / "example_mask"
-out_dir.mkdir(parents=True, exist_ok=True)
+out_dir.parent.mkdir(parents=True, exist_ok=True)
 
 library = litho.pixel_array("delta", ppi=1500, gap_um=2, columns=4, rows=4, marks=False)
-mask_path = out_dir / "delta_1500ppi.gds"
+# beside the run's directory, not in it: a run replaces its output directory as a whole
+mask_path = out_dir.parent / "delta_1500ppi.gds"
 write_gds(library, mask_path)
 
 recipe = litho.recipe_from_dict({
