@@ -103,9 +103,11 @@ def suggest(name: str, accepted: Iterable[str]) -> str:
 
 
 def unknown_key(label: str, key: str, accepted: Sequence[str], what: str = "key") -> LithoInputError:
-    """The error for a key litho does not know: every accepted key, and the nearest one."""
-    return LithoInputError(f"{label}: unknown {what} {show(key)}{suggest(key, accepted)}; accepted: "
-                           f"{', '.join(accepted)}")
+    """The error for a key litho does not know: every accepted key, and the nearest one.
+
+    ``label`` names the key itself (``"r.toml: exposure.atmospher"``).
+    """
+    return LithoInputError(f"{label}: unknown {what}{suggest(key, accepted)}; accepted: {', '.join(accepted)}")
 
 
 # --------------------------------------------------------------------------- scalars
