@@ -63,7 +63,10 @@ def _show(value: Any, depth: int) -> str:
         return "true" if value else "false"
     if isinstance(value, numbers.Integral):
         text = str(int(value))
-        return text if len(text) <= 24 else f"{float(value):g}"
+        if len(text) <= 24:
+            return text
+        digits = text.lstrip("-")          # beyond the float range: scientific notation by hand
+        return f"{'-' if text.startswith('-') else ''}{digits[0]}.{digits[1:4]}e+{len(digits) - 1}"
     if isinstance(value, numbers.Real):
         return f"{float(value):g}"
     if isinstance(value, str):
@@ -145,7 +148,7 @@ def number(value: Any, label: str, *, lo: float | None = None, hi: float | None 
     try:
         x = float(value)
     except OverflowError:          # an integer beyond the float range
-        x = math.copysign(math.inf, value)
+        x = math.inf if value > 0 else -math.inf
     bad = not math.isfinite(x)
     if lo is not None:
         bad = bad or (x <= lo if lo_open else x < lo)
