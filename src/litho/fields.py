@@ -27,6 +27,7 @@ litho.errors.LithoInputError: simulation.pixel_um = [0.25]: give one number in Â
 from __future__ import annotations
 
 import argparse
+import datetime
 import difflib
 import math
 import numbers
@@ -77,6 +78,10 @@ def _show(value: Any, depth: int) -> str:
         return "[" + ", ".join(_show(v, depth + 1) for v in list(value)[:8]) + (", â€¦" if len(value) > 8 else "") + "]"
     if isinstance(value, os.PathLike):
         return repr(os.fspath(value))
+    if isinstance(value, (datetime.date, datetime.time)):      # TOML dates and times
+        return value.isoformat()
+    if value is None:
+        return "nothing"
     if hasattr(value, "tolist") and hasattr(value, "shape"):     # a numpy array
         return _show(value.tolist(), depth)
     return repr(value)
