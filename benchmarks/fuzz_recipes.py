@@ -285,8 +285,12 @@ def mutate_text(text: str, rng: random.Random) -> bytes:
 
 
 def make_input(seeds, vocabulary, seed: int, index: int):
-    """``(route, payload, name)`` of input ``index``: route "text" (bytes) or "dict"."""
-    rng = random.Random(f"{seed}:{index}")
+    """``(route, payload, name)`` of input ``index`` of a seeded run (see :func:`build_input`)."""
+    return build_input(random.Random(f"{seed}:{index}"), seeds, vocabulary)
+
+
+def build_input(rng: random.Random, seeds, vocabulary):
+    """``(route, payload, name)`` drawn with ``rng``: route "text" (TOML bytes) or "dict"."""
     name, raw = seeds[rng.randrange(len(seeds))]
     data = mutate(raw, rng, vocabulary)
     if rng.random() < 0.5:

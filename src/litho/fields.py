@@ -318,6 +318,8 @@ def path(value: Any, label: str, *, base_dir: str | Path | None = None, exists: 
         if kind == "file" and is_dir:
             raise LithoInputError(f"{label} = {show(value)}: is a directory, not a {what}{looked}")
         if not (is_file or (kind != "file" and is_dir)):
+            if full.exists():
+                raise LithoInputError(f"{label} = {show(value)}: is not a regular file{looked}")
             raise LithoInputError(f"{label} = {show(value)}: {what} not found{looked}")
     return full
 
