@@ -55,6 +55,7 @@ import numpy as np
 
 from . import mechanisms
 from .errors import LithoInputError, where
+from .fields import show as _show
 from .materials import Crosslinker, Film
 
 __all__ = [
@@ -146,16 +147,16 @@ def parse_atmosphere(value: Any, source: str | None = None) -> Atmosphere:
     if isinstance(value, Mapping):
         unknown = set(value) - {"gas", "o2_ppm", "o2_pct"}
         if unknown or "gas" not in value:
-            raise LithoInputError(f"{label} = {dict(value)!r} is not an atmosphere; accepted: {_ACCEPTED_ATM}")
+            raise LithoInputError(f"{label} = {_show(dict(value))} is not an atmosphere; accepted: {_ACCEPTED_ATM}")
         gas = _GASES.get(str(value["gas"]).strip().lower())
         if gas is None:
-            raise LithoInputError(f"{label}: gas = {value['gas']!r} is not air, N2, Ar or O2")
+            raise LithoInputError(f"{label}: gas = {_show(value['gas'])} is not air, N2, Ar or O2")
         ppm = value.get("o2_ppm")
         if "o2_pct" in value:
             ppm = _ppm(value["o2_pct"], label) * 1e4
         return _make(gas, None if ppm is None else _ppm(ppm, label), label)
     if not isinstance(value, str):
-        raise LithoInputError(f"{label} = {value!r} is not an atmosphere; accepted: {_ACCEPTED_ATM}")
+        raise LithoInputError(f"{label} = {_show(value)} is not an atmosphere; accepted: {_ACCEPTED_ATM}")
     text = value.strip().lower()
     if text in _GASES:
         return _make(_GASES[text], None, label)
@@ -178,12 +179,12 @@ def parse_atmosphere(value: Any, source: str | None = None) -> Atmosphere:
             if gas == "air":
                 break
             return _make(gas, _ppm(ppm, label), label)
-    raise LithoInputError(f"{label} = {value!r} is not an atmosphere; accepted: {_ACCEPTED_ATM}")
+    raise LithoInputError(f"{label} = {_show(value)} is not an atmosphere; accepted: {_ACCEPTED_ATM}")
 
 
 def _ppm(value: Any, label: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise LithoInputError(f"{label}: O2 content {value!r} is not a number")
+        raise LithoInputError(f"{label}: O2 content {_show(value)} is not a number")
     value = float(value)
     if not 0.0 <= value <= 1e6:
         raise LithoInputError(f"{label}: O2 content {value:g} ppm is outside [0, 1e6] ppm")

@@ -27,6 +27,7 @@ litho.errors.LithoInputError: simulation.pixel_um = [0.25]: give one number in Â
 from __future__ import annotations
 
 import argparse
+import datetime
 import difflib
 import math
 import numbers
@@ -63,7 +64,10 @@ def _show(value: Any, depth: int) -> str:
         return "true" if value else "false"
     if isinstance(value, numbers.Integral):
         text = str(int(value))
-        return text if len(text) <= 24 else f"{float(value):g}"
+        if len(text) <= 24:
+            return text
+        digits = text.lstrip("-")          # beyond the float range: scientific notation by hand
+        return f"{'-' if text.startswith('-') else ''}{digits[0]}.{digits[1:4]}e+{len(digits) - 1}"
     if isinstance(value, numbers.Real):
         return f"{float(value):g}"
     if isinstance(value, str):
@@ -74,6 +78,10 @@ def _show(value: Any, depth: int) -> str:
         return "[" + ", ".join(_show(v, depth + 1) for v in list(value)[:8]) + (", â€¦" if len(value) > 8 else "") + "]"
     if isinstance(value, os.PathLike):
         return repr(os.fspath(value))
+    if isinstance(value, (datetime.date, datetime.time)):      # TOML dates and times
+        return value.isoformat()
+    if value is None:
+        return "nothing"
     if hasattr(value, "tolist") and hasattr(value, "shape"):     # a numpy array
         return _show(value.tolist(), depth)
     return repr(value)
@@ -103,9 +111,11 @@ def suggest(name: str, accepted: Iterable[str]) -> str:
 
 
 def unknown_key(label: str, key: str, accepted: Sequence[str], what: str = "key") -> LithoInputError:
-    """The error for a key litho does not know: every accepted key, and the nearest one."""
-    return LithoInputError(f"{label}: unknown {what} {show(key)}{suggest(key, accepted)}; accepted: "
-                           f"{', '.join(accepted)}")
+    """The error for a key litho does not know: every accepted key, and the nearest one.
+
+    ``label`` names the key itself (``"r.toml: exposure.atmospher"``).
+    """
+    return LithoInputError(f"{label}: unknown {what}{suggest(key, accepted)}; accepted: {', '.join(accepted)}")
 
 
 # --------------------------------------------------------------------------- scalars
@@ -143,7 +153,7 @@ def number(value: Any, label: str, *, lo: float | None = None, hi: float | None 
     try:
         x = float(value)
     except OverflowError:          # an integer beyond the float range
-        x = math.copysign(math.inf, value)
+        x = math.inf if value > 0 else -math.inf
     bad = not math.isfinite(x)
     if lo is not None:
         bad = bad or (x <= lo if lo_open else x < lo)
@@ -308,6 +318,8 @@ def path(value: Any, label: str, *, base_dir: str | Path | None = None, exists: 
         if kind == "file" and is_dir:
             raise LithoInputError(f"{label} = {show(value)}: is a directory, not a {what}{looked}")
         if not (is_file or (kind != "file" and is_dir)):
+            if full.exists():
+                raise LithoInputError(f"{label} = {show(value)}: is not a regular file{looked}")
             raise LithoInputError(f"{label} = {show(value)}: {what} not found{looked}")
     return full
 

@@ -32,6 +32,7 @@ FIELD_MARGIN_UM = 3.0
 AUTO_PIXEL_MIN_UM, AUTO_PIXEL_MAX_UM = 0.02, 0.5
 # Samples across the smallest designed feature when litho picks the pitch.
 SAMPLES_PER_FEATURE = 24
+MIN_GRID_SAMPLES = 8
 
 
 @dataclass(frozen=True)
@@ -245,6 +246,14 @@ def simulation_grid(recipe: Recipe, masks, pixel_um: float) -> Grid:
     ymin = min(b[1] for b in boxes)
     xmax = max(b[2] for b in boxes)
     ymax = max(b[3] for b in boxes)
+    # A grid needs a few samples across the window (image gradients, contours); a coarser pitch
+    # is refused here, before any simulation, with the pitch that would do.
+    margin = 0.0 if recipe.simulation.window == "periodic" else FIELD_MARGIN_UM
+    side_um = min(xmax - xmin, ymax - ymin) + 2 * margin
+    if side_um / pixel_um < MIN_GRID_SAMPLES:
+        raise LithoInputError(
+            f"{recipe.path or 'recipe'}: pixel_um = {pixel_um:g} µm leaves fewer than {MIN_GRID_SAMPLES} samples "
+            f"across the {side_um:g} µm window; give a pitch <= {side_um / MIN_GRID_SAMPLES:.3g} µm")
     if recipe.simulation.window == "periodic":
         nx = max(1, round((xmax - xmin) / pixel_um))
         ny = max(1, round((ymax - ymin) / pixel_um))

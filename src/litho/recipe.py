@@ -262,7 +262,7 @@ def recipe_from_dict(raw: Mapping[str, Any], *, source: str | None = None,
                               f"{MAX_DEPTH} levels")
     for key in raw:
         if key not in TOP_LEVEL_KEYS:
-            raise fields.unknown_key(source or "recipe", key, TOP_LEVEL_KEYS, "top-level key")
+            raise fields.unknown_key(where(source, str(key)), key, TOP_LEVEL_KEYS, "top-level key")
     seed = fields.integer(raw.get("seed", 0), where(source, "seed"), lo=0, hi=2 ** 64 - 1,
                           what="seed of the random choices")
     name = fields.text(raw.get("name", path.stem if path else "recipe"), where(source, "name"))
@@ -324,7 +324,7 @@ def _build_step(raw: Mapping, table: Mapping, index: int, count: int, source: st
     label = f"step[{index}]" if count > 1 or "step" in raw else "recipe"
     for key in table:
         if key not in ("name", *SECTIONS):
-            raise fields.unknown_key(where(source, label), key, ("name", *SECTIONS))
+            raise fields.unknown_key(where(source, f"{label}.{key}"), key, ("name", *SECTIONS))
     default_name = raw.get("name", "step") if count == 1 else f"step{index + 1}"
     name = fields.text(table.get("name", default_name), where(source, f"{label}.name"), max_chars=200,
                        empty=False)
@@ -387,7 +387,7 @@ def _build_exposure(table: dict, prefix: str, source: str | None,
             raise LithoInputError(f"{label(key)}: belongs to tool = {other_tool!r}, not {tool!r}; accepted: "
                                   f"{', '.join(exposure_keys(tool))}")
         written = spelling.get(key, key)
-        raise fields.unknown_key(where(source, field_), written, exposure_keys(tool))
+        raise fields.unknown_key(where(source, f"{field_}.{written}"), written, exposure_keys(tool))
     if "dose_mj_cm2" not in table:
         raise LithoInputError(f"{where(source, field_ + '.dose')}: missing; give e.g. dose = \"30 mJ/cm^2\"")
     dose = fields.positive(table.pop("dose_mj_cm2"), label("dose_mj_cm2"), hi=DOSE_MAX_MJ_CM2, unit="mJ/cm^2")
@@ -416,7 +416,7 @@ def _build_mask(table: dict, prefix: str, source: str | None, base_dir: Path) ->
     field_ = prefix + "mask"
     for key in table:
         if key not in MASK_KEYS:
-            raise fields.unknown_key(where(source, field_), key, MASK_KEYS)
+            raise fields.unknown_key(where(source, f"{field_}.{key}"), key, MASK_KEYS)
     if "file" not in table:
         raise LithoInputError(f"{where(source, field_ + '.file')}: missing; give the GDS/OASIS file of the mask")
     file = fields.path(table["file"], where(source, field_ + ".file"), base_dir=base_dir, what="mask file")
@@ -456,7 +456,8 @@ def _build_simulation(table: Any, source: str | None) -> Simulation:
     table = normalize_table(table, source, "simulation", spelling)
     for key in table:
         if key not in SIMULATION_KEYS:
-            raise fields.unknown_key(where(source, "simulation"), spelling.get(key, key),
+            written = spelling.get(key, key)
+            raise fields.unknown_key(where(source, f"simulation.{written}"), written,
                                      [_spelled(k) if k != "pixel_um" else k for k in SIMULATION_KEYS])
     label = lambda key: where(source, f"simulation.{spelling.get(key, key)}")  # noqa: E731
     pixel = table.get("pixel_um")

@@ -132,10 +132,11 @@ def sweep(recipe: Recipe, axes: list[Axis], *, scheduler: str | None = None, pix
     from .parallel import map_tasks
 
     if not axes:
-        raise LithoInputError("sweep: give at least one --vary KEY=a:b:n")
+        raise LithoInputError("give at least one --vary KEY=a:b:n")
     names = [a.name for a in axes]
     if len(set(names)) != len(names):
-        raise LithoInputError(f"sweep: {names} varies a field twice")
+        raise LithoInputError(f"--vary: {', '.join(n for n in dict.fromkeys(names) if names.count(n) > 1)} "
+                              "is varied twice; give each field once")
     points = list(itertools.product(*(a.values for a in axes)))
     # Build (and so validate) every point's recipe before any simulation runs.
     recipes = [point_recipe(recipe, axes, values) for values in points]

@@ -16,7 +16,10 @@ MASKS = Path(__file__).resolve().parents[2] / "masks"
 
 
 def _run(capsys, *argv):
-    code = main(list(argv))
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:      # refused by the option parser
+        code = exc.code
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -90,7 +93,7 @@ def _assert_one_line_error(err, *fragments):
     (["stripe", "--ppi", "3000", "--gap-um", "3"], ["width p/3 - g", "not positive"]),
     (["delta", "--ppi", "5000", "--gap-um", "3"], ["p/2 - g", "not positive"]),
     (["stripe", "--ppi", "0", "--gap-um", "1"], ["ppi: 0"]),
-    (["stripe", "--ppi", "1000", "--gap-um", "-1"], ["gap_um: -1"]),
+    (["stripe", "--ppi", "1000", "--gap-um", "-1"], ["--gap-um: -1"]),
     (["stripe", "--ppi", "1000", "--gap-um", "1", "--subpixel-um", "30", "5"], ["does not fit"]),
 ])
 def test_bad_generation_input(tmp_path, capsys, argv, fragments):

@@ -13,15 +13,34 @@ traceback (DESIGN.md §6).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import pkgutil
+import re
 import sys
+import warnings
 
-from ..errors import LithoInputError
+from .. import fields
+from ..errors import LithoInputError, LithoNote
+from ..recipe import PIXEL_RANGE_UM
+
+# A value that starts with "-" and then a digit, a point, inf or nan is a (negative) number or a
+# list of them ("--defocus-um -2,0,2", "--orientation-deg -1e-3"), never an option: no litho
+# option starts so. Its type= function then checks it.
+_NEGATIVE_NUMBERS = re.compile(r"^-(?:\d|\.\d|inf|nan)", re.IGNORECASE)
+
+#: ``type=`` of every command's ``--pixel-um``: the recipe's simulation.pixel_um range.
+pixel_um_option = fields.option(fields.number, "--pixel-um", lo=PIXEL_RANGE_UM[0], hi=PIXEL_RANGE_UM[1],
+                                unit="µm")
+PIXEL_UM_HELP = f"{PIXEL_RANGE_UM[0]:g} to {PIXEL_RANGE_UM[1]:g} µm"
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse with one-line errors: ``litho CMD: error: ...``."""
+    """argparse with one-line errors: ``litho CMD: error: ...``; negative numbers are values."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = _NEGATIVE_NUMBERS
 
     def error(self, message):  # noqa: D401 - argparse API
         sys.stderr.write(f"{self.prog}: error: {message} (see {self.prog} --help)\n")
@@ -81,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0 if args.command is None else 2
     try:
-        code = args.func(args)
+        with _notes(args.command):
+            code = args.func(args)
     except LithoInputError as err:
         print(f"litho {args.command}: {err}", file=sys.stderr)
         return 2
@@ -95,6 +115,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"litho {args.command}: interrupted", file=sys.stderr)
         return 130
     return int(code or 0)
+
+
+@contextlib.contextmanager
+def _notes(command: str):
+    """Print each :class:`LithoNote` (a remark on an accepted input) as one line on stderr."""
+    previous = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, LithoNote):
+            print(f"litho {command}: note: {message}", file=sys.stderr)
+        else:
+            previous(message, category, filename, lineno, file, line)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", LithoNote)
+        warnings.showwarning = show
+        yield
 
 
 def output_dir(path, flag: str = "-o"):

@@ -15,7 +15,8 @@ import sys
 import time
 from pathlib import Path
 
-from . import example_help, output_dir
+from .. import fields
+from . import PIXEL_UM_HELP, example_help, output_dir, pixel_um_option
 
 ORDER = 30
 
@@ -28,22 +29,35 @@ def register(subparsers) -> None:
         "litho aerial recipes/ebt_cdse_254nm.toml -o out/aerial"))
     p.add_argument("recipe", help="recipe TOML file")
     p.add_argument("-o", "--out", default="out", help="output directory (default: out)")
-    p.add_argument("--pixel-um", type=float, default=None,
-                   help="sample pitch in µm (default: the recipe's, else chosen from the smallest feature)")
+    p.add_argument("--pixel-um", type=pixel_um_option, default=None,
+                   help=f"sample pitch, {PIXEL_UM_HELP} (default: the recipe's, else chosen from the smallest "
+                        "feature)")
     p.add_argument("--window", choices=("isolated", "periodic"), default=None,
                    help="simulation window (default: the recipe's [simulation] window)")
     series = p.add_mutually_exclusive_group()
-    series.add_argument("--gap-um", default=None, metavar="G1,G2,...",
-                        help="also compute a gap series (proximity), comma-separated µm")
-    series.add_argument("--defocus-um", default=None, metavar="Z1,Z2,...",
-                        help="also compute a focus series (projection), comma-separated µm")
+    series.add_argument("--gap-um", default=None, metavar="G1,G2,...", type=GAP_SERIES,
+                        help=f"also compute a gap series (proximity), comma-separated µm, each "
+                             f"{fields.range_text(*GAP_RANGE_UM)}")
+    series.add_argument("--defocus-um", default=None, metavar="Z1,Z2,...", type=DEFOCUS_SERIES,
+                        help=f"also compute a focus series (projection), comma-separated µm, each "
+                             f"{fields.range_text(*DEFOCUS_RANGE_UM)}, e.g. -2,0,2")
     p.add_argument("--no-figures", action="store_true", help="write arrays and aerial.json only")
     p.set_defaults(func=run)
 
 
-def _values(text: str, flag: str) -> list[float]:
+# the ranges ProximityOptics.gap_um and ProjectionOptics.defocus_um accept
+GAP_RANGE_UM = (0.0, 1e4)
+DEFOCUS_RANGE_UM = (-1e3, 1e3)
+GAP_SERIES = fields.number_list("--gap-um", lo=GAP_RANGE_UM[0], hi=GAP_RANGE_UM[1], unit="µm", example="5,10,20")
+DEFOCUS_SERIES = fields.number_list("--defocus-um", lo=DEFOCUS_RANGE_UM[0], hi=DEFOCUS_RANGE_UM[1], unit="µm",
+                                    example="-2,0,2")
+
+
+def _values(text, flag: str) -> list[float]:
     from ..errors import LithoInputError
 
+    if not isinstance(text, str):      # already parsed and checked by the option's type
+        return [float(v) for v in text]
     try:
         values = [float(v) for v in text.split(",") if v.strip()]
     except ValueError:

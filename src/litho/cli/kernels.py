@@ -11,7 +11,33 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from . import example_help, output_dir
+from .. import fields
+from . import PIXEL_UM_HELP, example_help, output_dir, pixel_um_option
+
+
+def _num(flag: str, lo: float | None = None, hi: float | None = None, *, lo_open: bool = False,
+         hi_open: bool = False, unit: str = ""):
+    return fields.option(fields.number, flag, lo=lo, hi=hi, lo_open=lo_open, hi_open=hi_open, unit=unit)
+
+
+def _zernike(text: str) -> str:
+    """``J=WAVES`` with a Noll index 1..231 and a finite coefficient, |waves| <= 10."""
+    import argparse
+
+    from ..errors import LithoInputError
+
+    j, sep, w = text.partition("=")
+    try:
+        fields.integer(int(j), "J", lo=1, hi=231)
+        fields.number(float(w), "WAVES", lo=-10, hi=10)
+    except (ValueError, LithoInputError):
+        raise argparse.ArgumentTypeError(f"{text!r}: give J=WAVES with a Noll index J from 1 to 231 and "
+                                         "|WAVES| <= 10, e.g. 9=0.02") from None
+    return text
+
+
+# Largest kernel grid side, in samples (an n x n complex grid per kernel).
+GRID_MAX = 8192
 
 ORDER = 35
 
@@ -23,24 +49,32 @@ def register(subparsers) -> None:
         "or from the projection steps of a recipe.",
         "litho kernels --wavelength-nm 365 --na 0.5 --source annular --sigma-in 0.5 --sigma-out 0.8"))
     p.add_argument("recipe", nargs="?", help="recipe TOML file with tool = \"projection\" (optional)")
-    p.add_argument("--wavelength-nm", type=float, help="wavelength, nm")
-    p.add_argument("--na", type=float, help="numerical aperture (< 1 in air)")
-    p.add_argument("--sigma", type=float, help="partial coherence of a conventional source, 0..1")
+    p.add_argument("--wavelength-nm", type=_num("--wavelength-nm", 150, 1100, unit="nm"),
+                   help="wavelength, 150 to 1100 nm")
+    p.add_argument("--na", type=_num("--na", 0, 2, lo_open=True, hi_open=True),
+                   help="numerical aperture, > 0 and below the image-medium index (< 1 in air)")
+    p.add_argument("--sigma", type=_num("--sigma", 0, 1), help="partial coherence of a conventional source, 0..1")
     p.add_argument("--source", help="conventional, annular, dipole, quadrupole or a map file (.npy/.png)")
-    p.add_argument("--sigma-in", type=float)
-    p.add_argument("--sigma-out", type=float)
-    p.add_argument("--sigma-centre", type=float, help="pole centre (dipole, quadrupole)")
-    p.add_argument("--sigma-radius", type=float, help="pole radius (dipole, quadrupole)")
-    p.add_argument("--orientation-deg", type=float)
-    p.add_argument("--defocus-um", type=float, default=None)
-    p.add_argument("--zernike", action="append", default=[], metavar="J=WAVES",
+    p.add_argument("--sigma-in", type=_num("--sigma-in", 0, 1), help="inner σ of an annular source, 0..1")
+    p.add_argument("--sigma-out", type=_num("--sigma-out", 0, 1), help="outer σ of an annular source, 0..1")
+    p.add_argument("--sigma-centre", type=_num("--sigma-centre", 0, 1), help="pole centre (dipole, quadrupole), 0..1")
+    p.add_argument("--sigma-radius", type=_num("--sigma-radius", 0, 1), help="pole radius (dipole, quadrupole), 0..1")
+    p.add_argument("--orientation-deg", type=_num("--orientation-deg", -360, 360, unit="degrees"),
+                   help="pole orientation, -360 to 360 degrees")
+    p.add_argument("--defocus-um", type=_num("--defocus-um", -1e3, 1e3, unit="µm"), default=None,
+                   help="defocus, -1000 to 1000 µm")
+    p.add_argument("--zernike", action="append", default=[], metavar="J=WAVES", type=_zernike,
                    help="aberration in waves RMS at Noll index J (repeatable), e.g. --zernike 9=0.02")
-    p.add_argument("--tolerance", type=float, default=None, help="dropped eigenvalue energy (default 1e-3)")
-    p.add_argument("--source-step-sigma", type=float, default=None, help="source sampling pitch in σ (0.05)")
-    p.add_argument("--pixel-um", type=float, default=None,
-                   help="grid pitch, µm (default: a quarter of the Nyquist pitch of the image band)")
-    p.add_argument("--size-um", type=float, default=10.0, help="grid side (period), µm (default 10)")
-    p.add_argument("--show", type=int, default=20, help="eigenvalues to print (default 20)")
+    p.add_argument("--tolerance", type=_num("--tolerance", 0, 0.5, hi_open=True), default=None,
+                   help="dropped eigenvalue energy, 0 <= t < 0.5 (default 1e-3)")
+    p.add_argument("--source-step-sigma", type=_num("--source-step-sigma", 0.005, 0.25), default=None,
+                   help="source sampling pitch in σ, 0.005 to 0.25 (default 0.05)")
+    p.add_argument("--pixel-um", type=pixel_um_option, default=None,
+                   help=f"grid pitch, {PIXEL_UM_HELP} (default: a quarter of the Nyquist pitch of the image band)")
+    p.add_argument("--size-um", type=_num("--size-um", 0, 1e4, lo_open=True, unit="µm"), default=10.0,
+                   help="grid side (period), > 0 and <= 10000 µm (default 10)")
+    p.add_argument("--show", type=fields.option(fields.integer, "--show", convert=int, lo=0, hi=100_000),
+                   default=20, help="eigenvalues to print, 0 to 100000 (default 20)")
     p.add_argument("-o", "--out", default=None, help="directory for kernels.npz and kernels.png")
     p.set_defaults(func=run)
 
@@ -74,8 +108,21 @@ def _optics_from_flags(args):
     try:
         return ProjectionOptics.from_table(table)
     except LithoInputError as err:
-        raise LithoInputError(str(err).replace("ProjectionOptics.", "--").replace("_", "-")
-                              if str(err).startswith("ProjectionOptics.") else str(err)) from None
+        raise LithoInputError(_flag_names(str(err))) from None
+
+
+def _flag_names(message: str) -> str:
+    """"ProjectionOptics.kernel_tolerance = ..." -> "--tolerance = ...": name the option the user typed."""
+    import re
+
+    flags = {"kernel_tolerance": "--tolerance"}
+
+    def flag(m):
+        name = m.group(1)
+        return flags.get(name, "--" + name.replace("_", "-"))
+
+    message = re.sub(r"ProjectionOptics\.([a-z_]+)", flag, message)
+    return message.replace("ProjectionOptics: ", "")
 
 
 def run(args) -> int:
@@ -110,6 +157,10 @@ def run(args) -> int:
         pixel = args.pixel_um or optics.max_pixel_um / 2
         optics.check_pixel(pixel)
         n = max(8, int(round(args.size_um / pixel)))
+        if n > GRID_MAX:
+            raise LithoInputError(f"--size-um {args.size_um:g} at --pixel-um {pixel:g} is a {n} x {n} grid; "
+                                  f"give at most {GRID_MAX} samples a side (a smaller --size-um or coarser "
+                                  "--pixel-um)")
         for wavelength_nm, _ in optics.lines:
             k = socs_kernels(optics, (n, n), pixel, wavelength_nm)
             head = f"{name}: " if name else ""

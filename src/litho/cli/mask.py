@@ -7,6 +7,7 @@ import json
 import os
 from pathlib import Path
 
+from .. import fields
 from ..errors import LithoInputError
 from . import example_help, output_file
 
@@ -21,6 +22,18 @@ _LAYOUT_HELP = {
 }
 
 _OUTPUT_SUFFIXES = (".gds", ".oas")
+
+# Accepted ranges of the generator's options (a GDSII array holds at most 32767 columns and rows).
+PPI_MAX = 1e6
+LENGTH_MAX_UM = 1e5
+GAP_MAX_UM = 1e4
+COUNT_MAX = 32767
+DB_UNIT_RANGE_UM = (1e-6, 1.0)
+
+
+def _length(flag: str, *, zero: bool = False, hi: float = LENGTH_MAX_UM):
+    check = fields.non_negative if zero else fields.positive
+    return fields.option(check, flag, hi=hi, unit="µm")
 
 
 def register(subparsers) -> None:
@@ -39,17 +52,26 @@ def register(subparsers) -> None:
 
     common = argparse.ArgumentParser(add_help=False)
     pitch = common.add_mutually_exclusive_group(required=True)
-    pitch.add_argument("--ppi", type=float, help="pixels per inch; pitch = 25400/ppi um")
-    pitch.add_argument("--pitch-um", type=float, help="pixel pitch, um (instead of --ppi)")
-    common.add_argument("--gap-um", type=float, required=True, help="gap between subpixels, um")
-    common.add_argument("--columns", type=int, required=True, help="pixels along x")
-    common.add_argument("--rows", type=int, required=True, help="pixels along y")
-    common.add_argument("--subpixel-um", type=float, nargs=2, metavar=("W", "H"),
+    pitch.add_argument("--ppi", type=fields.option(fields.positive, "--ppi", hi=PPI_MAX),
+                       help=f"pixels per inch, > 0 and <= {PPI_MAX:g}; pitch = 25400/ppi um")
+    pitch.add_argument("--pitch-um", type=_length("--pitch-um"),
+                       help=f"pixel pitch, > 0 and <= {LENGTH_MAX_UM:g} um (instead of --ppi)")
+    common.add_argument("--gap-um", type=_length("--gap-um", zero=True, hi=GAP_MAX_UM), required=True,
+                        help=f"gap between subpixels, 0 to {GAP_MAX_UM:g} um")
+    common.add_argument("--columns", type=fields.option(fields.integer, "--columns", convert=int, lo=1,
+                                                        hi=COUNT_MAX),
+                        required=True, help=f"pixels along x, 1 to {COUNT_MAX}")
+    common.add_argument("--rows", type=fields.option(fields.integer, "--rows", convert=int, lo=1, hi=COUNT_MAX),
+                        required=True, help=f"pixels along y, 1 to {COUNT_MAX}")
+    common.add_argument("--subpixel-um", type=_length("--subpixel-um"), nargs=2, metavar=("W", "H"),
                         help="explicit subpixel size, um (default: derived from pitch and gap)")
     common.add_argument("--no-marks", action="store_true", help="leave out alignment marks and verniers")
     common.add_argument("--test-structures", action="store_true",
                         help="add line/space ladders, isolated squares and holes, L-corners (layers 20-24)")
-    common.add_argument("--db-unit-um", type=float, default=0.001, help="database unit, um (default 0.001)")
+    common.add_argument("--db-unit-um", type=fields.option(fields.number, "--db-unit-um", lo=DB_UNIT_RANGE_UM[0],
+                                                           hi=DB_UNIT_RANGE_UM[1], unit="um"),
+                        default=0.001, help=f"database unit, {DB_UNIT_RANGE_UM[0]:g} to {DB_UNIT_RANGE_UM[1]:g} um "
+                                            "(default 0.001)")
     common.add_argument("-o", "--output", required=True, metavar="FILE",
                         help="output file: .gds (GDSII) or .oas (OASIS)")
     common.add_argument("--preview", metavar="PNG", help="also draw the mask into this PNG file")

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .. import fields
 from . import example_help, output_dir
 
 ORDER = 15
+GAP_MAX_UM = 1e3
 
 
 def register(subparsers) -> None:
@@ -23,7 +25,8 @@ def register(subparsers) -> None:
     p.add_argument("--feature", default="line-space,square,pixel-array",
                    help="comma-separated: line-space, square, pixel-array (default: all three)")
     p.add_argument("--step", default="0", help="step name or index of a multi-step recipe (default: the first)")
-    p.add_argument("--gap-um", type=float, default=1.0, help="gap between subpixels of the pixel array, µm")
+    p.add_argument("--gap-um", type=fields.option(fields.non_negative, "--gap-um", hi=GAP_MAX_UM, unit="µm"),
+                   default=1.0, help=f"gap between subpixels of the pixel array, 0 to {GAP_MAX_UM:g} µm (default 1)")
     p.set_defaults(func=run)
 
 

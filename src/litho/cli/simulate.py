@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from . import example_help, output_dir
+from . import PIXEL_UM_HELP, example_help, output_dir, pixel_um_option
 
 ORDER = 10
 
@@ -16,8 +16,9 @@ def register(subparsers) -> None:
         "litho simulate recipes/rgb_stripe_1000ppi.toml -o out"))
     p.add_argument("recipe", help="recipe TOML file")
     p.add_argument("-o", "--out", default="out", help="output directory (default: out)")
-    p.add_argument("--pixel-um", type=float, default=None,
-                   help="sample pitch in µm (default: from the recipe, else chosen from the smallest feature)")
+    p.add_argument("--pixel-um", type=pixel_um_option, default=None,
+                   help=f"sample pitch, {PIXEL_UM_HELP} (default: from the recipe, else chosen from the smallest "
+                        "feature)")
     p.add_argument("--no-figures", action="store_true", help="write report.json and predicted.gds only")
     p.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
     p.set_defaults(func=run)

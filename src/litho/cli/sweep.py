@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from . import example_help, output_dir
+from . import PIXEL_UM_HELP, example_help, output_dir, pixel_um_option
 
 ORDER = 16
 
@@ -20,15 +20,33 @@ def register(subparsers) -> None:
         "litho sweep recipes/rgb_stripe_1000ppi.toml --vary exposure.dose=150:450:7 "
         "--vary exposure.gap=2,5 -o out/sweep"))
     p.add_argument("recipe", help="recipe TOML file")
-    p.add_argument("--vary", action="append", default=[], metavar="KEY=a:b:n",
+    p.add_argument("--vary", action="append", default=[], metavar="KEY=a:b:n", type=_vary_option,
                    help="section.key=a:b:n (n linear points) or section.key=v1,v2,...; values in the key's "
                         "canonical unit (dose mJ/cm^2, gap um, thickness nm, time s). Repeat for a grid.")
     p.add_argument("--scheduler", default=None,
                    help="threads (default: Dask's local scheduler), sync, or a Dask scheduler address "
                         "tcp://host:port")
-    p.add_argument("--pixel-um", type=float, default=None, help="sample pitch in µm for every point")
+    p.add_argument("--pixel-um", type=pixel_um_option, default=None,
+                   help=f"sample pitch for every point, {PIXEL_UM_HELP}")
     p.add_argument("-o", "--out", default="out", help="output directory (default: out)")
     p.set_defaults(func=run)
+
+
+def _vary_option(text: str):
+    """``--vary`` parsed and checked by :func:`litho.sweep.parse_vary` (values: finite numbers)."""
+    import argparse
+    import math
+
+    from ..errors import LithoInputError
+    from ..sweep import parse_vary
+
+    try:
+        axis = parse_vary(text)
+    except LithoInputError as err:
+        raise argparse.ArgumentTypeError(str(err).removeprefix("--vary ")) from None
+    if not all(math.isfinite(v) for v in axis.values):
+        raise argparse.ArgumentTypeError(f"{text!r}: values must be finite numbers")
+    return axis
 
 
 def run(args) -> int:
@@ -42,7 +60,7 @@ def run(args) -> int:
     if args.pixel_um is not None and not args.pixel_um > 0:
         raise LithoInputError(f"--pixel-um {args.pixel_um:g}: give a pitch > 0 µm")
     out = output_dir(args.out)
-    axes = [parse_vary(v) for v in args.vary]
+    axes = [parse_vary(v) if isinstance(v, str) else v for v in args.vary]
     recipe = load_recipe(args.recipe)
     start = time.perf_counter()
     result = sweep(recipe, axes, scheduler=args.scheduler, pixel_um=args.pixel_um)

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..errors import LithoInputError, where
+from ..fields import show as _show
 
 __all__ = [
     "Film", "Crosslinker", "Developer", "resolve", "names", "field_range",
@@ -505,7 +506,7 @@ def _split(value: Any) -> tuple[Any, str | None]:
 def _spectrum(raw: Any, field_name: str, source: str | None, kind: str) -> tuple[Spectrum, dict[str, str]]:
     if not isinstance(raw, Mapping):
         raise LithoInputError(
-            f"{where(source, kind + '.' + field_name)} = {raw!r} must be a table of wavelength (nm) = value, "
+            f"{where(source, kind + '.' + field_name)} = {_show(raw)} must be a table of wavelength (nm) = value, "
             f"e.g. {{254 = 2e4, 365 = 300}}")
     from .. import fields
 

@@ -23,6 +23,8 @@ def number(owner: str, name: str, value: Any, *, lo: float | None = None, hi: fl
         raise LithoInputError(f"{label} = {show(value)} is not a number{_hint(what)}")
     try:
         x = float(value)
+    except OverflowError:          # an integer beyond the float range: refused by the range check below
+        x = math.inf
     except (TypeError, ValueError):
         raise LithoInputError(f"{label} = {show(value)} is not a number{_hint(what)}") from None
     bad = not math.isfinite(x)
@@ -46,7 +48,8 @@ def choice(owner: str, name: str, value: Any, options: tuple[str, ...]) -> str:
 
 
 def integer(owner: str, name: str, value: Any, lo: int, hi: int, what: str = "") -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or float(value) != int(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+            isinstance(value, float) and not (math.isfinite(value) and value == int(value))):
         raise LithoInputError(f"{owner}.{name} = {show(value)} is not an integer{_hint(what)}")
     v = int(value)
     if not lo <= v <= hi:

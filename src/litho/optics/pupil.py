@@ -20,6 +20,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..errors import LithoInputError
+from ..fields import show as _show
 
 MAX_NOLL_INDEX = 231  # radial orders up to 20
 
@@ -76,26 +77,26 @@ def parse_zernike(value: Any, owner: str = "ProjectionOptics") -> tuple[tuple[in
         try:
             pairs = [tuple(p) for p in value]
         except TypeError:
-            raise LithoInputError(f"{owner}.zernike = {value!r}: give {{noll_index: waves}} "
+            raise LithoInputError(f"{owner}.zernike = {_show(value)}: give {{noll_index: waves}} "
                                   "or a list of [noll_index, waves] pairs") from None
     out: dict[int, float] = {}
     for pair in pairs:
         if len(pair) != 2:
-            raise LithoInputError(f"{owner}.zernike: {pair!r} is not a [noll_index, waves] pair")
+            raise LithoInputError(f"{owner}.zernike: {_show(pair)} is not a [noll_index, waves] pair")
         j, c = pair
         try:
             jj = int(str(j).strip().upper().removeprefix("Z")) if isinstance(j, str) else j
         except ValueError:
             jj = None
         if not isinstance(jj, (int, np.integer)) or isinstance(jj, bool) or not 1 <= jj <= MAX_NOLL_INDEX:
-            raise LithoInputError(f"{owner}.zernike: index {j!r} is out of range; Noll indices run "
+            raise LithoInputError(f"{owner}.zernike: index {_show(j)} is out of range; Noll indices run "
                                   f"from 1 to {MAX_NOLL_INDEX}")
         try:
             cc = float(c)
         except (TypeError, ValueError):
             cc = math.nan
         if not math.isfinite(cc) or isinstance(c, bool):
-            raise LithoInputError(f"{owner}.zernike: coefficient {c!r} of Z{jj} is not a finite number of waves")
+            raise LithoInputError(f"{owner}.zernike: coefficient {_show(c)} of Z{jj} is not a finite number of waves")
         out[int(jj)] = out.get(int(jj), 0.0) + cc
     return tuple((j, c) for j, c in sorted(out.items()) if c != 0.0)
 

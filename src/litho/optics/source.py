@@ -28,6 +28,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..errors import LithoInputError
+from ..fields import show as _show
 from . import _checks
 
 OWNER = "Source"
@@ -279,7 +280,7 @@ def from_spec(spec: Any, *, sigma: float | None = None, extra: Mapping[str, Any]
                 path = base_dir / path
             if path.suffix.lower() in (".npy", ".png", ".tif", ".tiff", ".jpg", ".bmp") or path.exists():
                 return source_map(path, field)
-            raise LithoInputError(f"{field} = {spec!r}: must be one of {', '.join(SHAPES[:-1])}, "
+            raise LithoInputError(f"{field} = {_show(spec)}: must be one of {', '.join(SHAPES[:-1])}, "
                                   "a source-map file (.npy, .png) or an array")
         allowed = {"conventional": ("sigma", "sigma_out"), "annular": ("sigma_in", "sigma_out"),
                    "dipole": ("sigma_centre", "sigma_radius", "orientation_deg"),
@@ -302,4 +303,4 @@ def from_spec(spec: Any, *, sigma: float | None = None, extra: Mapping[str, Any]
         if name == "dipole":
             return dipole(extra["sigma_centre"], extra["sigma_radius"], extra.get("orientation_deg", 0.0))
         return quadrupole(extra["sigma_centre"], extra["sigma_radius"], extra.get("orientation_deg", 45.0))
-    raise LithoInputError(f"{field} = {spec!r}: give a shape name, a table, a map array or a map file")
+    raise LithoInputError(f"{field} = {_show(spec)}: give a shape name, a table, a map array or a map file")

@@ -15,6 +15,7 @@ import math
 from typing import Any, Mapping
 
 from ..errors import LithoInputError
+from ..fields import show as _show
 
 # Hg arc lines (nm). Relative irradiance of a broadband Hg short-arc lamp
 # behind a UV400 mirror set (est.: typical of mask-aligner datasheets,
@@ -39,10 +40,10 @@ def check_wavelength(value: Any, field: str = "wavelength_nm") -> float:
     try:
         wavelength = float(value)
     except (TypeError, ValueError):
-        raise LithoInputError(f"{field} = {value!r} is not a number; give a wavelength in nm "
+        raise LithoInputError(f"{field} = {_show(value)} is not a number; give a wavelength in nm "
                               f"between {lo:g} and {hi:g}") from None
     if isinstance(value, bool) or not (lo <= wavelength <= hi):
-        raise LithoInputError(f"{field} = {value!r}: give a wavelength in nm between {lo:g} and {hi:g}")
+        raise LithoInputError(f"{field} = {_show(value)}: give a wavelength in nm between {lo:g} and {hi:g}")
     return wavelength
 
 
@@ -74,7 +75,7 @@ def parse_spectrum(spectrum: Any, field: str = "spectrum") -> tuple[tuple[float,
     if isinstance(spectrum, str):
         key = spectrum.strip().lower()
         if key not in NAMED_SPECTRA:
-            raise LithoInputError(f"{field} = {spectrum!r} is not a known spectrum; known: "
+            raise LithoInputError(f"{field} = {_show(spectrum)} is not a known spectrum; known: "
                                   f"{', '.join(NAMED_SPECTRA)}, or a table {{wavelength_nm = weight}}")
         return NAMED_SPECTRA[key]
     if isinstance(spectrum, Mapping):
@@ -83,14 +84,14 @@ def parse_spectrum(spectrum: Any, field: str = "spectrum") -> tuple[tuple[float,
         try:
             pairs = [tuple(p) for p in spectrum]
         except TypeError:
-            raise LithoInputError(f"{field} = {spectrum!r}: give a name, a table {{wavelength_nm = weight}} "
+            raise LithoInputError(f"{field} = {_show(spectrum)}: give a name, a table {{wavelength_nm = weight}} "
                                   "or a list of [wavelength_nm, weight] pairs") from None
     if not pairs:
         raise LithoInputError(f"{field} is empty; give at least one [wavelength_nm, weight] line")
     merged: dict[float, float] = {}
     for pair in pairs:
         if len(pair) != 2:
-            raise LithoInputError(f"{field}: {pair!r} is not a [wavelength_nm, weight] pair")
+            raise LithoInputError(f"{field}: {_show(pair)} is not a [wavelength_nm, weight] pair")
         wl, weight = pair
         if isinstance(wl, str):
             wl = wl.strip().lower().removesuffix("nm").strip()
@@ -98,9 +99,9 @@ def parse_spectrum(spectrum: Any, field: str = "spectrum") -> tuple[tuple[float,
         try:
             w = float(weight)
         except (TypeError, ValueError):
-            raise LithoInputError(f"{field}: weight {weight!r} at {wavelength:g} nm is not a number") from None
+            raise LithoInputError(f"{field}: weight {_show(weight)} at {wavelength:g} nm is not a number") from None
         if not (w >= 0) or math.isinf(w) or isinstance(weight, bool):
-            raise LithoInputError(f"{field}: weight {weight!r} at {wavelength:g} nm must be a finite number >= 0")
+            raise LithoInputError(f"{field}: weight {_show(weight)} at {wavelength:g} nm must be a finite number >= 0")
         merged[wavelength] = merged.get(wavelength, 0.0) + w
     total = sum(merged.values())
     if not total > 0:
@@ -112,7 +113,7 @@ def resolve_lines(wavelength_nm: Any, spectrum: Any, owner: str) -> tuple[tuple[
     """The lines of an optics given either one wavelength or a spectrum."""
     if spectrum is not None and wavelength_nm is not None:
         raise LithoInputError(f"{owner}: give wavelength_nm or spectrum, not both "
-                              f"(wavelength_nm = {wavelength_nm!r}, spectrum = {spectrum!r})")
+                              f"(wavelength_nm = {_show(wavelength_nm)}, spectrum = {_show(spectrum)})")
     if spectrum is not None:
         return parse_spectrum(spectrum)
     if wavelength_nm is None:
