@@ -256,3 +256,19 @@ def test_message_names_contact_mode_when_the_grid_is_too_coarse():
     optics = ProximityOptics(wavelength_nm=254, contact_mode="vacuum")
     with pytest.raises(LithoInputError, match=re.escape("too coarse for vacuum contact")):
         aerial_image(np.ones((8, 8)), 0.5, optics)
+
+
+def test_depth_images_equal_one_image_per_depth_with_collimation_and_broadband():
+    # the shared pass over directions gives what imaging each depth on its own gives
+    t = np.zeros((48, 48))
+    t[12:36, 16:30] = 1.0
+    optics = ProximityOptics(spectrum="hg-broadband", contact_mode="hard", collimation_half_angle_deg=2.0,
+                             direction_rings=2, absorber_thickness_nm=100)
+    depths = [0.0, 20.0, 40.0, 80.0]
+    inside = depth_images(t, 0.2, optics, depths, film_index=1.9)
+    for k, z in enumerate(depths):
+        alone = litho.optics.spectral_images(t, 0.2, ProximityOptics(
+            spectrum="hg-broadband", contact_mode="hard", collimation_half_angle_deg=2.0, direction_rings=2,
+            absorber_thickness_nm=100, film_depth_um=z * 1e-3, film_index=1.9), guard_um=optics.blur_length_um)
+        for im, ref in zip(inside, alone):
+            np.testing.assert_allclose(im.intensity[k], ref.intensity, atol=1e-12)

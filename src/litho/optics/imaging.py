@@ -197,14 +197,11 @@ def depth_images(transmission, pixel_um: float, optics, film_depth_nm, *, film_i
                for z in depths]
     window = _window_for(t, p, members, periodic, guard_um)
     spectrum = MaskSpectrum(window.pad(t), p)
-    stack = None
-    for k, member in enumerate(members):
-        for j, (wavelength_nm, _) in enumerate(optics.lines):
-            image = window.crop(member.line_intensity(spectrum, wavelength_nm))
-            if stack is None:
-                stack = np.empty((len(optics.lines), depths.size) + image.shape)
-            stack[j, k] = image
-    return [DepthImage(w, weight, depths, stack[j]) for j, (w, weight) in enumerate(optics.lines)]
+    out = []
+    for wavelength_nm, weight in optics.lines:
+        images = optics.depth_intensities(spectrum, wavelength_nm, depths * 1e-3, float(film_index))
+        out.append(DepthImage(wavelength_nm, weight, depths, np.stack([window.crop(im) for im in images])))
+    return out
 
 
 def aerial_image(transmission, pixel_um: float, optics, *, periodic: bool = False,
