@@ -100,6 +100,9 @@ class ProximityOptics:
     film_depth_um : float
         Depth below the film top at which the image is evaluated, µm. 0 gives
         the image at the film top (the normalisation point of litho's chain).
+        ``litho simulate`` does not use it (nor ``film_index``): the film stage
+        images at the film's own depth samples with the film material's index
+        (:func:`litho.optics.depth_images`, :mod:`litho.dose`).
     direction_rings : int, optional
         Number of rings sampling the collimation cone: ``(2N+1)²`` directions
         of equal weight (N=2: 25). None chooses N from the pitch (see
