@@ -40,7 +40,8 @@ file = "{SMALL_MASK.as_posix()}"
 layer = "R"
 
 [simulation]
-pixel_um = 0.25
+# hard contact (the default mode) at 254 nm needs <= 0.209 um (Fresnel sampling)
+pixel_um = 0.2
 """
 
 

@@ -49,3 +49,16 @@ def test_transfer_matrix_shows_standing_waves_on_a_mirror():
     # period λ/(2n) ≈ 109 nm: at least one deep minimum and maximum inside the film
     assert profile.max() > 2 * profile.min()
     assert film_optics.depth_samples_nm(f, [1 / 260], [405]).size == film_optics.MAX_DEPTH_SAMPLES
+
+
+@pytest.mark.parametrize("over", [{"substrate_reflectance": 0.3}, {"substrate_reflectance": 0.0},
+                                  {"depth_model": "transfer-matrix", "substrate_index": [0.1, 3.0]}])
+def test_down_and_up_passes_add_up_to_the_fluence(over):
+    f = film(**over)
+    z = np.linspace(0, 30, 7)
+    down, up = film_optics.fluence_components(f, ebt(), 254, z)
+    np.testing.assert_allclose(down + up, film_optics.relative_fluence(f, ebt(), 254, z), rtol=1e-12)
+    alpha = film_optics.absorption_coefficient_per_nm(f, ebt(), 254)
+    # the downward wave alone decays as e^{-αz} from what enters the film
+    np.testing.assert_allclose(down / down[0], np.exp(-alpha * z), rtol=1e-12)
+    assert (np.abs(up) < 1e-15).all() == (over.get("substrate_reflectance") == 0.0)

@@ -104,7 +104,9 @@ def test_bad_pixel_is_refused():
 
 def test_from_exposure_builds_each_tool():
     contact = from_exposure({"tool": "contact", "wavelength_nm": 254, "collimation_half_angle_deg": 1.5})
-    assert isinstance(contact, ProximityOptics) and contact.gap_um == 0
+    # contact prints at the effective gap of its mode (hard contact by default)
+    assert isinstance(contact, ProximityOptics) and contact.contact_mode == "hard"
+    assert contact.gap_um == pytest.approx((1.5 / 1.5) ** 2 / 0.365)
     prox = from_exposure({"tool": "proximity", "spectrum": "hg-broadband", "gap_um": 20, "gap_medium": "N2"})
     assert [w for w, _ in prox.lines] == [365.0, 405.0, 436.0]
     assert prox.gap_index == pytest.approx(1.000298)

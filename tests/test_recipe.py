@@ -21,7 +21,7 @@ def test_units_in_strings_become_canonical_numbers(write_recipe):
     step = recipe.steps[0]
     assert step.exposure.dose_mj_cm2 == pytest.approx(20)
     assert step.exposure.optics.lines[0][0] == pytest.approx(254)
-    assert recipe.simulation.pixel_um == 0.25
+    assert recipe.simulation.pixel_um == 0.2
     assert recipe.seed == 1
 
 
@@ -60,7 +60,7 @@ dose = "40 mJ/cm^2"
     ({'material = "EBT"': 'material = "NoSuchLinker"'}, r"NoSuchLinker.*EBT"),
     ({'[developer]': '[developers]'}, r"developers"),
     ({'layer = "R"': 'layer = [1, 2, 3]'}, r"mask.layer"),
-    ({'pixel_um = 0.25': 'pixel_um = -1'}, r"simulation.pixel_um"),
+    ({'pixel_um = 0.2\n': 'pixel_um = -1\n'}, r"simulation.pixel_um"),
     ({'wavelength = "254 nm"': 'wavelength = "436 nm"'}, r"436.*254"),
     ({'stripe_1000ppi_2x2.gds': 'nowhere.gds'}, r"mask file not found"),
 ])

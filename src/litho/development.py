@@ -48,9 +48,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from . import film as film_optics
 from .chemistry import (Atmosphere, check_wavelengths, crosslink, effective_activation_constant, insertion_yield,
                         molecules_per_qd, parse_atmosphere)
+from .dose import LocalDose, uniform_local_dose
 from .errors import LithoInputError
 from .luminescence import plqy_retention
 from .materials import Crosslinker, Developer, Film
@@ -299,16 +299,20 @@ class Developed:
     parameters: dict = field(default_factory=dict)
 
 
-def develop(exposures: Sequence[tuple[float, Any]], film: Film, crosslinker: Crosslinker,
+def develop(exposures: LocalDose | Sequence[tuple[float, Any]], film: Film, crosslinker: Crosslinker,
             developer: Developer, atmosphere: Atmosphere | str, *, seed: int | None = None,
             stochastic: bool = False, pixel_um: float | None = None) -> Developed:
     """Develop an exposed film.
 
     Parameters
     ----------
-    exposures : sequence of (wavelength_nm, dose_mj_cm2 array)
-        Incident dose at the film top per spectral line (recipe dose × line
-        weight × aerial intensity), mJ/cm²; arrays of any (common) shape.
+    exposures : LocalDose or sequence of (wavelength_nm, dose_mj_cm2 array)
+        The film stage's local dose E(z, y, x) per line
+        (:func:`litho.dose.local_dose`, from the images inside the film), or,
+        for an image that is the same at every depth (open frame, contrast
+        curve, calibration), the incident dose at the film top per line
+        (recipe dose × line weight × intensity), mJ/cm², arrays of any
+        common shape (:func:`litho.dose.uniform_local_dose`).
     film, crosslinker, developer : litho.materials dataclasses
     atmosphere : Atmosphere or str
         Gas during exposure (``litho.chemistry.parse_atmosphere`` forms).
@@ -328,23 +332,17 @@ def develop(exposures: Sequence[tuple[float, Any]], film: Film, crosslinker: Cro
     """
     if not isinstance(atmosphere, Atmosphere):
         atmosphere = parse_atmosphere(atmosphere)
-    lines = [(float(w), np.asarray(d, dtype=np.float64)) for w, d in exposures]
-    if not lines:
-        raise LithoInputError("develop: no exposure lines given")
-    shape = np.broadcast_shapes(*(d.shape for _, d in lines))
-    for w, d in lines:
-        if np.any(d < 0) or not np.all(np.isfinite(d)):
-            raise LithoInputError(f"develop: dose at {w:g} nm has negative or non-finite values")
-    check_wavelengths(crosslinker, film, [w for w, _ in lines])
-
-    alphas = [film_optics.absorption_coefficient_per_nm(film, crosslinker, w) for w, _ in lines]
-    depth = film_optics.depth_samples_nm(film, alphas, [w for w, _ in lines])
-    weights = film_optics.depth_weights(depth)
-    expand = (slice(None),) + (None,) * len(shape)
-    local = []   # (wavelength, local dose (nz, *shape))
-    for w, d in lines:
-        profile = film_optics.relative_fluence(film, crosslinker, w, depth)
-        local.append((w, profile[expand] * np.broadcast_to(d, shape)[None, ...]))
+    if isinstance(exposures, LocalDose):
+        exposures.check(film)
+        check_wavelengths(crosslinker, film, exposures.wavelengths_nm)
+    else:
+        if not len(exposures):
+            raise LithoInputError("develop: no exposure lines given")
+        check_wavelengths(crosslinker, film, [float(w) for w, _ in exposures])
+        exposures = uniform_local_dose(exposures, film, crosslinker)
+    lines = exposures.lines
+    depth, weights = exposures.depth_nm, exposures.depth_weights
+    local = list(lines)   # (wavelength, local dose (nz, *shape))
 
     state = crosslink(local, film, crosslinker, atmosphere)
     params: dict[str, Any] = {

@@ -40,7 +40,8 @@ from .materials import Crosslinker, Film
 
 __all__ = [
     "absorption_coefficient_per_nm", "qd_absorption_coefficient_per_nm", "top_reflectance",
-    "depth_samples_nm", "depth_weights", "relative_fluence", "energy_balance", "transfer_matrix",
+    "depth_samples_nm", "depth_weights", "relative_fluence", "fluence_components", "energy_balance",
+    "transfer_matrix",
 ]
 
 LN10 = math.log(10.0)
@@ -130,6 +131,35 @@ def relative_fluence(film: Film, crosslinker: Crosslinker | None, wavelength_nm:
     return t_in * (np.exp(-alpha * z) + film.substrate_reflectance * np.exp(-alpha * (2.0 * h - z)))
 
 
+def fluence_components(film: Film, crosslinker: Crosslinker | None, wavelength_nm: float,
+                       depth_nm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """f(z) split into the light going down from the mask and the light the substrate sends back.
+
+    The two passes carry different images laterally (the reflected light has
+    travelled 2h − z through the film, the direct light z), so the film stage
+    images each at its own path length (litho.dose).
+
+    Returns
+    -------
+    down, up : ndarray
+        ``down + up`` equals :func:`relative_fluence` exactly. Beer-Lambert:
+        down = T_in·e^{−αz}, up = T_in·R·e^{−α(2h − z)}. Transfer matrix:
+        down = n·|A·e^{ikz}|², the downward wave alone, and up the rest (the
+        reflected wave and the standing-wave term it makes with the downward
+        one, which exists only where reflected light does).
+    """
+    z = np.asarray(depth_nm, dtype=np.float64)
+    alpha = absorption_coefficient_per_nm(film, crosslinker, wavelength_nm)
+    if film.depth_model == "transfer-matrix":
+        profile, _, _ = transfer_matrix(film, alpha, wavelength_nm, z)
+        a1, kz = _downward_wave(film, alpha, wavelength_nm)
+        down = film.refractive_index * np.abs(a1 * np.exp(1j * kz * z)) ** 2
+        return down, profile - down
+    h = film.thickness_nm
+    t_in = 1.0 - top_reflectance(film)
+    return t_in * np.exp(-alpha * z), t_in * film.substrate_reflectance * np.exp(-alpha * (2.0 * h - z))
+
+
 def energy_balance(film: Film, crosslinker: Crosslinker | None, wavelength_nm: float) -> dict[str, float]:
     """Fractions of the incident light reflected, absorbed in the film and transmitted.
 
@@ -189,6 +219,21 @@ def transfer_matrix(film: Film, alpha_per_nm: float, wavelength_nm: float,
     tangential E and H (∝ ñE) are continuous across interfaces
     (Byrnes, "Multilayer optical calculations", arXiv:1603.02720).
     """
+    a1, b1, kz, r, t, indices = _stack_solution(film, alpha_per_nm, wavelength_nm)
+    z = np.asarray(depth_nm, dtype=np.float64)
+    field = a1 * np.exp(1j * kz * z) + b1 * np.exp(-1j * kz * z)
+    profile = indices[1].real * np.abs(field) ** 2 / indices[0].real
+    return profile, float(abs(r) ** 2), float(indices[-1].real * abs(t) ** 2 / indices[0].real)
+
+
+def _downward_wave(film: Film, alpha_per_nm: float, wavelength_nm: float) -> tuple[complex, complex]:
+    """Amplitude A at the film top and wavenumber k of the downward wave A·e^{ikz} (transfer matrix)."""
+    a1, _, kz, _, _, _ = _stack_solution(film, alpha_per_nm, wavelength_nm)
+    return a1, kz
+
+
+def _stack_solution(film: Film, alpha_per_nm: float, wavelength_nm: float):
+    """Film amplitudes (A, B), film wavenumber, r, t and the layer indices (see :func:`transfer_matrix`)."""
     lam = float(wavelength_nm)
     k_film = alpha_per_nm * lam / (4.0 * math.pi)
     indices = [1.0 + 0j, complex(film.refractive_index, k_film)]
@@ -219,7 +264,4 @@ def transfer_matrix(film: Film, alpha_per_nm: float, wavelength_nm: float,
     # amplitudes at the top of the film (layer 1): [A1, B1] = I(0→1)^-1 [1, r]
     a1, b1 = np.linalg.solve(interface(indices[0], indices[1]), np.array([1.0, r], dtype=complex))
     kz = 2.0 * math.pi * indices[1] / lam
-    z = np.asarray(depth_nm, dtype=np.float64)
-    field = a1 * np.exp(1j * kz * z) + b1 * np.exp(-1j * kz * z)
-    profile = indices[1].real * np.abs(field) ** 2 / indices[0].real
-    return profile, float(abs(r) ** 2), float(indices[-1].real * abs(t) ** 2 / indices[0].real)
+    return a1, b1, kz, r, t, indices

@@ -170,7 +170,8 @@ def simulate_step(step: Step, layer: tuple[int, int], design: tuple, grid: Grid,
                   say: Callable[[str], None] = lambda m: None) -> StepResult:
     """Image, expose, develop and measure one step on ``grid``."""
     from .development import develop
-    from .optics import spectral_images
+    from .dose import depth_samples, image_depths_nm, local_dose
+    from .optics import SpectralImage, depth_images
     from .raster import rasterize
 
     sim = recipe.simulation
@@ -179,13 +180,18 @@ def simulate_step(step: Step, layer: tuple[int, int], design: tuple, grid: Grid,
     geometry = merge(design)
     transmission = rasterize(geometry, grid)
     say(f"{step.name}: aerial image ({step.exposure.tool})")
-    images = spectral_images(transmission, grid.pixel_um, step.exposure.optics,
-                             periodic=sim.window == "periodic")
+    # The film stage gets the image at each depth it samples (and, for the substrate's
+    # reflection, at the unfolded path 2h - z), not the top image at every depth.
+    optics = step.exposure.optics
+    depth = depth_samples(step.film, step.crosslinker, [w for w, _ in optics.lines])
+    inside = depth_images(transmission, grid.pixel_um, optics, image_depths_nm(step.film, depth),
+                          film_index=step.film.refractive_index, periodic=sim.window == "periodic")
+    images = [SpectralImage(im.wavelength_nm, im.weight, np.array(im.at_depth(0.0))) for im in inside]
     intensity = sum(im.weight * im.intensity for im in images)
     say(f"{step.name}: crosslinking and development")
-    dose = step.exposure.dose_mj_cm2
-    exposures = [(im.wavelength_nm, dose * im.weight * im.intensity) for im in images]
-    developed = develop(exposures, step.film, step.crosslinker, step.developer, step.exposure.atmosphere,
+    local = local_dose(inside, step.film, step.crosslinker, step.exposure.dose_mj_cm2, depth)
+    del inside
+    developed = develop(local, step.film, step.crosslinker, step.developer, step.exposure.atmosphere,
                         seed=recipe.seed, stochastic=sim.stochastic, pixel_um=grid.pixel_um)
     say(f"{step.name}: metrology")
     metrology = measure(developed.remaining_thickness, grid, design, sim.threshold)

@@ -12,7 +12,7 @@ from litho.cli import main
 PROXIMITY = {'tool = "contact"': 'tool = "proximity"\ngap = "10 um"'}
 NO_COLLIMATION = {"collimation_half_angle_deg = 1.5\n": ""}
 PROJECTION = {'tool = "contact"': 'tool = "projection"\nna = 0.4\nsigma = 0.5\nsource_step_sigma = 0.2',
-              "collimation_half_angle_deg = 1.5\n": "", "pixel_um = 0.25": "pixel_um = 0.1"}
+              "collimation_half_angle_deg = 1.5\n": "", "pixel_um = 0.2\n": "pixel_um = 0.1\n"}
 
 
 def _run(capsys, *argv):
@@ -61,7 +61,7 @@ def test_aerial_projection_recipe(write_recipe, tmp_path, capsys):
     ({'tool = "contact"': 'tool = "proximity"\nspectrum = {"365" = -1.0, "405" = 0.5}'}, "exposure.spectrum"),
     ({'tool = "contact"': 'tool = "projection"\nna = 0.5\nzernike = {"400" = 0.1}', **NO_COLLIMATION},
      "exposure.zernike"),
-    ({'tool = "contact"': 'tool = "projection"\nna = 0.4\nsigma = 0.5', "pixel_um = 0.25": "pixel_um = 0.3",
+    ({'tool = "contact"': 'tool = "projection"\nna = 0.4\nsigma = 0.5', "pixel_um = 0.2\n": "pixel_um = 0.3\n",
       **NO_COLLIMATION}, "too coarse"),
 ])
 def test_aerial_bad_input_is_one_line_and_exit_2(write_recipe, tmp_path, capsys, replace, field):

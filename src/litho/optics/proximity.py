@@ -23,25 +23,28 @@ Sampling limits (what "too coarse" means here). Behind a straight edge the
 image rises from 0.25 to its first maximum 1.37 over x = 1.2172·√(λg/2)
 ≈ 0.86·√(λg) (PHYSICS.md §2, the Fresnel edge). The pitch must sample that
 rise; litho asks for at least four samples per Fresnel length √(λ g_eff),
-g_eff = g/n_g + z/n_f, and refuses coarser grids. At g_eff = 0 (hard contact,
-image at the film top) light has not propagated at all and the image is the
-mask itself at any pitch.
+g_eff = (g + d_abs)/n_g + z/n_f, and refuses coarser grids. At g_eff = 0 (the
+ideal-contact limit, image at the film top) light has not propagated at all
+and the image is the mask itself at any pitch. A real contact print is never
+there: each contact mode leaves an effective gap (:mod:`litho.optics.contact`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import scipy.fft as sfft
 
 from ..errors import LithoInputError
-from . import _checks
+from . import _checks, contact
 from .cache import TRANSFER_CACHE
-from .kernels import sum_field_intensities
+from .kernels import BATCH, _placement, sum_field_intensities
 from .spectrum import parse_spectrum, resolve_lines
-from .window import BandPlan, MaskSpectrum
+from .window import WORKERS, BandPlan, MaskSpectrum
 
 OWNER = "ProximityOptics"
 ANGULAR_PROFILES = ("uniform", "gaussian")
@@ -60,14 +63,26 @@ MAX_DIRECTION_RINGS = 8
 
 @dataclass(frozen=True)
 class ProximityOptics:
-    """A mask aligner: contact (gap 0) or proximity printing.
+    """A mask aligner: contact printing (a contact mode's effective gap) or proximity printing.
 
     Parameters
     ----------
     wavelength_nm : float, optional
         Exposure wavelength in vacuum, nm. Give this or ``spectrum``.
-    gap_um : float
-        Mask-to-film gap, µm (>= 0). 0 is hard contact.
+    gap_um : float, optional
+        Air gap between the mask's absorber and the film top, µm (>= 0). With
+        ``contact_mode`` it is the effective gap of the contact (in
+        (0, soft contact's gap]) and defaults to the mode's
+        (:mod:`litho.optics.contact`); without, it defaults to 0, the ideal
+        contact limit (no propagation before the film).
+    contact_mode : {"vacuum", "hard", "soft", "low-vacuum"}, optional
+        The aligner's contact program; sets the default ``gap_um``. None:
+        proximity printing at ``gap_um``.
+    absorber_thickness_nm : float
+        Thickness of the mask absorber (chrome ~100 nm), nm; the field leaves
+        the thin-mask plane at the glass/absorber interface and crosses the
+        absorber's openings before the gap, so it adds to the propagation
+        distance (:mod:`litho.optics.contact`). Default 0 (thin mask at the gap).
     collimation_half_angle_deg : float
         Half-angle of the illumination cone in air, degrees (0 <= θ < 30).
         For ``angular_profile="gaussian"`` it is the 1/e² half-width.
@@ -85,6 +100,9 @@ class ProximityOptics:
     film_depth_um : float
         Depth below the film top at which the image is evaluated, µm. 0 gives
         the image at the film top (the normalisation point of litho's chain).
+        ``litho simulate`` does not use it (nor ``film_index``): the film stage
+        images at the film's own depth samples with the film material's index
+        (:func:`litho.optics.depth_images`, :mod:`litho.dose`).
     direction_rings : int, optional
         Number of rings sampling the collimation cone: ``(2N+1)²`` directions
         of equal weight (N=2: 25). None chooses N from the pitch (see
@@ -103,7 +121,7 @@ class ProximityOptics:
     """
 
     wavelength_nm: float | None = None
-    gap_um: float = 0.0
+    gap_um: float | None = None
     collimation_half_angle_deg: float = 0.0
     angular_profile: str = "uniform"
     spectrum: Any = None
@@ -112,6 +130,8 @@ class ProximityOptics:
     film_depth_um: float = 0.0
     direction_rings: int | None = None
     precision: str = "double"
+    contact_mode: str | None = None
+    absorber_thickness_nm: float = 0.0
 
     def __post_init__(self):
         s = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731
@@ -121,7 +141,23 @@ class ProximityOptics:
             s("wavelength_nm", _checks.number(OWNER, "wavelength_nm", self.wavelength_nm, lo=150, hi=1100,
                                               what="nm"))
         resolve_lines(self.wavelength_nm, self.spectrum, OWNER)
+        if self.contact_mode is not None:
+            mode = contact.contact_mode(self.contact_mode, f"{OWNER}.contact_mode")
+            s("contact_mode", mode.name)
+            if self.gap_um is None:
+                if mode.gap_um is None:
+                    raise LithoInputError(
+                        f"{OWNER}.contact_mode = {mode.name!r} has no documented resolution and so no effective "
+                        f"gap; give the measured one with gap (0 < gap <= {contact.MAX_CONTACT_GAP_UM:.2f} um)")
+                s("gap_um", mode.gap_um)
+            else:
+                gap = _checks.number(OWNER, "gap_um", self.gap_um, what="effective contact gap in µm")
+                s("gap_um", contact.check_contact_gap(gap, f"{OWNER}.gap_um"))
+        elif self.gap_um is None:
+            s("gap_um", 0.0)
         s("gap_um", _checks.number(OWNER, "gap_um", self.gap_um, lo=0, hi=1e4, what="mask-to-film gap in µm"))
+        s("absorber_thickness_nm", _checks.number(OWNER, "absorber_thickness_nm", self.absorber_thickness_nm,
+                                                  lo=0, hi=2000, what="mask absorber thickness in nm"))
         s("collimation_half_angle_deg", _checks.number(
             OWNER, "collimation_half_angle_deg", self.collimation_half_angle_deg, lo=0, hi=30, hi_open=True,
             what="degrees"))
@@ -141,14 +177,23 @@ class ProximityOptics:
         return resolve_lines(self.wavelength_nm, self.spectrum, OWNER)
 
     @property
+    def propagation_gap_um(self) -> float:
+        """Distance travelled in the gap medium, µm: the air gap plus the absorber's thickness."""
+        return self.gap_um + self.absorber_thickness_nm * 1e-3
+
+    @property
     def effective_gap_um(self) -> float:
-        """Fresnel-equivalent propagation distance g/n_g + z/n_f, µm (vacuum wavelength)."""
-        return self.gap_um / self.gap_index + self.film_depth_um / self.film_index
+        """Fresnel-equivalent propagation distance (g + d_abs)/n_g + z/n_f, µm (vacuum wavelength)."""
+        return self.propagation_gap_um / self.gap_index + self.film_depth_um / self.film_index
 
     def fresnel_length_um(self, wavelength_nm: float | None = None) -> float:
         """√(λ g_eff) in µm, at ``wavelength_nm`` (default: the longest line)."""
         wl = wavelength_nm if wavelength_nm is not None else max(w for w, _ in self.lines)
         return math.sqrt(wl * 1e-3 * self.effective_gap_um)
+
+    @property
+    def _label(self) -> str:
+        return f"{self.contact_mode} contact" if self.contact_mode else "proximity printing"
 
     @property
     def max_half_angle_rad(self) -> float:
@@ -160,7 +205,7 @@ class ProximityOptics:
     def geometric_blur_um(self) -> float:
         """Lateral half-spread of the cone at the image plane, µm (shadow penumbra)."""
         sin_t = math.sin(self.max_half_angle_rad)
-        spread = self.gap_um * math.tan(math.asin(sin_t / self.gap_index))
+        spread = self.propagation_gap_um * math.tan(math.asin(sin_t / self.gap_index))
         spread += self.film_depth_um * math.tan(math.asin(sin_t / self.film_index))
         return spread
 
@@ -185,7 +230,7 @@ class ProximityOptics:
             wl = min(w for w, _ in self.lines)
             prefix = f"{source}: " if source else ""
             raise LithoInputError(
-                f"{prefix}pixel_um = {pixel_um:g} is too coarse for proximity printing at gap "
+                f"{prefix}pixel_um = {pixel_um:g} is too coarse for {self._label} at gap "
                 f"{self.gap_um:g} µm and {wl:g} nm: the Fresnel length √(λg) = "
                 f"{self.fresnel_length_um(wl):.3g} µm needs pixel_um <= {need:.3g}")
 
@@ -243,8 +288,8 @@ class ProximityOptics:
         lam_um = wavelength_nm * 1e-3
         decay = math.log(1.0 / EVANESCENT_TOLERANCE) / (2 * math.pi)
         band = math.inf
-        if self.gap_um > 0:
-            band = min(band, math.hypot(self.gap_index / lam_um, decay / self.gap_um))
+        if self.propagation_gap_um > 0:
+            band = min(band, math.hypot(self.gap_index / lam_um, decay / self.propagation_gap_um))
         if self.film_depth_um > 0:
             band = min(band, math.hypot(self.film_index / lam_um, decay / self.film_depth_um))
         return band + max_tilt_per_um
@@ -260,7 +305,7 @@ class ProximityOptics:
         lam_um = wavelength_nm * 1e-3
         rho2 = fy_per_um[:, None] ** 2 + fx_per_um[None, :] ** 2
         arg = np.zeros(rho2.shape, dtype=np.complex128)
-        for length, index in ((self.gap_um, self.gap_index), (self.film_depth_um, self.film_index)):
+        for length, index in ((self.propagation_gap_um, self.gap_index), (self.film_depth_um, self.film_index)):
             if length == 0:
                 continue
             k = index / lam_um
@@ -306,8 +351,67 @@ class ProximityOptics:
 
         return plan.interpolate(sum_field_intensities(plan, spectra(), self.precision), self.precision)
 
+    def depth_intensities(self, spectrum: MaskSpectrum, wavelength_nm: float, film_depths_um,
+                          film_index: float) -> list[np.ndarray]:
+        """Images at several depths inside a film of index ``film_index``, on the FFT grid (clear field = 1).
+
+        Equal to :meth:`line_intensity` of the optics with ``film_depth_um = z``
+        for each z, with two savings: every direction's gap transfer function
+        and film wavenumber are computed once for all depths (a depth then
+        costs one exponential and one inverse FFT per direction), and the
+        depths share the band plan of the film top (the widest) and the
+        direction set of the deepest sample (the widest cone spread).
+
+        Parameters
+        ----------
+        spectrum : MaskSpectrum
+        wavelength_nm : float
+        film_depths_um : sequence of float
+            Depths below the film top, µm (>= 0).
+        film_index : float
+
+        Returns
+        -------
+        list of ndarray, float64, one per depth
+        """
+        depths = [float(z) for z in film_depths_um]
+        members = [dataclasses.replace(self, film_depth_um=z, film_index=film_index) for z in depths]
+        if self.propagation_gap_um == 0:
+            # ideal contact: the film top is the mask itself; keep the exact special case
+            return [m.line_intensity(spectrum, wavelength_nm) for m in members]
+        top = dataclasses.replace(self, film_depth_um=0.0, film_index=film_index)
+        deepest = members[int(np.argmax(depths))]
+        pixel_um = spectrum.pixel_um
+        lam_um = wavelength_nm * 1e-3
+        sx, sy, weights = deepest.directions(pixel_um)
+        f0x, f0y = sx / lam_um, sy / lam_um
+        tilt = float(np.max(np.hypot(f0x, f0y)))
+        plan = BandPlan.make(spectrum.shape, pixel_um, top.field_band_per_um(wavelength_nm, tilt))
+        box = spectrum.box(plan)
+        fy, fx = plan.fy_per_um, plan.fx_per_um
+        my, mx = plan.field_shape
+        rows, cols = _placement(plan)
+        ctype = np.complex64 if self.precision == "single" else np.complex128
+        acc = np.zeros((len(depths), my, mx))
+        chunk = min(len(depths), BATCH)
+        batch = np.zeros((chunk, my, mx), dtype=ctype)
+        k_film = film_index / lam_um
+        for ax, ay, w in zip(f0x, f0y, weights):
+            base = box * top._cached_transfer(plan, fy + ay, fx + ax, wavelength_nm, (ax, ay))
+            base *= math.sqrt(w) * plan.field_scale
+            rho2 = (fy + ay)[:, None] ** 2 + (fx + ax)[None, :] ** 2
+            # exp(i2π z (kz − k)) per depth; evanescent parts decay (+i√ branch, see transfer)
+            phase = (2j * math.pi) * (np.sqrt((k_film * k_film - rho2).astype(np.complex128)) - k_film)
+            for start in range(0, len(depths), chunk):
+                part = depths[start:start + chunk]
+                for k, z in enumerate(part):
+                    batch[k, rows, cols] = base * np.exp(phase * z) if z else base
+                fields = sfft.ifft2(batch[:len(part)], axes=(-2, -1), workers=WORKERS)
+                acc[start:start + len(part)] += fields.real ** 2 + fields.imag ** 2
+        return [plan.interpolate(a, self.precision) for a in acc]
+
     def _cached_transfer(self, plan: BandPlan, fy, fx, wavelength_nm, tilt) -> np.ndarray:
-        key = ("proximity", plan.key, wavelength_nm, self.gap_um, self.gap_index, self.film_depth_um,
+        key = ("proximity", plan.key, wavelength_nm, self.propagation_gap_um, self.gap_index, self.film_depth_um,
                self.film_index, float(tilt[0]), float(tilt[1]))
         h = TRANSFER_CACHE.get(key)
         if h is None:
