@@ -51,6 +51,13 @@ BISECTION_STEPS = 4          # refinement of a transition: bracket 1.155^(1/16) 
 SIZE_RANGE_UM = (0.05, 200.0)
 # Printing sizes at the top of the scan before "everything above prints" is taken as shown.
 TOP_PRINTING_POINTS = 2
+# Fresnel and Talbot islands are narrow (a few % in size) and crowd just above
+# the threshold: the band from the answer up to VERIFY_RATIO times it is
+# scanned again at VERIFY_POINTS_PER_DECADE (3.7% steps), and the answer moves
+# up past any failure found there.
+VERIFY_RATIO = 1.6
+VERIFY_POINTS_PER_DECADE = 64
+MAX_VERIFY_PASSES = 6
 MAX_SAMPLES_PER_PERIOD = 2048
 # Largest grid one evaluation simulates (samples): beyond it a size is reported
 # as not simulated rather than taking minutes and gigabytes (a projection
@@ -244,7 +251,8 @@ def log_sizes(low_um: float, high_um: float, points_per_decade: float) -> list[f
 
 def scan_sizes(trial: Callable[[float], Trial], low_um: float, high_um: float, *,
                points_per_decade: float = POINTS_PER_DECADE, bisection_steps: int = BISECTION_STEPS,
-               extend: bool = True, limits_um: tuple[float, float] = SIZE_RANGE_UM) -> Scan:
+               extend: bool = True, verify: bool = True,
+               limits_um: tuple[float, float] = SIZE_RANGE_UM) -> Scan:
     """Scan sizes coarsely, refine every pass/fail transition, and read off the answer.
 
     Parameters
@@ -260,6 +268,10 @@ def scan_sizes(trial: Callable[[float], Trial], low_um: float, high_um: float, *
         Grow the scan (same spacing, within ``limits_um``) upwards until its
         top ``TOP_PRINTING_POINTS`` sizes print, and downwards until a size
         fails.
+    verify : bool
+        Scan the band above the answer densely (``VERIFY_RATIO``,
+        ``VERIFY_POINTS_PER_DECADE``) and move the answer past any failure
+        found there.
 
     Returns
     -------
@@ -284,24 +296,33 @@ def scan_sizes(trial: Callable[[float], Trial], low_um: float, high_um: float, *
         while all(done[s].prints for s in coarse) and coarse[0] > limits_um[0] * (1 + 1e-9):
             coarse.insert(0, max(limits_um[0], coarse[0] / ratio))
             run(coarse[0])
-    # Refine each transition between neighbouring coarse sizes.
-    for a, b in zip(coarse[:-1], coarse[1:]):
-        if done[a].prints == done[b].prints:
-            continue
-        lo, hi = a, b
-        for _ in range(bisection_steps):
-            mid = math.sqrt(lo * hi)
-            if run(mid) == done[a].prints:
-                lo = mid
-            else:
-                hi = mid
+    def refine(sizes):
+        # bisect each transition between neighbouring sizes
+        for a, b in zip(sizes[:-1], sizes[1:]):
+            if done[a].prints == done[b].prints:
+                continue
+            lo, hi = a, b
+            for _ in range(bisection_steps):
+                mid = math.sqrt(lo * hi)
+                if run(mid) == done[a].prints:
+                    lo = mid
+                else:
+                    hi = mid
+
+    refine(coarse)
+    for _ in range(MAX_VERIFY_PASSES if verify else 0):
+        answer = _runs(done)[-1]
+        if not answer[0] or answer[1] >= coarse[-1]:
+            break
+        top = min(answer[1] * VERIFY_RATIO, coarse[-1])
+        band = [s for s in log_sizes(answer[1], top, VERIFY_POINTS_PER_DECADE)[1:-1]]
+        for size in band:
+            run(size)
+        if all(done[s].prints for s in band):
+            break
+        refine(sorted(s for s in done if answer[1] <= s <= top))
+    runs = _runs(done)
     ordered = sorted(done)
-    runs = []  # [prints, first size, last size]
-    for size in ordered:
-        if runs and runs[-1][0] == done[size].prints:
-            runs[-1][2] = size
-        else:
-            runs.append([done[size].prints, size, size])
     top_prints = runs[-1][0]
     size_um = runs[-1][1] if top_prints else None
     printing = [s for s in ordered if done[s].prints]
@@ -313,6 +334,17 @@ def scan_sizes(trial: Callable[[float], Trial], low_um: float, high_um: float, *
                 at_search_floor=bool(top_prints and len(runs) == 1),
                 smallest_printing_um=smallest, printing_islands=printing_islands,
                 non_printing_islands=non_printing)
+
+
+def _runs(done: dict[float, Trial]) -> list[list]:
+    """Runs of equal outcome in size order: ``[prints, first size, last size]``."""
+    runs = []
+    for size in sorted(done):
+        if runs and runs[-1][0] == done[size].prints:
+            runs[-1][2] = size
+        else:
+            runs.append([done[size].prints, size, size])
+    return runs
 
 
 def min_feature(recipe: Recipe, feature: str = "line-space", *, step: int | str = 0, gap_um: float = 1.0,
