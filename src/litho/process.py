@@ -106,6 +106,8 @@ class Result:
     contamination : list of dict
         For each later step, its film left on each earlier step's pixels.
     runtime_s : float
+    convergence : dict
+        The pitch check of :mod:`litho.convergence` (empty when not asked for).
     report : dict
         Everything numeric, JSON-ready (:func:`litho.report.build_report`).
     """
@@ -114,6 +116,7 @@ class Result:
     steps: tuple[StepResult, ...]
     contamination: list
     runtime_s: float
+    convergence: dict = field(default_factory=dict)
     report: dict = field(default_factory=dict, repr=False)
 
     def save(self, out_dir: str | Path, *, figures: bool = True) -> list[Path]:
@@ -127,17 +130,22 @@ class Result:
         return save_result(self, out_dir, figures=figures)
 
 
-def simulate(recipe: Recipe | str | Path, *, pixel_um: float | None = None,
-             progress: Callable[[str], None] | None = None) -> Result:
+def simulate(recipe: Recipe | str | Path, *, pixel_um: float | str | None = None,
+             check_convergence: bool = False, progress: Callable[[str], None] | None = None) -> Result:
     """Simulate every step of a recipe.
 
     Parameters
     ----------
     recipe : Recipe or path
         A loaded recipe or the path of one.
-    pixel_um : float, optional
+    pixel_um : float or "auto", optional
         Sample pitch in µm; overrides ``[simulation] pixel_um`` and the
-        automatic choice (:func:`choose_pixel_um`).
+        automatic choice (:func:`choose_pixel_um`). "auto" halves that
+        choice until the CD is converged (:func:`litho.convergence.auto_pitch`).
+    check_convergence : bool
+        Re-run one representative pixel at half the pitch and record in
+        ``Result.convergence`` (and the report) whether the CD is converged
+        (:mod:`litho.convergence`); implied by ``pixel_um="auto"``.
     progress : callable, optional
         Called with a short message as each stage starts.
 
@@ -167,10 +175,19 @@ def simulate(recipe: Recipe | str | Path, *, pixel_um: float | None = None,
         # the design stays where it should print; the mask is exposed moved by the overlay
         masks.append((mask, tuple(mask.polygons)))
 
-    pixel = pixel_um or sim.pixel_um or choose_pixel_um(
+    auto = pixel_um == "auto"
+    pixel = (None if auto else pixel_um) or (None if auto else sim.pixel_um) or choose_pixel_um(
         [d for _, ds in masks for d in ds], [s.exposure.optics for s in recipe.steps])
     for step in recipe.steps:
         step.exposure.optics.check_pixel(pixel, str(recipe.path or "recipe"))
+    convergence = {}
+    if auto:
+        from .convergence import auto_pitch
+
+        say(f"choosing a converged pitch from {pixel:g} um")
+        pixel, convergence = auto_pitch(
+            [(step, mask.layer, design, step.exposure.overlay_um) for step, (mask, design) in zip(recipe.steps, masks)],
+            [d for _, d in masks], lambda p: simulation_grid(recipe, [m for m, _ in masks], p), recipe, pixel)
     grid = simulation_grid(recipe, [m for m, _ in masks], pixel)
     check_memory(grid, recipe)
 
@@ -179,8 +196,13 @@ def simulate(recipe: Recipe | str | Path, *, pixel_um: float | None = None,
         results.append(simulate_step(step, mask.layer, design, grid, recipe, say,
                                      overlay_um=step.exposure.overlay_um))
     contamination = colour_contamination(results)
+    if check_convergence and not convergence:
+        from .convergence import check
+
+        say(f"convergence: one pixel at {pixel:g} and {pixel / 2:g} um")
+        convergence = check(results, recipe)
     result = Result(recipe=recipe, steps=tuple(results), contamination=contamination,
-                    runtime_s=time.perf_counter() - t_start)
+                    runtime_s=time.perf_counter() - t_start, convergence=convergence)
     from .report import build_report
 
     object.__setattr__(result, "report", build_report(result))
