@@ -44,15 +44,59 @@ def test_periodic_window_needs_a_window_and_a_dividing_pitch():
         litho.simulate(recipe)
 
 
-def test_overlay_moves_design_and_print_together():
+def _rectangle_iou(w, h, dx, dy):
+    """IoU of a w x h rectangle and its copy moved by (dx, dy)."""
+    overlap = max(w - abs(dx), 0) * max(h - abs(dy), 0)
+    return overlap / (2 * w * h - overlap)
+
+
+def test_overlay_moves_the_print_off_the_design_and_lowers_iou():
+    from shapely import affinity
+
     window = (0, 0, 25.4, 25.4)
-    base = litho.simulate(_recipe(window, "isolated", pixel_um=0.1)).steps[0]
-    moved = litho.simulate(_recipe(window, "isolated", pixel_um=0.1, overlay=(0.5, -0.3))).steps[0]
-    b, m = base.metrology.pixels[0], moved.metrology.pixels[0]
-    assert m.design_centroid_um[0] - b.design_centroid_um[0] == pytest.approx(0.5)
-    assert m.design_centroid_um[1] - b.design_centroid_um[1] == pytest.approx(-0.3)
-    assert m.centroid_shift_um == pytest.approx(b.centroid_shift_um, abs=0.02)
-    assert m.iou == pytest.approx(b.iou, abs=0.01)
+    pitch = 0.1
+    dx, dy = 1.3, -0.7
+    base = litho.simulate(_recipe(window, "isolated", pixel_um=pitch))
+    moved = litho.simulate(_recipe(window, "isolated", pixel_um=pitch, overlay=(dx, dy)))
+    b, m = base.steps[0].metrology.pixels[0], moved.steps[0].metrology.pixels[0]
+    # the design stays where it was drawn; the print moves by the overlay
+    assert m.design_centroid_um == pytest.approx(b.design_centroid_um)
+    assert m.centroid_shift_x_um - b.centroid_shift_x_um == pytest.approx(dx, abs=0.1 * pitch)
+    assert m.centroid_shift_y_um - b.centroid_shift_y_um == pytest.approx(dy, abs=0.1 * pitch)
+    overlay = moved.report["steps"][0]["overlay"]
+    assert overlay["applied_um"] == [dx, dy]
+    assert overlay["measured_um"] == pytest.approx([dx, dy], abs=0.1 * pitch + abs(b.centroid_shift_um))
+    # IoU as geometry predicts: the rectangle formula, up to the print's own shape ...
+    design = base.steps[0].design[0]
+    xmin, ymin, xmax, ymax = design.bounds
+    predicted = _rectangle_iou(xmax - xmin, ymax - ymin, dx, dy)
+    assert m.iou < b.iou - 0.1
+    assert m.iou == pytest.approx(predicted * b.iou, abs=0.02)
+    # ... and exactly the base print moved by the overlay, measured against the design
+    printed = affinity.translate(base.steps[0].metrology.printed[0], dx, dy)
+    assert m.iou == pytest.approx(printed.intersection(design).area / printed.union(design).area, abs=0.005)
+
+
+def test_a_mask_moved_off_its_design_reports_missing_pixels():
+    window = (0, 0, 25.4, 25.4)
+    moved = litho.simulate(_recipe(window, "isolated", pixel_um=0.1, overlay=(40.0, 0.0)))
+    step = moved.report["steps"][0]
+    assert step["metrics"]["missing_pixels"] == 1
+    assert step["overlay"]["measured_um"] is None
+    # the print landed beside the design: the window held the moved mask, and it is residue
+    assert step["metrics"]["residue_area_um2"] > 100
+
+
+def test_overlay_between_steps_is_measured_relative_to_the_first():
+    raw = dict(_recipe((0, 0, 25.4, 25.4), "isolated", pixel_um=0.1, overlay=(0.2, 0.1)).raw)
+    raw["step"] = [{"name": "R", "mask": {"layer": "R"}},
+                   {"name": "G", "mask": {"layer": "G"}, "exposure": {"overlay_um": [-0.3, 0.4]}}]
+    result = litho.simulate(litho.recipe_from_dict(raw))
+    rows = result.report["overlay_between_steps"]
+    assert [r["step"] for r in rows] == ["G"]
+    assert rows[0]["applied_um"] == pytest.approx([-0.5, 0.3])
+    for row in rows:
+        assert row["measured_um"] == pytest.approx(row["applied_um"], abs=0.05)
 
 
 def test_results_are_deterministic():

@@ -76,3 +76,71 @@ def test_min_feature_bad_input_is_one_line(tmp_path, capsys, argv, named):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and named in err[0]
     assert not out.exists()
+
+
+def _synthetic(prints):
+    from litho.resolution import Trial
+
+    return lambda size: Trial(size, prints(size), "prints" if prints(size) else "fails", None, None, None)
+
+
+def test_scan_finds_the_threshold_above_a_narrow_failing_island():
+    from litho.resolution import scan_sizes
+
+    # prints on 1-1.5 um, and from 2 um except a 4%-wide island 2.60-2.70 um
+    scan = scan_sizes(_synthetic(lambda s: 1.0 <= s < 1.5 or (s >= 2.0 and not 2.60 <= s < 2.70)), 0.5, 10.0)
+    assert scan.size_um == pytest.approx(2.70, rel=0.01)
+    assert not scan.at_search_floor
+    assert scan.smallest_printing_um == pytest.approx(1.0, rel=0.01)
+    assert any(a < 1.1 and b > 1.4 for a, b in scan.printing_islands)
+    assert any(2.55 < a <= b < 2.75 for a, b in scan.non_printing_islands)
+
+
+def test_scan_extends_until_its_top_prints_and_says_when_everything_prints():
+    from litho.resolution import scan_sizes
+
+    late = scan_sizes(_synthetic(lambda s: s > 30.0), 0.5, 5.0)
+    assert late.size_um == pytest.approx(30.0, rel=0.01)
+    everything = scan_sizes(_synthetic(lambda s: True), 0.5, 5.0)
+    assert everything.at_search_floor and everything.size_um == pytest.approx(0.05)
+    nothing = scan_sizes(_synthetic(lambda s: False), 0.5, 5.0)
+    assert nothing.size_um is None and nothing.smallest_printing_um is None
+
+
+def test_proximity_at_a_large_gap_reports_the_size_above_which_everything_prints():
+    # At a 40 um gap line printing is not monotone in width: widths around 5-6 um
+    # fail between widths that print. The answer has no failing size above it.
+    recipe = _with_gap(40)
+    result = min_feature(recipe, "line-space", size_range_um=(4.0, 8.0), points_per_decade=4)
+    trials = sorted(result.trials, key=lambda t: t.size_um)
+    assert result.size_um is not None
+    assert all(t.prints for t in trials if t.size_um >= result.size_um)
+    failing_above_a_print = [t.size_um for t in trials if not t.prints and t.size_um > result.smallest_printing_um]
+    assert failing_above_a_print and result.non_printing_islands
+    # the last failure is just below the answer (a refined transition)
+    assert max(failing_above_a_print) > result.size_um / 1.02
+    assert 6.0 < result.size_um < 6.6
+    # a larger gap never reports a smaller threshold than a smaller one
+    assert result.size_um > min_feature(_with_gap(20), "line-space").size_um
+
+
+def test_centre_nrt_just_below_the_threshold_is_a_fail_but_float_rounding_is_not():
+    from litho.spec import Criteria, pixel_failure
+
+    pixel = {"missing": False, "bridged": False, "cd_x_um": 10.0, "design_cd_x_um": 10.0,
+             "cd_y_um": 10.0, "design_cd_y_um": 10.0, "centre_nrt": 0.7996}
+    assert "h/h0" in pixel_failure(pixel, Criteria(min_nrt=0.8))
+    assert pixel_failure({**pixel, "centre_nrt": 0.8 - 1e-15}, Criteria(min_nrt=0.8)) == ""
+    assert pixel_failure(pixel, Criteria(min_nrt=0.79)) == ""
+    good = {**pixel, "centre_nrt": 0.9}
+    assert pixel_failure({**good, "cd_x_um": 11.0 + 1e-12}, Criteria(cd_tol=0.1)) == ""
+    assert "CD x" in pixel_failure({**good, "cd_x_um": 11.01}, Criteria(cd_tol=0.1))
+
+
+def test_min_feature_and_sweep_share_one_in_spec_rule():
+    import inspect
+
+    from litho import resolution, sweep
+
+    assert "field_failure" in inspect.getsource(resolution.judge)
+    assert "field_failure" in inspect.getsource(sweep._simulate_point)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import contourpy
 import numpy as np
 import shapely
+from shapely import affinity
 from shapely.geometry import LineString, Polygon
 
 from .grid import Grid
@@ -25,11 +26,23 @@ MISSING_AREA_FRACTION = 0.1
 # Residue is looked for this far (µm, at least) outside every designed pixel, so
 # that the blurred edge of a good pixel does not count as residue.
 RESIDUE_EXCLUSION_UM = 1.0
+# The central region of a pixel, where its in-feature h/h0 is read: the design
+# scaled by this factor about its centroid. Half the width keeps the edge
+# roll-off (judged by the CD) out, and is still many samples, not one.
+CENTRAL_REGION_SCALE = 0.5
 
 
 @dataclass(frozen=True)
 class PixelMetrics:
-    """Measurements of one designed pixel (lengths µm, areas µm²)."""
+    """Measurements of one designed pixel (lengths µm, areas µm²).
+
+    Every length and area is measured on the printed polygon (contours
+    interpolated between samples), never by counting samples. The centroid
+    shift is printed minus designed centroid (its x and y parts, and their
+    length); ``mean_nrt`` is h/h0 averaged over the whole design and
+    ``centre_nrt`` over its central region (:func:`central_region`), both
+    weighted by each sample's exact area inside.
+    """
 
     index: int
     design_centroid_um: tuple[float, float]
@@ -40,12 +53,15 @@ class PixelMetrics:
     design_cd_x_um: float
     design_cd_y_um: float
     centroid_shift_um: float
+    centroid_shift_x_um: float
+    centroid_shift_y_um: float
     iou: float
     epe_rms_um: float
     epe_max_um: float
     epe_mean_um: float
     corner_rounding_radius_um: float
     mean_nrt: float
+    centre_nrt: float
     missing: bool
     bridged: bool
 
@@ -131,11 +147,12 @@ def measure(remaining_thickness: np.ndarray, grid: Grid, design: list[Polygon] |
     bridged_printed = {k for k, pix in touching.items() if len(pix) >= 2}
 
     mean_nrt = _mean_inside(remaining_thickness, grid, design)
+    centre_nrt = _mean_inside(remaining_thickness, grid, [central_region(p) for p in design])
     pixels = []
     for i, poly in enumerate(design):
         hits = per_pixel_hits[i]
         matched = shapely.union_all([printed[k] for k in hits]) if hits else Polygon()
-        pixels.append(_measure_pixel(i, poly, matched, step, mean_nrt[i],
+        pixels.append(_measure_pixel(i, poly, matched, step, mean_nrt[i], centre_nrt[i],
                                      bridged=any(k in bridged_printed for k in hits)))
 
     residue_max, residue_area = _residue(remaining_thickness, grid, design, printed, threshold)
@@ -147,8 +164,16 @@ def measure(remaining_thickness: np.ndarray, grid: Grid, design: list[Polygon] |
     return metrology
 
 
+def central_region(design: Polygon) -> Polygon:
+    """The middle of a designed pixel: the design scaled by ``CENTRAL_REGION_SCALE``
+    about its centroid (clipped to the design, for non-convex shapes)."""
+    scaled = affinity.scale(design, CENTRAL_REGION_SCALE, CENTRAL_REGION_SCALE, origin=design.centroid)
+    region = scaled.intersection(design)
+    return region if not region.is_empty else scaled
+
+
 def _measure_pixel(index: int, design: Polygon, printed: Polygon, step_um: float, mean_nrt: float,
-                   bridged: bool) -> PixelMetrics:
+                   centre_nrt: float, bridged: bool) -> PixelMetrics:
     centre = design.centroid
     xmin, ymin, xmax, ymax = design.bounds
     local = printed.intersection(design.buffer(max(xmax - xmin, ymax - ymin))) if not printed.is_empty else printed
@@ -158,7 +183,12 @@ def _measure_pixel(index: int, design: Polygon, printed: Polygon, step_um: float
     cd_y = _chord(local, LineString([(centre.x, ymin - (ymax - ymin)), (centre.x, ymax + (ymax - ymin))]), centre)
     union = design.union(local).area
     iou = float(design.intersection(local).area / union) if union > 0 else 0.0
-    shift = float(local.centroid.distance(centre)) if not local.is_empty else math.nan
+    if local.is_empty:
+        shift = shift_x = shift_y = math.nan
+    else:
+        # the centroid of the printed area (sub-sample: the polygon's, not a count of samples)
+        shift_x, shift_y = local.centroid.x - centre.x, local.centroid.y - centre.y
+        shift = math.hypot(shift_x, shift_y)
     epe = edge_placement_errors(design, local, step_um)
     return PixelMetrics(
         index=index,
@@ -168,13 +198,16 @@ def _measure_pixel(index: int, design: Polygon, printed: Polygon, step_um: float
         cd_x_um=cd_x, cd_y_um=cd_y,
         design_cd_x_um=_chord(design, LineString([(xmin - 1, centre.y), (xmax + 1, centre.y)]), centre),
         design_cd_y_um=_chord(design, LineString([(centre.x, ymin - 1), (centre.x, ymax + 1)]), centre),
-        centroid_shift_um=shift,
+        centroid_shift_um=float(shift),
+        centroid_shift_x_um=float(shift_x),
+        centroid_shift_y_um=float(shift_y),
         iou=iou,
         epe_rms_um=float(np.sqrt(np.mean(epe ** 2))) if epe.size else math.nan,
         epe_max_um=float(epe[np.argmax(np.abs(epe))]) if epe.size else math.nan,
         epe_mean_um=float(np.mean(epe)) if epe.size else math.nan,
         corner_rounding_radius_um=corner_rounding_radius(design, local),
         mean_nrt=float(mean_nrt),
+        centre_nrt=float(centre_nrt),
         missing=bool(missing),
         bridged=bool(bridged),
     )
@@ -320,4 +353,7 @@ def summarize(m: Metrology) -> dict:
         "centroid_shift_max_um": stat("centroid_shift_um", np.max),
         "corner_rounding_radius_mean_um": stat("corner_rounding_radius_um", np.mean),
         "pixel_nrt_mean": stat("mean_nrt", np.mean),
+        "centre_nrt_min": stat("centre_nrt", np.min),
+        "centroid_shift_x_mean_um": stat("centroid_shift_x_um", np.mean),
+        "centroid_shift_y_mean_um": stat("centroid_shift_y_um", np.mean),
     }

@@ -47,7 +47,8 @@ class StepResult:
     layer : tuple[int, int]
         The mask layer that was imaged.
     design : tuple of shapely Polygon
-        Designed pixels (mask openings), µm, overlay applied.
+        Designed pixels, µm, where they should print (no overlay): the
+        metrology measures the print against these.
     transmission : ndarray (ny, nx)
     images : list of SpectralImage
         Aerial image per spectral line, clear field = 1.
@@ -55,6 +56,8 @@ class StepResult:
         Line-weighted aerial image, clear field = 1.
     developed : litho.development.Developed
     metrology : Metrology
+    overlay_um : (float, float)
+        Offset of the mask from the design when it was exposed, µm.
     """
 
     name: str
@@ -67,11 +70,25 @@ class StepResult:
     intensity: np.ndarray
     developed: Any
     metrology: Metrology
+    overlay_um: tuple[float, float] = (0.0, 0.0)
 
     @property
     def remaining_thickness(self) -> np.ndarray:
         """h/h0 after development."""
         return self.developed.remaining_thickness
+
+    @property
+    def openings(self) -> tuple:
+        """The mask openings as exposed: the design moved by the overlay, µm."""
+        return shifted(self.design, self.overlay_um)
+
+
+def shifted(polygons, offset_um: tuple[float, float]) -> tuple:
+    """``polygons`` translated by ``offset_um`` = (dx, dy) µm."""
+    dx, dy = offset_um
+    if dx == 0 and dy == 0:
+        return tuple(polygons)
+    return tuple(affinity.translate(p, dx, dy) for p in polygons)
 
 
 @dataclass(frozen=True)
@@ -85,6 +102,8 @@ class Result:
     contamination : list of dict
         For each later step, its film left on each earlier step's pixels.
     runtime_s : float
+    convergence : dict
+        The pitch check of :mod:`litho.convergence` (empty when not asked for).
     report : dict
         Everything numeric, JSON-ready (:func:`litho.report.build_report`).
     """
@@ -93,6 +112,7 @@ class Result:
     steps: tuple[StepResult, ...]
     contamination: list
     runtime_s: float
+    convergence: dict = field(default_factory=dict)
     report: dict = field(default_factory=dict, repr=False)
 
     def save(self, out_dir: str | Path, *, figures: bool = True) -> list[Path]:
@@ -106,17 +126,22 @@ class Result:
         return save_result(self, out_dir, figures=figures)
 
 
-def simulate(recipe: Recipe | str | Path, *, pixel_um: float | None = None,
-             progress: Callable[[str], None] | None = None) -> Result:
+def simulate(recipe: Recipe | str | Path, *, pixel_um: float | str | None = None,
+             check_convergence: bool = False, progress: Callable[[str], None] | None = None) -> Result:
     """Simulate every step of a recipe.
 
     Parameters
     ----------
     recipe : Recipe or path
         A loaded recipe or the path of one.
-    pixel_um : float, optional
+    pixel_um : float or "auto", optional
         Sample pitch in µm; overrides ``[simulation] pixel_um`` and the
-        automatic choice (:func:`choose_pixel_um`).
+        automatic choice (:func:`choose_pixel_um`). "auto" halves that
+        choice until the CD is converged (:func:`litho.convergence.auto_pitch`).
+    check_convergence : bool
+        Re-run one representative pixel at half the pitch and record in
+        ``Result.convergence`` (and the report) whether the CD is converged
+        (:mod:`litho.convergence`); implied by ``pixel_um="auto"``.
     progress : callable, optional
         Called with a short message as each stage starts.
 
@@ -143,23 +168,37 @@ def simulate(recipe: Recipe | str | Path, *, pixel_um: float | None = None,
         say(f"{step.name}: reading mask {step.mask.path.name} layer {step.mask.layer}")
         mask = read_mask(step.mask.path, layer=step.mask.layer, cell=step.mask.cell,
                          window=step.mask.window_um)
-        dx, dy = step.exposure.overlay_um
-        design = tuple(affinity.translate(p, dx, dy) for p in mask.polygons)
-        masks.append((mask, design))
+        # the design stays where it should print; the mask is exposed moved by the overlay
+        masks.append((mask, tuple(mask.polygons)))
 
-    pixel = pixel_um or sim.pixel_um or choose_pixel_um(
+    auto = pixel_um == "auto"
+    pixel = (None if auto else pixel_um) or (None if auto else sim.pixel_um) or choose_pixel_um(
         [d for _, ds in masks for d in ds], [s.exposure.optics for s in recipe.steps])
     for step in recipe.steps:
         step.exposure.optics.check_pixel(pixel, str(recipe.path or "recipe"))
+    convergence = {}
+    if auto:
+        from .convergence import auto_pitch
+
+        say(f"choosing a converged pitch from {pixel:g} um")
+        pixel, convergence = auto_pitch(
+            [(step, mask.layer, design, step.exposure.overlay_um) for step, (mask, design) in zip(recipe.steps, masks)],
+            [d for _, d in masks], lambda p: simulation_grid(recipe, [m for m, _ in masks], p), recipe, pixel)
     grid = simulation_grid(recipe, [m for m, _ in masks], pixel)
     check_memory(grid, recipe)
 
     results = []
     for step, (mask, design) in zip(recipe.steps, masks):
-        results.append(simulate_step(step, mask.layer, design, grid, recipe, say))
+        results.append(simulate_step(step, mask.layer, design, grid, recipe, say,
+                                     overlay_um=step.exposure.overlay_um))
     contamination = colour_contamination(results)
+    if check_convergence and not convergence:
+        from .convergence import check
+
+        say(f"convergence: one pixel at {pixel:g} and {pixel / 2:g} um")
+        convergence = check(results, recipe)
     result = Result(recipe=recipe, steps=tuple(results), contamination=contamination,
-                    runtime_s=time.perf_counter() - t_start)
+                    runtime_s=time.perf_counter() - t_start, convergence=convergence)
     from .report import build_report
 
     object.__setattr__(result, "report", build_report(result))
@@ -167,8 +206,14 @@ def simulate(recipe: Recipe | str | Path, *, pixel_um: float | None = None,
 
 
 def simulate_step(step: Step, layer: tuple[int, int], design: tuple, grid: Grid, recipe: Recipe,
-                  say: Callable[[str], None] = lambda m: None) -> StepResult:
-    """Image, expose, develop and measure one step on ``grid``."""
+                  say: Callable[[str], None] = lambda m: None, *,
+                  overlay_um: tuple[float, float] = (0.0, 0.0)) -> StepResult:
+    """Image, expose, develop and measure one step on ``grid``.
+
+    The mask is ``design`` moved by ``overlay_um`` (µm); the print is
+    measured against the unmoved ``design``, so overlay shows up in the
+    centroid shift, IoU and EPE.
+    """
     from .development import develop
     from .dose import depth_samples, image_depths_nm, local_dose
     from .optics import SpectralImage, depth_images
@@ -177,8 +222,9 @@ def simulate_step(step: Step, layer: tuple[int, int], design: tuple, grid: Grid,
     sim = recipe.simulation
     say(f"{step.name}: rasterising {len(design)} pixels on a {grid.shape[1]}x{grid.shape[0]} grid "
         f"at {grid.pixel_um:g} um")
-    geometry = merge(design)
-    transmission = rasterize(geometry, grid)
+    geometry = merge(shifted(design, overlay_um))
+    # a periodic window is one period: a mask moved by the overlay wraps around it
+    transmission = rasterize(geometry, grid, periodic=sim.window == "periodic")
     say(f"{step.name}: aerial image ({step.exposure.tool})")
     # The film stage gets the image at each depth it samples (and, for the substrate's
     # reflection, at the unfolded path 2h - z), not the top image at every depth.
@@ -197,7 +243,8 @@ def simulate_step(step: Step, layer: tuple[int, int], design: tuple, grid: Grid,
     metrology = measure(developed.remaining_thickness, grid, design, sim.threshold)
     return StepResult(name=step.name, step=step, grid=grid, layer=tuple(layer), design=design,
                       transmission=transmission, images=images, intensity=intensity,
-                      developed=developed, metrology=metrology)
+                      developed=developed, metrology=metrology,
+                      overlay_um=(float(overlay_um[0]), float(overlay_um[1])))
 
 
 def choose_pixel_um(design, optics=()) -> float:
@@ -232,9 +279,10 @@ def _nice_pitch(pitch_um: float) -> float:
 def simulation_grid(recipe: Recipe, masks, pixel_um: float) -> Grid:
     """The one grid every step of ``recipe`` is simulated on.
 
-    Isolated window: the union of the steps' mask windows (or mask extents,
-    overlay included) plus an opaque margin. Periodic window: exactly the
-    mask window, which must then be one period of the layout.
+    Isolated window: the union of the steps' mask windows (or mask extents),
+    both where the design is and where the overlay moves the mask, plus an
+    opaque margin. Periodic window: exactly the mask window, which must then
+    be one period of the layout (a mask moved by the overlay wraps around it).
     """
     boxes = []
     for step, mask in zip(recipe.steps, masks):
@@ -246,8 +294,10 @@ def simulation_grid(recipe: Recipe, masks, pixel_um: float) -> Grid:
                 f"period of the layout (step {step.name})")
         else:
             xmin, ymin, xmax, ymax = mask.bounds_um
+        boxes.append((xmin, ymin, xmax, ymax))
         dx, dy = step.exposure.overlay_um
-        boxes.append((xmin + dx, ymin + dy, xmax + dx, ymax + dy))
+        if recipe.simulation.window != "periodic":
+            boxes.append((xmin + dx, ymin + dy, xmax + dx, ymax + dy))
     xmin = min(b[0] for b in boxes)
     ymin = min(b[1] for b in boxes)
     xmax = max(b[2] for b in boxes)

@@ -87,11 +87,12 @@ def build_report(result) -> dict:
                 "intensity_max": float(s.intensity.max()),
                 "intensity_mean_in_pixels": _mean_where(s.intensity, s.transmission > 0.5),
                 "intensity_mean_between_pixels": _mean_where(s.intensity, s.transmission < 0.5),
-                "edges": edge_slope_summary(s.intensity, s.grid, s.design),
+                "edges": edge_slope_summary(s.intensity, s.grid, s.openings),
             },
             "development": to_jsonable(getattr(developed, "parameters", {})),
             "plqy_retention_mean_in_print": _mean_where(plqy, printed) if plqy.shape == printed.shape
             else float(np.mean(plqy)),
+            "overlay": step_overlay(s),
             "metrics": s.metrology.summary,
             "pixels": [p.as_dict() for p in s.metrology.pixels],
         })
@@ -114,8 +115,41 @@ def build_report(result) -> dict:
             "seed": recipe.seed,
         },
         "steps": steps,
+        "overlay_between_steps": overlay_between_steps(result.steps),
+        **({"convergence": result.convergence} if getattr(result, "convergence", None) else {}),
         "colour_contamination": result.contamination,
     })
+
+
+def step_overlay(step_result) -> dict:
+    """The overlay of one step: as applied to its mask, and as measured on its print.
+
+    Measured = mean over the printed (not missing) pixels of printed minus
+    designed centroid, µm; None when nothing printed on the design.
+    """
+    m = step_result.metrology.summary
+    mx, my = m.get("centroid_shift_x_mean_um"), m.get("centroid_shift_y_mean_um")
+    return {
+        "applied_um": list(step_result.overlay_um),
+        "measured_um": None if mx is None or my is None else [mx, my],
+        "measured_pixels": sum(not p.missing for p in step_result.metrology.pixels),
+    }
+
+
+def overlay_between_steps(steps) -> list[dict]:
+    """Measured overlay of every later step relative to the first (step k − step 0), µm."""
+    rows = []
+    if len(steps) < 2:
+        return rows
+    first = step_overlay(steps[0])
+    for s in steps[1:]:
+        here = step_overlay(s)
+        measured = (None if here["measured_um"] is None or first["measured_um"] is None
+                    else [here["measured_um"][k] - first["measured_um"][k] for k in range(2)])
+        rows.append({"step": s.name, "relative_to": steps[0].name,
+                     "applied_um": [s.overlay_um[k] - steps[0].overlay_um[k] for k in range(2)],
+                     "measured_um": measured})
+    return rows
 
 
 def _mean_where(values: np.ndarray, where: np.ndarray) -> float | None:

@@ -1,10 +1,10 @@
 """The smallest feature a recipe prints (PHYSICS.md §7).
 
 A feature *prints* when, developed with the recipe's chemistry, exposure and
-developer, it is not missing, does not bridge to its neighbour, keeps its CD
-within ±10% of the design (x and y) and keeps h/h0 ≥ 0.8 inside. Three kinds
-of feature are searched, each by bisection in log size between a size that
-fails and one that prints:
+developer, it is in specification by the one rule of :mod:`litho.spec`: not
+missing, not bridged, CD within ``cd_tol`` of the design (x and y; x only for
+lines) and h/h0 >= ``min_nrt`` over its central region. Three kinds of
+feature are searched:
 
 - ``line-space``: 1:1 lines and spaces of width w (one period 2w simulated
   as an infinite grating, periodic window);
@@ -12,6 +12,18 @@ fails and one that prints:
 - ``pixel-array``: an RGB stripe array of pitch p with the given gap, one
   colour's subpixels simulated as an infinite array (periodic window); its
   answer is also given as the highest ppi = 25400 / p.
+
+Printing need not be monotone in size: behind a proximity gap the Fresnel
+pattern of a feature changes with its size, so a size can fail between two
+that print. The search therefore does not bisect from one bracket. It
+simulates every size of a coarse log-spaced scan (``POINTS_PER_DECADE``),
+extends the scan until its largest sizes print, then refines every
+pass/fail transition by bisection in log size. The answer is the smallest
+size above which every simulated size prints; sizes that print below it
+(printing islands) and sizes that fail above the smallest printing size
+(non-printing islands) are reported with it. An island narrower than one
+coarse step can be missed: ``--points-per-decade`` makes the scan finer.
+"Nothing prints" is an answer (``size_um`` None), not an error.
 
 Every evaluation is a full :func:`litho.process.simulate_step` on
 designed geometry, so the answer is the simulated one, not the
@@ -23,25 +35,44 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
+from typing import Callable
 
 from shapely.geometry import box
 
 from .errors import LithoInputError
 from .grid import Grid
 from .recipe import Recipe
+from .spec import Criteria, field_failure
 
 FEATURES = ("line-space", "square", "pixel-array")
-CD_TOLERANCE = 0.10          # |CD error| / design CD
-MIN_FEATURE_NRT = 0.8        # h/h0 inside a printed feature
 SAMPLES_ACROSS = 24          # grid samples across the feature being tested
-BISECTION_STEPS = 7          # log-size bisection: final bracket ratio (hi/lo)^(1/2^7)
+POINTS_PER_DECADE = 16       # coarse scan: sizes 10^(1/16) = 1.155x apart
+BISECTION_STEPS = 4          # refinement of a transition: bracket 1.155^(1/16) = 0.9% wide
 SIZE_RANGE_UM = (0.05, 200.0)
+# Printing sizes at the top of the scan before "everything above prints" is taken as shown.
+TOP_PRINTING_POINTS = 2
+# Fresnel and Talbot islands are narrow (a few % in size) and crowd just above
+# the threshold: the band from the answer up to VERIFY_RATIO times it is
+# scanned again at VERIFY_POINTS_PER_DECADE (3.7% steps), and the answer moves
+# up past any failure found there.
+VERIFY_RATIO = 1.6
+VERIFY_POINTS_PER_DECADE = 64
+MAX_VERIFY_PASSES = 6
 MAX_SAMPLES_PER_PERIOD = 2048
+# Largest grid one evaluation simulates (samples): beyond it a size is reported
+# as not simulated rather than taking minutes and gigabytes (a projection
+# pupil's kernels grow with the window too).
+MAX_EVALUATION_SAMPLES = 512 ** 2
 
 
 @dataclass(frozen=True)
 class Trial:
-    """One simulated feature size and whether it printed."""
+    """One simulated feature size and whether it printed.
+
+    ``simulated`` is False when the size could not be simulated (no room for
+    a subpixel, or a grid too large at the pitch the optics need); such a
+    size counts as not printing.
+    """
 
     size_um: float
     prints: bool
@@ -49,6 +80,7 @@ class Trial:
     cd_x_um: float | None
     cd_y_um: float | None
     centre_nrt: float | None
+    simulated: bool = True
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -58,8 +90,30 @@ class Trial:
 class MinFeature:
     """The smallest printing size of one kind of feature.
 
-    ``size_um`` is None when nothing in the searched range prints; ``trials``
-    holds every simulated size, in the order simulated.
+    Attributes
+    ----------
+    feature : str
+    size_um : float or None
+        Smallest size above which every simulated size prints; None when the
+        largest sizes searched do not print ("nothing prints").
+    trials : tuple of Trial
+        Every simulated size, in the order simulated.
+    gap_um : float or None
+        Subpixel gap of a pixel array.
+    at_search_floor : bool
+        Everything down to the smallest size searched printed: ``size_um``
+        is an upper bound.
+    smallest_printing_um : float or None
+        Smallest simulated size that printed (below ``size_um`` when a
+        printing island lies below it).
+    printing_islands, non_printing_islands : tuple of (float, float)
+        ``(first, last)`` simulated sizes, µm, of each run of printing sizes
+        below ``size_um``, and of each run of failing sizes above
+        ``smallest_printing_um`` and below ``size_um``.
+    searched_um : (float, float)
+        Smallest and largest size simulated.
+    answer : str
+        The result in words (why nothing prints, when it does not).
     """
 
     feature: str
@@ -67,6 +121,11 @@ class MinFeature:
     trials: tuple[Trial, ...] = field(default_factory=tuple)
     gap_um: float | None = None
     at_search_floor: bool = False
+    smallest_printing_um: float | None = None
+    printing_islands: tuple = ()
+    non_printing_islands: tuple = ()
+    searched_um: tuple[float, float] | None = None
+    answer: str = ""
 
     @property
     def ppi(self) -> float | None:
@@ -78,6 +137,11 @@ class MinFeature:
     def as_dict(self) -> dict:
         return {"feature": self.feature, "min_size_um": self.size_um, "max_ppi": self.ppi,
                 "gap_um": self.gap_um, "at_search_floor": self.at_search_floor,
+                "smallest_printing_um": self.smallest_printing_um,
+                "printing_islands_um": [list(i) for i in self.printing_islands],
+                "non_printing_islands_um": [list(i) for i in self.non_printing_islands],
+                "searched_um": list(self.searched_um) if self.searched_um else None,
+                "answer": self.answer,
                 "trials": [t.as_dict() for t in self.trials]}
 
 
@@ -91,7 +155,8 @@ def rule_of_thumb_um(step) -> float | None:
     return 1.5 * math.sqrt(wavelength_um * (gap + 0.5 * step.film.thickness_nm * 1e-3))
 
 
-def evaluate(recipe: Recipe, step_index: int, feature: str, size_um: float, gap_um: float = 1.0) -> Trial:
+def evaluate(recipe: Recipe, step_index: int, feature: str, size_um: float, gap_um: float = 1.0,
+             criteria: Criteria = Criteria()) -> Trial:
     """Simulate one feature of ``size_um`` with step ``step_index`` of ``recipe``."""
     from .process import simulate_step
 
@@ -100,11 +165,13 @@ def evaluate(recipe: Recipe, step_index: int, feature: str, size_um: float, gap_
     # Sample the narrowest designed width finely: a stripe subpixel is p/3 − g wide.
     width = size_um / 3.0 - gap_um if feature == "pixel-array" else size_um
     if width <= 0:
-        return Trial(size_um, False, "no room for a subpixel at this gap", None, None, None)
-    target = min(width / SAMPLES_ACROSS, optics.max_pixel_um)
+        return Trial(size_um, False, "no room for a subpixel at this gap", None, None, None, simulated=False)
+    target = width / SAMPLES_ACROSS
     # A sliver of a subpixel (p/3 just above g) must not ask for a huge grid:
-    # at most MAX_SAMPLES_PER_PERIOD across the period, the sliver is then judged coarsely.
+    # at most MAX_SAMPLES_PER_PERIOD across the period, the sliver is then judged coarsely ...
     target = max(target, 2.0 * size_um / MAX_SAMPLES_PER_PERIOD)
+    # ... but never coarser than the optics' image band needs (its limit is strict).
+    target = min(target, 0.999 * optics.max_pixel_um)
     if feature == "line-space":
         period = 2.0 * size_um
         n = max(16, math.ceil(period / target))
@@ -118,7 +185,7 @@ def evaluate(recipe: Recipe, step_index: int, feature: str, size_um: float, gap_
         try:
             geometry, (x0, y0, px, py) = unit_cell("stripe", "R", pitch_um=size_um, gap_um=gap_um)
         except LithoInputError:
-            return Trial(size_um, False, "no room for a subpixel at this gap", None, None, None)
+            return Trial(size_um, False, "no room for a subpixel at this gap", None, None, None, simulated=False)
         n = max(16, math.ceil(px / target))
         pixel = px / n
         ny = max(1, round(py / pixel))
@@ -133,54 +200,156 @@ def evaluate(recipe: Recipe, step_index: int, feature: str, size_um: float, gap_
         window = "isolated"
     else:
         raise LithoInputError(f"feature = {feature!r}: accepted: {', '.join(FEATURES)}")
-    if grid.nbytes(8, 24) > 4e9:
-        return Trial(size_um, False, "grid too large to simulate", None, None, None)
+    if grid.shape[0] * grid.shape[1] > MAX_EVALUATION_SAMPLES:
+        return Trial(size_um, False, f"not simulated: a {grid.shape[1]} x {grid.shape[0]} grid at "
+                     f"{pixel:.3g} um (the pitch the optics need) is too large", None, None, None,
+                     simulated=False)
     sim = dataclasses.replace(recipe.simulation, window=window, pixel_um=pixel)
     local = dataclasses.replace(recipe, simulation=sim)
-    result = simulate_step(step, (1, 0), design, grid, local)
-    return judge(result, size_um, feature)
+    try:
+        result = simulate_step(step, (1, 0), design, grid, local)
+    except LithoInputError as error:
+        # the recipe is valid (it was loaded); what fails here is this size's simulation (too large)
+        return Trial(size_um, False, f"not simulated: {error}", None, None, None, simulated=False)
+    return judge(result, size_um, feature, criteria)
 
 
-def judge(step_result, size_um: float, feature: str) -> Trial:
-    """Whether a simulated feature prints, by the PHYSICS.md §7 criteria.
+def judge(step_result, size_um: float, feature: str, criteria: Criteria = Criteria()) -> Trial:
+    """Whether a simulated feature prints, by the rule of :mod:`litho.spec`.
 
-    The in-feature thickness is h/h0 at the feature's centre: the mean over
-    the whole opening would count the edge roll-off that the CD criterion
-    already judges.
+    The in-feature thickness is h/h0 averaged over the feature's central
+    region (``PixelMetrics.centre_nrt``): the mean over the whole opening
+    would count the edge roll-off that the CD criterion already judges, and
+    one sample would make the verdict depend on where the grid falls.
     """
-    import numpy as np
+    m = step_result.metrology
+    axes = "x" if feature == "line-space" else "xy"
+    index, reason = field_failure(m.pixels, m.bridges, criteria, axes=axes)
+    if reason == "no feature":
+        return Trial(size_um, False, reason, None, None, None)
+    p = m.pixels[index]
+    return Trial(size_um, not reason, reason or "prints", p.cd_x_um, p.cd_y_um, p.centre_nrt)
 
-    pixels = step_result.metrology.pixels
-    grid = step_result.grid
-    worst = None
-    for p in pixels:
-        cx, cy = p.design_centroid_um
-        j = int(np.clip(np.floor((cx - grid.origin_um[0]) / grid.pixel_um), 0, grid.shape[1] - 1))
-        i = int(np.clip(np.floor((cy - grid.origin_um[1]) / grid.pixel_um), 0, grid.shape[0] - 1))
-        centre_nrt = float(step_result.remaining_thickness[i, j])
-        reason = ""
-        if p.missing:
-            reason = "missing"
-        elif p.bridged or step_result.metrology.bridges:
-            reason = "bridged"
-        elif abs(p.cd_x_um - p.design_cd_x_um) > CD_TOLERANCE * p.design_cd_x_um:
-            reason = f"CD x error {p.cd_x_um - p.design_cd_x_um:+.3g} um"
-        elif feature != "line-space" and abs(p.cd_y_um - p.design_cd_y_um) > CD_TOLERANCE * p.design_cd_y_um:
-            reason = f"CD y error {p.cd_y_um - p.design_cd_y_um:+.3g} um"
-        elif not centre_nrt >= MIN_FEATURE_NRT:
-            reason = f"h/h0 {centre_nrt:.2f} < {MIN_FEATURE_NRT} at the centre"
-        if reason or worst is None:
-            worst = (p, reason, centre_nrt)
-        if reason:
+
+@dataclass(frozen=True)
+class Scan:
+    """Trials of a size scan and what they show (see :func:`scan_sizes`)."""
+
+    trials: tuple[Trial, ...]
+    size_um: float | None
+    at_search_floor: bool
+    smallest_printing_um: float | None
+    printing_islands: tuple
+    non_printing_islands: tuple
+
+
+def log_sizes(low_um: float, high_um: float, points_per_decade: float) -> list[float]:
+    """Sizes from ``low_um`` to ``high_um`` equally spaced in log, at least two."""
+    n = max(2, math.ceil(math.log10(high_um / low_um) * points_per_decade) + 1)
+    return [low_um * (high_um / low_um) ** (k / (n - 1)) for k in range(n)]
+
+
+def scan_sizes(trial: Callable[[float], Trial], low_um: float, high_um: float, *,
+               points_per_decade: float = POINTS_PER_DECADE, bisection_steps: int = BISECTION_STEPS,
+               extend: bool = True, verify: bool = True,
+               limits_um: tuple[float, float] = SIZE_RANGE_UM) -> Scan:
+    """Scan sizes coarsely, refine every pass/fail transition, and read off the answer.
+
+    Parameters
+    ----------
+    trial : callable size_um -> Trial
+    low_um, high_um : float
+        The coarse scan's range.
+    points_per_decade : float
+        Density of the coarse scan.
+    bisection_steps : int
+        Log-size bisections of every transition between neighbouring coarse sizes.
+    extend : bool
+        Grow the scan (same spacing, within ``limits_um``) upwards until its
+        top ``TOP_PRINTING_POINTS`` sizes print, and downwards until a size
+        fails.
+    verify : bool
+        Scan the band above the answer densely (``VERIFY_RATIO``,
+        ``VERIFY_POINTS_PER_DECADE``) and move the answer past any failure
+        found there.
+
+    Returns
+    -------
+    Scan
+    """
+    done: dict[float, Trial] = {}
+
+    def run(size):
+        if size not in done:
+            done[size] = trial(size)
+        return done[size].prints
+
+    coarse = log_sizes(low_um, high_um, points_per_decade)
+    ratio = coarse[1] / coarse[0]
+    for size in coarse:
+        run(size)
+    if extend:
+        while (not all(run(s) for s in coarse[-TOP_PRINTING_POINTS:]) and done[coarse[-1]].simulated
+               and coarse[-1] * ratio <= limits_um[1]):
+            coarse.append(coarse[-1] * ratio)
+            run(coarse[-1])
+        while all(done[s].prints for s in coarse) and coarse[0] > limits_um[0] * (1 + 1e-9):
+            coarse.insert(0, max(limits_um[0], coarse[0] / ratio))
+            run(coarse[0])
+    def refine(sizes):
+        # bisect each transition between neighbouring sizes
+        for a, b in zip(sizes[:-1], sizes[1:]):
+            if done[a].prints == done[b].prints:
+                continue
+            lo, hi = a, b
+            for _ in range(bisection_steps):
+                mid = math.sqrt(lo * hi)
+                if run(mid) == done[a].prints:
+                    lo = mid
+                else:
+                    hi = mid
+
+    refine(coarse)
+    for _ in range(MAX_VERIFY_PASSES if verify else 0):
+        answer = _runs(done)[-1]
+        if not answer[0] or answer[1] >= coarse[-1]:
             break
-    if worst is None:
-        return Trial(size_um, False, "no feature", None, None, None)
-    p, reason, centre_nrt = worst
-    return Trial(size_um, not reason, reason or "prints", p.cd_x_um, p.cd_y_um, centre_nrt)
+        top = min(answer[1] * VERIFY_RATIO, coarse[-1])
+        band = [s for s in log_sizes(answer[1], top, VERIFY_POINTS_PER_DECADE)[1:-1]]
+        for size in band:
+            run(size)
+        if all(done[s].prints for s in band):
+            break
+        refine(sorted(s for s in done if answer[1] <= s <= top))
+    runs = _runs(done)
+    ordered = sorted(done)
+    top_prints = runs[-1][0]
+    size_um = runs[-1][1] if top_prints else None
+    printing = [s for s in ordered if done[s].prints]
+    smallest = printing[0] if printing else None
+    below = runs[:-1] if top_prints else runs
+    printing_islands = tuple((r[1], r[2]) for r in below if r[0])
+    non_printing = tuple((r[1], r[2]) for r in below if not r[0] and smallest is not None and r[1] > smallest)
+    return Scan(trials=tuple(done.values()), size_um=size_um,
+                at_search_floor=bool(top_prints and len(runs) == 1),
+                smallest_printing_um=smallest, printing_islands=printing_islands,
+                non_printing_islands=non_printing)
+
+
+def _runs(done: dict[float, Trial]) -> list[list]:
+    """Runs of equal outcome in size order: ``[prints, first size, last size]``."""
+    runs = []
+    for size in sorted(done):
+        if runs and runs[-1][0] == done[size].prints:
+            runs[-1][2] = size
+        else:
+            runs.append([done[size].prints, size, size])
+    return runs
 
 
 def min_feature(recipe: Recipe, feature: str = "line-space", *, step: int | str = 0, gap_um: float = 1.0,
-                size_range_um: tuple[float, float] | None = None) -> MinFeature:
+                size_range_um: tuple[float, float] | None = None, criteria: Criteria = Criteria(),
+                points_per_decade: float = POINTS_PER_DECADE) -> MinFeature:
     """The smallest ``feature`` that ``recipe`` prints.
 
     Parameters
@@ -192,9 +361,14 @@ def min_feature(recipe: Recipe, feature: str = "line-space", *, step: int | str 
     gap_um : float
         Gap between subpixels for ``pixel-array``, µm.
     size_range_um : (float, float), optional
-        Sizes to search (line width, square side or pixel pitch), µm. The
-        default starts at the optics' resolution scale and grows until a
-        size prints.
+        Sizes to scan (line width, square side or pixel pitch), µm, exactly.
+        The default starts around the optics' resolution scale and grows the
+        scan (within ``SIZE_RANGE_UM``) until its largest sizes print and its
+        smallest fails.
+    criteria : litho.spec.Criteria
+        CD tolerance and minimum central h/h0.
+    points_per_decade : float
+        Density of the coarse scan.
 
     Returns
     -------
@@ -212,60 +386,71 @@ def min_feature(recipe: Recipe, feature: str = "line-space", *, step: int | str 
     index = recipe.step_index(step)
     if not gap_um > 0:
         raise LithoInputError(f"gap_um = {gap_um:g}: give a gap > 0 µm between subpixels")
+    if not points_per_decade >= 1:
+        raise LithoInputError(f"points_per_decade = {points_per_decade:g}: give at least 1")
     low, high = size_range_um or _default_range(recipe.steps[index], feature, gap_um)
     if not 0 < low < high:
         raise LithoInputError(f"size range {low:g}..{high:g} um: give 0 < low < high")
-    trials = []
+    scan = scan_sizes(lambda size: evaluate(recipe, index, feature, size, gap_um, criteria), low, high,
+                      points_per_decade=points_per_decade, extend=size_range_um is None)
+    searched = (min(t.size_um for t in scan.trials), max(t.size_um for t in scan.trials))
+    return MinFeature(feature, scan.size_um, scan.trials, gap_um if feature == "pixel-array" else None,
+                      at_search_floor=scan.at_search_floor, smallest_printing_um=scan.smallest_printing_um,
+                      printing_islands=scan.printing_islands, non_printing_islands=scan.non_printing_islands,
+                      searched_um=searched, answer=_answer(scan, searched))
 
-    def run(size):
-        trial = evaluate(recipe, index, feature, size, gap_um)
-        trials.append(trial)
-        return trial.prints
 
-    # Grow the upper end until something prints, then bisect in log size.
-    while not run(high):
-        low, high = high, high * 2.0
-        if high > SIZE_RANGE_UM[1]:
-            return MinFeature(feature, None, tuple(trials), gap_um if feature == "pixel-array" else None)
-    while run(low):
-        # Prints at the low end too: step down until it fails or the search floor is reached.
-        high = low
-        if low <= SIZE_RANGE_UM[0] * (1 + 1e-9):
-            return MinFeature(feature, low, tuple(trials), gap_um if feature == "pixel-array" else None,
-                              at_search_floor=True)
-        low = max(SIZE_RANGE_UM[0], low / 4.0)
-    for _ in range(BISECTION_STEPS):
-        mid = math.sqrt(low * high)
-        if run(mid):
-            high = mid
+def _answer(scan: Scan, searched: tuple[float, float]) -> str:
+    """The outcome of a scan in words."""
+    lo, hi = searched
+    if scan.size_um is None:
+        top = max(scan.trials, key=lambda t: t.size_um)
+        text = f"nothing prints from {lo:.3g} to {hi:.3g} um"
+        if scan.smallest_printing_um is not None:
+            text += f" reliably (some sizes print, the largest do not: {top.reason})"
         else:
-            low = mid
-    return MinFeature(feature, high, tuple(trials), gap_um if feature == "pixel-array" else None)
+            reasons = sorted({t.reason for t in scan.trials})
+            text += f" ({top.reason} at {top.size_um:.3g} um" + ("" if len(reasons) == 1 else
+                                                                 f"; {len(reasons)} different reasons") + ")"
+        return text
+    if scan.at_search_floor:
+        return f"every size from {lo:.3g} to {hi:.3g} um prints"
+    text = f"every size from {scan.size_um:.3g} to {hi:.3g} um prints"
+    if scan.non_printing_islands:
+        text += "; fails at " + ", ".join(_span(a, b) for a, b in scan.non_printing_islands)
+    if scan.printing_islands:
+        text += "; also prints at " + ", ".join(_span(a, b) for a, b in scan.printing_islands)
+    return text
+
+
+def _span(a: float, b: float) -> str:
+    return f"{a:.3g} um" if a == b else f"{a:.3g}-{b:.3g} um"
 
 
 def _default_range(step, feature: str, gap_um: float) -> tuple[float, float]:
-    """A bracket to start from: a fraction of the optical resolution scale up to a few times it."""
+    """A coarse scan to start from: a fraction of the optical resolution scale up to several times it."""
     optics = step.exposure.optics
     wavelength_um = min(w for w, _ in optics.lines) * 1e-3
     na = getattr(optics, "na", None)
     scale = rule_of_thumb_um(step) or (0.5 * wavelength_um / na if na else wavelength_um)
     if feature == "pixel-array":
         # a stripe subpixel is p/3 − g wide: start where it is about the optical scale
-        return 3.0 * (gap_um + 0.5 * scale), 3.0 * (gap_um + 4.0 * scale)
-    return max(SIZE_RANGE_UM[0], 0.3 * scale), 4.0 * scale
+        return 3.0 * (gap_um + 0.25 * scale), 3.0 * (gap_um + 6.0 * scale)
+    return max(SIZE_RANGE_UM[0], 0.25 * scale), 6.0 * scale
 
 
-def search_all(recipe: Recipe, features=FEATURES, *, step: int | str = 0, gap_um: float = 1.0) -> dict:
+def search_all(recipe: Recipe, features=FEATURES, *, step: int | str = 0, gap_um: float = 1.0,
+               criteria: Criteria = Criteria(), points_per_decade: float = POINTS_PER_DECADE) -> dict:
     """:func:`min_feature` for several features, as a JSON-ready dict."""
     index = recipe.step_index(step)
     s = recipe.steps[index]
-    results = [min_feature(recipe, f, step=index, gap_um=gap_um) for f in features]
+    results = [min_feature(recipe, f, step=index, gap_um=gap_um, criteria=criteria,
+                           points_per_decade=points_per_decade) for f in features]
     return {
         "recipe": str(recipe.path) if recipe.path else recipe.name,
         "step": s.name,
-        "criteria": {"cd_tolerance_fraction": CD_TOLERANCE, "min_feature_nrt": MIN_FEATURE_NRT,
-                     "no_missing": True, "no_bridges": True},
+        "criteria": criteria.as_dict(),
+        "points_per_decade": points_per_decade,
         "rule_of_thumb_um": rule_of_thumb_um(s),
         "features": [r.as_dict() for r in results],
     }
-

@@ -4,9 +4,10 @@
 ``section.key``, in the key's canonical unit); several ``--vary`` make a full
 grid. Every point is an independent :func:`litho.process.simulate`, mapped
 with Dask (:mod:`litho.parallel`). The result is a table of per-step metrics
-per point, whether each point is in specification (no missing pixel, no
-bridge, |CD error| ≤ 10% of the design CD in x and y), and, when the dose
-is varied, the exposure latitude (PHYSICS.md §7).
+per point, whether each point is in specification (the rule of
+:mod:`litho.spec`, shared with ``litho min-feature``: no missing pixel, no
+bridge, |CD error| ≤ 10% of the design CD in x and y, central h/h0 ≥ 0.8),
+and, when the dose is varied, the exposure latitude (PHYSICS.md §7).
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ import numpy as np
 
 from .errors import LithoInputError
 from .recipe import SECTIONS, Recipe, recipe_from_dict
+from .spec import Criteria, field_failure
 from .units import UNITS
 
-CD_SPEC = 0.10
+CRITERIA = Criteria()
 METRICS = ("iou_mean", "cd_x_error_mean_um", "cd_y_error_mean_um", "epe_rms_um", "missing_pixels",
            "bridges", "residue_max_nrt", "pixel_nrt_mean")
 _RANGE = re.compile(r"^\s*([^:]+):([^:]+):(\d+)\s*$")
@@ -107,9 +109,7 @@ def _simulate_point(args) -> list[dict]:
         m = step["metrics"]
         pixels = step["pixels"]
         design_cd = np.array([[p["design_cd_x_um"], p["design_cd_y_um"]] for p in pixels]) if pixels else None
-        in_spec = bool(m["missing_pixels"] == 0 and m["bridges"] == 0 and pixels and all(
-            abs(p["cd_x_um"] - p["design_cd_x_um"]) <= CD_SPEC * p["design_cd_x_um"]
-            and abs(p["cd_y_um"] - p["design_cd_y_um"]) <= CD_SPEC * p["design_cd_y_um"] for p in pixels))
+        in_spec = field_failure(pixels, m["bridges"], CRITERIA)[1] == ""
         row = {"step": step["name"], **{k: m.get(k) for k in METRICS},
                "plqy_retention": step["plqy_retention_mean_in_print"],
                "design_cd_x_um": float(design_cd[:, 0].mean()) if design_cd is not None else None,
@@ -153,7 +153,7 @@ def sweep(recipe: Recipe, axes: list[Axis], *, scheduler: str | None = None, pix
             rows.append({**{n: v for n, v in zip(names, values)}, **row})
     out = {"recipe": str(recipe.path) if recipe.path else recipe.name,
            "axes": [{"name": a.name, "values": list(a.values)} for a in axes],
-           "cd_spec_fraction": CD_SPEC, "rows": rows}
+           "cd_spec_fraction": CRITERIA.cd_tol, "criteria": CRITERIA.as_dict(), "rows": rows}
     dose_axis = next((a for a in axes if a.section == "exposure" and a.key.startswith("dose")), None)
     if dose_axis is not None:
         out["exposure_latitude"] = exposure_latitude(rows, dose_axis.name, [n for n in names if n != dose_axis.name])

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 from .. import fields
+from ..resolution import POINTS_PER_DECADE
+from ..spec import CD_TOLERANCE, MIN_NRT
 from . import example_help, output_dir
 
 ORDER = 15
@@ -16,9 +18,11 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("min-feature", **example_help(
         "Find the smallest feature a recipe prints: 1:1 lines and spaces, an isolated square, and an RGB "
         "stripe pixel array (reported also as the highest ppi). A feature prints when it is not missing, "
-        "does not bridge, keeps its CD within 10% and h/h0 >= 0.8 at its centre (PHYSICS.md §7); each "
-        "size is a full simulation with the recipe's optics, chemistry and developer. Writes "
-        "min_feature.json and min_feature.png.",
+        "does not bridge, keeps its CD within --cd-tol and h/h0 >= --min-nrt over its centre (PHYSICS.md "
+        "§7); each size is a full simulation with the recipe's optics, chemistry and developer. Sizes are "
+        "scanned on a log grid and every pass/fail transition refined, so the answer is the smallest size "
+        "above which everything prints (proximity printing is not monotone in size), with any islands "
+        "below it. 'Nothing prints' is an answer. Writes min_feature.json and min_feature.png.",
         "litho min-feature recipes/rgb_stripe_1000ppi.toml -o out/minfeature"))
     p.add_argument("recipe", help="recipe TOML file")
     p.add_argument("-o", "--out", default="out", help="output directory (default: out)")
@@ -27,6 +31,14 @@ def register(subparsers) -> None:
     p.add_argument("--step", default="0", help="step name or index of a multi-step recipe (default: the first)")
     p.add_argument("--gap-um", type=fields.option(fields.non_negative, "--gap-um", hi=GAP_MAX_UM, unit="µm"),
                    default=1.0, help=f"gap between subpixels of the pixel array, 0 to {GAP_MAX_UM:g} µm (default 1)")
+    p.add_argument("--cd-tol", type=fields.option(fields.number, "--cd-tol", lo=0.0, hi=1.0, lo_open=True),
+                   default=CD_TOLERANCE,
+                   help=f"largest |CD error| as a fraction of the designed CD (default: {CD_TOLERANCE:g})")
+    p.add_argument("--min-nrt", type=fields.option(fields.number, "--min-nrt", lo=0.0, hi=1.0), default=MIN_NRT,
+                   help=f"smallest h/h0 over the feature's central region (default: {MIN_NRT:g})")
+    p.add_argument("--points-per-decade", type=fields.option(fields.number, "--points-per-decade", lo=2.0, hi=200.0),
+                   default=POINTS_PER_DECADE,
+                   help=f"density of the size scan (default: {POINTS_PER_DECADE:g}); finer finds narrower islands")
     p.set_defaults(func=run)
 
 
@@ -35,14 +47,19 @@ def run(args) -> int:
     from ..outputs import atomic_dir
     from ..recipe import load_recipe
     from ..resolution import FEATURES, search_all
+    from ..spec import Criteria
 
     features = [f.strip() for f in args.feature.split(",") if f.strip()]
     bad = [f for f in features if f not in FEATURES]
     if bad or not features:
         raise LithoInputError(f"--feature {args.feature!r}: accepted: {', '.join(FEATURES)}")
+    criteria = Criteria(cd_tol=args.cd_tol, min_nrt=args.min_nrt)
+    if not args.points_per_decade >= 1:
+        raise LithoInputError(f"--points-per-decade {args.points_per_decade:g}: give at least 1")
     out = output_dir(args.out)
     recipe = load_recipe(args.recipe)
-    report = search_all(recipe, features, step=args.step, gap_um=args.gap_um)
+    report = search_all(recipe, features, step=args.step, gap_um=args.gap_um, criteria=criteria,
+                        points_per_decade=args.points_per_decade)
     print(summary_text(report))
     with atomic_dir(out) as tmp:
         (tmp / "min_feature.json").write_text(json.dumps(report, indent=2) + "\n")
@@ -52,18 +69,19 @@ def run(args) -> int:
 
 
 def summary_text(report: dict) -> str:
-    lines = [f"{report['recipe']} (step {report['step']})"]
+    c = report["criteria"]
+    lines = [f"{report['recipe']} (step {report['step']}; prints: CD within {100 * c['cd_tolerance_fraction']:g}%, "
+             f"central h/h0 >= {c['min_centre_nrt']:g}, no missing or bridged feature)"]
     for f in report["features"]:
         size = f["min_size_um"]
         if size is None:
-            text = "nothing in the searched range prints"
+            text = "nothing prints"
         else:
             text = f"{'<= ' if f['at_search_floor'] else ''}{size:.3g} um"
             if f["max_ppi"]:
                 text += f" pitch (gap {f['gap_um']:g} um): {f['max_ppi']:.0f} ppi"
-            if f["at_search_floor"]:
-                text += " (the smallest size searched)"
         lines.append(f"  {f['feature']:<12s} {text}")
+        lines.append(f"  {'':<12s} ({f['answer']})")
     if report["rule_of_thumb_um"]:
         lines.append(f"  (mask-aligner rule of thumb 1.5*sqrt(lambda*(g + h/2)) = {report['rule_of_thumb_um']:.3g} um)")
     return "\n".join(lines)
@@ -75,18 +93,26 @@ def plot(report: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.5, 4))
+    fig, ax = plt.subplots(figsize=(7, 4))
     for k, f in enumerate(report["features"]):
         trials = sorted(f["trials"], key=lambda t: t["size_um"])
         colour = f"C{k}"
-        for t in trials:
-            ax.plot(t["size_um"], k, "o" if t["prints"] else "x", color=colour)
+        ok = [t["size_um"] for t in trials if t["prints"]]
+        bad = [t["size_um"] for t in trials if not t["prints"]]
+        ax.plot(ok, [k] * len(ok), "o", color=colour, ms=4)
+        ax.plot(bad, [k] * len(bad), "x", color=colour, ms=4)
         if f["min_size_um"]:
-            ax.axvline(f["min_size_um"], color=colour, lw=0.8, ls="--")
+            # everything from the answer to the largest size searched prints
+            ax.plot([f["min_size_um"], f["searched_um"][1]], [k + 0.2] * 2, "-", color=colour, lw=3)
+            ax.annotate(f"{f['min_size_um']:.3g} um", (f["min_size_um"], k + 0.2), textcoords="offset points",
+                        xytext=(0, 4), ha="center", fontsize=8, color=colour)
+        else:
+            ax.annotate("nothing prints", (f["searched_um"][0], k + 0.2), fontsize=8, color=colour)
     ax.set_yticks(range(len(report["features"])), [f["feature"] for f in report["features"]])
+    ax.set_ylim(-0.6, len(report["features"]) - 0.3)
     ax.set_xscale("log")
     ax.set(xlabel="feature size (line width, square side, pixel pitch), µm",
-           title=f"simulated sizes: o prints, x fails (step {report['step']})")
+           title=f"simulated sizes: o prints, x fails; bar: everything prints (step {report['step']})")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

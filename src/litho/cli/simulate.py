@@ -16,29 +16,43 @@ def register(subparsers) -> None:
         "litho simulate recipes/rgb_stripe_1000ppi.toml -o out"))
     p.add_argument("recipe", help="recipe TOML file")
     p.add_argument("-o", "--out", default="out", help="output directory (default: out)")
-    p.add_argument("--pixel-um", type=pixel_um_option, default=None,
-                   help=f"sample pitch, {PIXEL_UM_HELP} (default: from the recipe, else chosen from the smallest "
-                        "feature)")
+    p.add_argument("--pixel-um", type=_pitch, default=None,
+                   help=f"sample pitch, {PIXEL_UM_HELP}, or 'auto' for the coarsest pitch whose CD is converged "
+                        "(default: from the recipe, else chosen from the smallest feature)")
+    p.add_argument("--no-convergence-check", action="store_true",
+                   help="skip re-running one pixel at half the pitch to check that the CD is converged")
     p.add_argument("--no-figures", action="store_true", help="write report.json and predicted.gds only")
     p.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
     p.set_defaults(func=run)
 
 
+def _pitch(text: str):
+    """--pixel-um: a number or "auto" (argparse turns a ValueError into a usage error)."""
+    return "auto" if text.strip().lower() == "auto" else pixel_um_option(text)
+
+
 def run(args) -> int:
+    import sys
+
+    from ..convergence import warning_line
     from ..errors import LithoInputError
     from ..process import simulate
     from ..recipe import load_recipe
 
-    if args.pixel_um is not None and not args.pixel_um > 0:
-        raise LithoInputError(f"--pixel-um {args.pixel_um:g}: give a pitch > 0 µm")
+    if args.pixel_um not in (None, "auto") and not args.pixel_um > 0:
+        raise LithoInputError(f"--pixel-um {args.pixel_um:g}: give a pitch > 0 µm or auto")
     out = output_dir(args.out)
     start = time.perf_counter()
     recipe = load_recipe(args.recipe)
     # Progress goes to stdout: stderr carries only the one-line diagnosis of a mistake.
     progress = None if args.quiet else (lambda m: print(f"  {m}", flush=True))
-    result = simulate(recipe, pixel_um=args.pixel_um, progress=progress)
+    result = simulate(recipe, pixel_um=args.pixel_um, check_convergence=not args.no_convergence_check,
+                      progress=progress)
     written = result.save(out, figures=not args.no_figures)
     print(summary_text(result))
+    warning = warning_line(result.convergence)
+    if warning:
+        print(warning, file=sys.stderr)
     print(f"wrote {len(written)} files to {out}/ in {time.perf_counter() - start:.1f} s")
     return 0
 
