@@ -33,6 +33,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from .errors import LithoInputError
+from .gds_scan import GdsScan, scan_gds
 from .layout.geometry import merge
 from .layout.layers import LAYER_NAMES, layer_name
 from .outputs import atomic_file
@@ -117,29 +118,33 @@ def parse_layer(layer, source: str | None = None) -> tuple[int, int]:
 
 def _format(path: Path) -> str:
     """'gds' or 'oas', from the file's first bytes; checks that the file is complete."""
-    if not path.exists():
-        raise LithoInputError(f"{path}: no such file")
-    if not path.is_file():
-        raise LithoInputError(f"{path}: is not a file; a GDSII (.gds) or OASIS (.oas) layout is expected")
-    size = path.stat().st_size
-    with open(path, "rb") as fh:
-        head = fh.read(16)
-        if head.startswith(_OAS_MAGIC):
-            # The END record is the file's last 256 bytes and starts with record id 2.
-            if size < 256 + len(_OAS_MAGIC):
-                raise LithoInputError(f"{path}: truncated OASIS file (no END record)")
-            fh.seek(size - 256)
-            if fh.read(1) != b"\x02":
-                raise LithoInputError(f"{path}: truncated OASIS file (no END record)")
-            return "oas"
-        # GDSII starts with a HEADER record: length 6, type 0x00, data type 0x02.
-        if len(head) >= 4 and head[:4] == b"\x00\x06\x00\x02":
-            # ... and ends with ENDLIB, possibly followed by zero padding.
-            fh.seek(max(0, size - 4096))
-            tail = fh.read().rstrip(b"\x00")
-            if not tail.endswith(_GDS_ENDLIB[:3]):
-                raise LithoInputError(f"{path}: truncated GDSII file (no ENDLIB record)")
-            return "gds"
+    try:
+        if not path.exists():
+            raise LithoInputError(f"{path}: no such file")
+        if not path.is_file():
+            raise LithoInputError(f"{path}: is not a file; a GDSII (.gds) or OASIS (.oas) layout is expected")
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+            if head.startswith(_OAS_MAGIC):
+                # The END record is the file's last 256 bytes and starts with record id 2.
+                if size < 256 + len(_OAS_MAGIC):
+                    raise LithoInputError(f"{path}: truncated OASIS file (no END record)")
+                fh.seek(size - 256)
+                if fh.read(1) != b"\x02":
+                    raise LithoInputError(f"{path}: truncated OASIS file (no END record)")
+                return "oas"
+            # GDSII starts with a HEADER record: length 6, type 0x00, data type 0x02.
+            if len(head) >= 4 and head[:4] == b"\x00\x06\x00\x02":
+                # ... and ends with ENDLIB, possibly followed by zero padding.
+                fh.seek(max(0, size - 4096))
+                tail = fh.read().rstrip(b"\x00")
+                if not tail.endswith(_GDS_ENDLIB[:3]):
+                    raise LithoInputError(f"{path}: truncated GDSII file (no ENDLIB record)")
+                return "gds"
+    except OSError as err:
+        # /proc/self/mem, a file that vanished, no permission: one line, not a traceback
+        raise LithoInputError(f"{path}: cannot read ({err.strerror or err})") from None
     raise LithoInputError(f"{path}: not a GDSII or OASIS file; accepted: GDSII (.gds) or OASIS (.oas)")
 
 
@@ -166,85 +171,141 @@ def _captured_stderr(messages: list):
             messages.extend(str(w.message) for w in caught)
 
 
+# ----------------------------------------------------------------- supervised reader
+
+# The child reader's address-space limit; a corrupt OASIS can ask gdstk for any amount.
+_CHILD_MEMORY_BYTES = 4 << 30
+# Exit codes of the child reader (a signal shows as a negative return code).
+_CHILD_OK, _CHILD_NO_MEMORY, _CHILD_ERROR = 0, 3, 4
+
+
+def _child_timeout_s(size: int) -> float:
+    """Wall-time budget of the child reader: generous for real files, finite for loops."""
+    return 20.0 + size / 5e6
+
+
+def _convert_main(argv: list[str]) -> int:
+    """Entry point of the child process: read ``src`` (``fmt``), write it as GDSII to ``dst``.
+
+    Runs with an address-space limit, so an absurd allocation is a MemoryError
+    here rather than the parent being killed; a crash of the C++ reader ends
+    only this process.
+    """
+    import resource
+
+    src, fmt, dst, limit = argv[0], argv[1], argv[2], int(argv[3])
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    try:
+        lib = gdstk.read_gds(src, unit=1e-6) if fmt == "gds" else gdstk.read_oas(src, unit=1e-6)
+        # GDSII holds at most 8191 points per XY record; keep polygons whole below that
+        lib.write_gds(dst, max_points=8190, timestamp=_GDS_TIMESTAMP)
+    except MemoryError:
+        return _CHILD_NO_MEMORY
+    except Exception as err:  # noqa: BLE001 - any reader failure is reported as one line by the parent
+        sys.stdout.write(" ".join(str(err).split()) or type(err).__name__)
+        return _CHILD_ERROR
+    return _CHILD_OK
+
+
+def _child_limit() -> int:
+    """The child's address-space limit: ours if lower than the default."""
+    import resource
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    return _CHILD_MEMORY_BYTES if soft in (resource.RLIM_INFINITY, -1) else min(_CHILD_MEMORY_BYTES, soft)
+
+
+def _convert_in_child(path: Path, fmt: str, dst: Path) -> None:
+    """Have a child process read ``path`` with gdstk and write it as GDSII to ``dst``.
+
+    Raises LithoInputError when the child crashes, runs out of its memory
+    limit, hangs, or gdstk refuses the file.
+    """
+    import signal
+    import subprocess
+
+    kind = "GDSII" if fmt == "gds" else "OASIS"
+    limit = _child_limit()
+    env = dict(os.environ)
+    package_root = str(Path(__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join([package_root, *filter(None, [env.get("PYTHONPATH")])])
+    # one BLAS thread: thread stacks would otherwise eat the address-space limit
+    env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    code = "import sys; from litho.gds import _convert_main; sys.exit(_convert_main(sys.argv[1:]))"
+    timeout_s = _child_timeout_s(path.stat().st_size)
+    try:
+        proc = subprocess.run([sys.executable, "-c", code, str(path), fmt, str(dst), str(limit)],
+                              env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        raise LithoInputError(f"{path}: the layout reader did not finish within {timeout_s:.0f} s "
+                              f"(corrupt or unsupported {kind} file)") from None
+    detail = proc.stdout.decode(errors="replace").strip()
+    notes = [line.replace("[GDSTK]", "").strip() for line in proc.stderr.decode(errors="replace").splitlines()]
+    notes = [n for n in notes if n and "Missing referenced cell" not in n]
+    if proc.returncode < 0:
+        try:
+            name = signal.Signals(-proc.returncode).name
+        except ValueError:
+            name = f"signal {-proc.returncode}"
+        raise LithoInputError(f"{path}: the layout reader failed on this file (corrupt or unsupported): "
+                              f"{kind} reader killed by {name}")
+    if proc.returncode == _CHILD_NO_MEMORY:
+        raise LithoInputError(f"{path}: the layout reader failed on this file (corrupt or unsupported): "
+                              f"it asked for more than {limit / 2**30:.0f} GB")
+    if proc.returncode != _CHILD_OK or not dst.is_file():
+        why = "; ".join([detail, *notes][:3]) or f"exit status {proc.returncode}"
+        raise LithoInputError(f"{path}: cannot read {kind} file ({why})")
+
+
+def _load(path: Path) -> tuple[gdstk.Library, str, GdsScan]:
+    """Read a layout safely: the pre-scan vouches for a GDSII file, which gdstk
+    then reads here; OASIS, and GDSII the scan cannot vouch for, go through a
+    supervised child that rewrites it as GDSII, which is scanned and read."""
+    fmt = _format(path)
+    if fmt == "gds":
+        scan = scan_gds(path)
+        if scan.vouched:
+            return _read_gds_here(path, path, fmt), fmt, scan
+    with tempfile.TemporaryDirectory(prefix="litho-layout-") as tmp:
+        copy = Path(tmp) / "layout.gds"
+        _convert_in_child(path, fmt, copy)
+        scan = scan_gds(copy, label=path)
+        if not scan.vouched:   # gdstk writes only what it reads; anything else is not a layout we know
+            raise LithoInputError(f"{path}: the layout reader failed on this file (corrupt or unsupported): "
+                                  f"{scan.unfamiliar}")
+        return _read_gds_here(copy, path, fmt), fmt, scan
+
+
+def _read_gds_here(path: Path, label: Path, fmt: str) -> gdstk.Library:
+    messages: list[str] = []
+    kind = "GDSII" if fmt == "gds" else "OASIS"
+    try:
+        with _captured_stderr(messages):
+            return gdstk.read_gds(str(path), unit=1e-6)
+    except MemoryError:
+        raise LithoInputError(f"{label}: the layout reader ran out of memory on this file "
+                              f"(corrupt, or larger than this machine can hold)") from None
+    except (OSError, RuntimeError, ValueError) as err:
+        detail = "; ".join(messages) or str(err)
+        raise LithoInputError(f"{label}: cannot read {kind} file ({detail})") from None
+
+
 def read_library(path) -> tuple[gdstk.Library, str]:
     """Read a GDSII or OASIS file into a gdstk Library in µm.
 
     Returns ``(library, format)`` with format ``"gds"`` or ``"oas"``.
     Coordinates are converted from the file's user unit to µm, so 1.0 in the
-    library is 1 µm whatever the file's units were.
+    library is 1 µm whatever the file's units were. The file is checked first
+    (:mod:`litho.gds_scan`); OASIS files are read in a child process, so a
+    corrupt file is one line of error, never a crash.
     """
-    path = Path(path)
-    fmt = _format(path)
-    messages: list[str] = []
-    try:
-        with _captured_stderr(messages):
-            if fmt == "gds":
-                lib = gdstk.read_gds(str(path), unit=1e-6)
-            else:
-                lib = gdstk.read_oas(str(path), unit=1e-6)
-    except (OSError, RuntimeError, ValueError) as err:
-        detail = "; ".join(messages) or str(err)
-        raise LithoInputError(f"{path}: cannot read {'GDSII' if fmt == 'gds' else 'OASIS'} file ({detail})") \
-            from None
-    missing = sorted({m.split("cell", 1)[1].strip() for m in messages if "Missing referenced cell" in m})
-    if missing:
-        raise LithoInputError(f"{path}: references to missing cells: {', '.join(missing)}")
+    lib, fmt, _ = _load(Path(path))
     return lib, fmt
-
-
-def _units(path: Path, fmt: str) -> tuple[float, float]:
-    """(user unit, database unit) of the file, in µm."""
-    if fmt == "gds":
-        unit, precision = gdstk.gds_units(str(path))
-    else:
-        precision = gdstk.oas_precision(str(path))
-        unit = 1e-6
-    return unit * 1e6, precision * 1e6
 
 
 def _is_metadata(name: str) -> bool:
     # KLayout's $$$CONTEXT_INFO$$$ and similar tool cells are not layout
     return name.startswith("$$$")
-
-
-def _check_cycles(lib: gdstk.Library, path: Path) -> None:
-    """Raise on a reference cycle (a cell that contains itself) or a reference
-    to a cell the file does not define."""
-    children: dict[str, list[str]] = {}
-    missing = set()
-    for cell in lib.cells:
-        names = []
-        for ref in cell.references:
-            if isinstance(ref.cell, str):
-                missing.add(ref.cell)
-            else:
-                names.append(ref.cell.name)
-        children[cell.name] = names
-    if missing:
-        raise LithoInputError(f"{path}: references to missing cells: {', '.join(sorted(missing))}")
-    state: dict[str, int] = {}
-    for root in children:
-        if state.get(root):
-            continue
-        stack = [(root, iter(children[root]))]
-        trail = [root]
-        state[root] = 1
-        while stack:
-            name, it = stack[-1]
-            nxt = next(it, None)
-            if nxt is None:
-                state[name] = 2
-                stack.pop()
-                trail.pop()
-                continue
-            s = state.get(nxt, 0)
-            if s == 1:
-                cycle = trail[trail.index(nxt):] + [nxt]
-                raise LithoInputError(f"{path}: reference cycle {' -> '.join(cycle)}; a cell cannot contain itself")
-            if s == 0:
-                state[nxt] = 1
-                trail.append(nxt)
-                stack.append((nxt, iter(children.get(nxt, ()))))
 
 
 def _top_cell(lib: gdstk.Library, path: Path, cell: str | None) -> gdstk.Cell:
@@ -260,6 +321,28 @@ def _top_cell(lib: gdstk.Library, path: Path, cell: str | None) -> gdstk.Cell:
         raise LithoInputError(f"{path}: several top cells ({', '.join(sorted(c.name for c in tops))}); "
                               f"choose one (cell= in the API, --cell or [mask] cell in a recipe)")
     return tops[0]
+
+
+def _post_order(top: gdstk.Cell) -> list[gdstk.Cell]:
+    """``top`` and every cell below it, each child before its parents, without recursion."""
+    done: dict[str, gdstk.Cell] = {}
+    stack = [(top, False)]
+    entered = set()
+    while stack:
+        cell, expanded = stack.pop()
+        if cell.name in done:
+            continue
+        if expanded:
+            done[cell.name] = cell
+            continue
+        if cell.name in entered:       # a cycle; the pre-scan refuses these, so only guard here
+            continue
+        entered.add(cell.name)
+        stack.append((cell, True))
+        for ref in cell.references:
+            if isinstance(ref.cell, gdstk.Cell) and ref.cell.name not in done:
+                stack.append((ref.cell, False))
+    return list(done.values())
 
 
 # --------------------------------------------------------------------------- hierarchy walk
@@ -278,13 +361,17 @@ def _bbox_of(points: np.ndarray) -> np.ndarray:
 
 
 class _Layer:
-    """Flattens one (layer, datatype) of a hierarchy, memoising per cell."""
+    """Flattens one (layer, datatype) of a hierarchy, memoising per cell.
+
+    Every walk over the hierarchy is iterative (an explicit stack, or cells in
+    children-first order), so a deep hierarchy cannot exhaust Python's stack.
+    """
 
     def __init__(self, layer: tuple[int, int]):
         self.layer = layer
         self._own: dict[str, list[np.ndarray]] = {}
         self._bbox: dict[str, np.ndarray | None] = {}
-        self._count: dict[str, int] = {}
+        self._cost: dict[str, tuple[int, int]] = {}
         self._flat: dict[str, list[np.ndarray]] = {}
 
     def own(self, cell: gdstk.Cell) -> list[np.ndarray]:
@@ -309,41 +396,56 @@ class _Layer:
             return np.zeros((1, 2))
         return np.asarray(rep.get_offsets(), dtype=float).reshape(-1, 2)
 
+    def _children(self, cell: gdstk.Cell):
+        for ref in cell.references:
+            if isinstance(ref.cell, gdstk.Cell):
+                yield ref
+
+    def cost(self, cell: gdstk.Cell) -> tuple[int, int]:
+        """Flattened ``(polygons, vertices)`` of the layer below ``cell`` (exact integers)."""
+        if cell.name not in self._cost:
+            for c in _post_order(cell):
+                if c.name in self._cost:
+                    continue
+                n = sum(len(b) for b in self.own(c))
+                v = sum(b.shape[0] * b.shape[1] for b in self.own(c))
+                for ref in self._children(c):
+                    kn, kv = self._cost[ref.cell.name]
+                    if kn:
+                        rep = ref.repetition
+                        k = rep.size if rep is not None and rep.size else 1
+                        n, v = n + k * kn, v + k * kv
+                self._cost[c.name] = (n, v)
+        return self._cost[cell.name]
+
     def count(self, cell: gdstk.Cell) -> int:
         """Flattened polygon count of the layer below ``cell``."""
-        n = self._count.get(cell.name)
-        if n is None:
-            n = sum(len(b) for b in self.own(cell))
-            for ref in cell.references:
-                k = self.count(ref.cell)
-                if k:
-                    rep = ref.repetition
-                    n += k * (rep.size if rep is not None and rep.size else 1)
-            self._count[cell.name] = n
-        return n
+        return self.cost(cell)[0]
 
     def bbox(self, cell: gdstk.Cell) -> np.ndarray | None:
         """Bounding box (xmin, ymin, xmax, ymax) of the layer below ``cell``, or None."""
-        if cell.name in self._bbox:
-            return self._bbox[cell.name]
+        if cell.name not in self._bbox:
+            for c in _post_order(cell):
+                if c.name not in self._bbox:
+                    self._bbox[c.name] = self._own_bbox(c)
+        return self._bbox[cell.name]
+
+    def _own_bbox(self, cell: gdstk.Cell) -> np.ndarray | None:
+        """Bounding box of ``cell`` given those of its children (already known)."""
         boxes = [_bbox_of(b) for b in self.own(cell)]
-        for ref in cell.references:
-            child = self.bbox(ref.cell)
+        for ref in self._children(cell):
+            child = self._bbox[ref.cell.name]
             if child is None:
                 continue
-            corners = np.array([[child[0], child[1]], [child[2], child[1]], [child[2], child[3]],
-                                [child[0], child[3]]])
-            placed = corners @ _ref_matrix(ref).T + np.asarray(ref.origin)
+            placed = _corners(child) @ _ref_matrix(ref).T + np.asarray(ref.origin)
             box = _bbox_of(placed)
             offsets = self._lattice_extremes(ref)
             boxes.append(np.array([box[0] + offsets[0], box[1] + offsets[1], box[2] + offsets[2],
                                    box[3] + offsets[3]]))
-        out = None
-        if boxes:
-            b = np.array(boxes)
-            out = np.array([b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()])
-        self._bbox[cell.name] = out
-        return out
+        if not boxes:
+            return None
+        b = np.array(boxes)
+        return np.array([b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()])
 
     def _lattice_extremes(self, ref: gdstk.Reference) -> tuple[float, float, float, float]:
         """(min dx, min dy, max dx, max dy) over the reference's placement offsets."""
@@ -360,81 +462,152 @@ class _Layer:
 
     def flat(self, cell: gdstk.Cell) -> list[np.ndarray]:
         """All polygons of the layer below ``cell`` in its own frame (small cells only)."""
-        got = self._flat.get(cell.name)
-        if got is None:
-            out: list[np.ndarray] = []
-            self.walk(cell, np.eye(2), np.zeros(2), None, out)
-            got = _regroup(out)
-            self._flat[cell.name] = got
-        return got
+        if cell.name not in self._flat:
+            # children first, so each walk below meets only children already flattened
+            for c in _post_order(cell):
+                if c.name not in self._flat:
+                    out: list[np.ndarray] = []
+                    self.walk(c, np.eye(2), np.zeros(2), None, out)
+                    self._flat[c.name] = _regroup(out)
+        return self._flat[cell.name]
 
     def walk(self, cell: gdstk.Cell, m: np.ndarray, t: np.ndarray, window, out: list) -> None:
         """Append the layer's polygons below ``cell`` under ``p -> m·p + t`` to ``out``,
         keeping only those whose bounding box meets ``window`` (world µm) if given."""
-        for batch in self.own(cell):
-            world = batch @ m.T + t
-            if window is not None:
-                world = world[_meets(world, window)]
-            if len(world):
-                out.append(world)
-        for ref in cell.references:
-            child = ref.cell
-            cbox = self.bbox(child)
-            if cbox is None:
-                continue
-            m_ref = m @ _ref_matrix(ref)
-            t_ref = m @ np.asarray(ref.origin, dtype=float) + t
-            shifts = self._shifts(ref, m, cbox, m_ref, t_ref, window)
-            if not len(shifts):
-                continue
-            if self.count(child) <= _BATCH_LIMIT:
-                # instantiate every placement at once: (placements, n, k, 2)
-                for batch in self.flat(child):
-                    base = batch @ m_ref.T + t_ref
-                    world = (base[None, :, :, :] + shifts[:, None, None, :]).reshape(-1, *base.shape[1:])
-                    if window is not None:
-                        world = world[_meets(world, window)]
-                    if len(world):
-                        out.append(world)
-            else:
-                for s in shifts:
-                    self.walk(child, m_ref, t_ref + s, window, out)
+        stack = [(cell, m, t)]
+        while stack:
+            cell, m, t = stack.pop()
+            for batch in self.own(cell):
+                world = batch @ m.T + t
+                if window is not None:
+                    world = world[_meets(world, window)]
+                if len(world):
+                    out.append(world)
+            for ref in self._children(cell):
+                child = ref.cell
+                cbox = self.bbox(child)
+                if cbox is None:
+                    continue
+                m_ref = m @ _ref_matrix(ref)
+                t_ref = m @ np.asarray(ref.origin, dtype=float) + t
+                shifts = self._shifts(ref, m, cbox, m_ref, t_ref, window)
+                if not len(shifts):
+                    continue
+                if self.count(child) <= _BATCH_LIMIT:
+                    # instantiate every placement at once: (placements, n, k, 2)
+                    for batch in self.flat(child):
+                        base = batch @ m_ref.T + t_ref
+                        world = (base[None, :, :, :] + shifts[:, None, None, :]).reshape(-1, *base.shape[1:])
+                        if window is not None:
+                            world = world[_meets(world, window)]
+                        if len(world):
+                            out.append(world)
+                else:
+                    stack.extend((child, m_ref, t_ref + s) for s in shifts[::-1])
+
+    def cost_in(self, cell: gdstk.Cell, window) -> tuple[int, int]:
+        """An upper bound on the ``(polygons, vertices)`` that :meth:`walk` would
+        produce inside ``window``, without producing them.
+
+        Placements of an array are counted from the lattice range that meets
+        the window; a few placements are visited to count what each holds
+        inside the window, more than that (or beyond a fixed budget of
+        visits) count the child's full flattened cost.
+        """
+        if window is None:
+            return self.cost(cell)
+        n = v = 0
+        visits = 0
+        stack = [(cell, np.eye(2), np.zeros(2))]
+        while stack:
+            cell, m, t = stack.pop()
+            for batch in self.own(cell):
+                world = batch @ m.T + t
+                k = int(_meets(world, window).sum())
+                n, v = n + k, v + k * batch.shape[1]
+            for ref in self._children(cell):
+                child = ref.cell
+                cbox = self.bbox(child)
+                if cbox is None:
+                    continue
+                m_ref = m @ _ref_matrix(ref)
+                t_ref = m @ np.asarray(ref.origin, dtype=float) + t
+                kn, kv = self.cost(child)
+                placed = _bbox_of(_corners(cbox) @ m_ref.T + t_ref)
+                lattice = self._window_lattice(ref, m, placed, window)
+                if lattice is not None:
+                    i, j, a, b = lattice
+                    k = len(i) * len(j)
+                    if k <= _VISIT_LIMIT and visits + k <= _VISIT_BUDGET:
+                        visits += k
+                        ii, jj = np.meshgrid(i, j, indexing="ij")
+                        shifts = ii.reshape(-1, 1) * a + jj.reshape(-1, 1) * b
+                        stack.extend((child, m_ref, t_ref + s) for s in _keep(shifts, placed, window))
+                    else:
+                        n, v = n + k * kn, v + k * kv
+                    continue
+                shifts = _keep(self._placements(ref) @ m.T, placed, window)
+                if len(shifts) <= _VISIT_LIMIT and visits + len(shifts) <= _VISIT_BUDGET:
+                    visits += len(shifts)
+                    stack.extend((child, m_ref, t_ref + s) for s in shifts)
+                else:
+                    n, v = n + len(shifts) * kn, v + len(shifts) * kv
+        return n, v
+
+    def _window_lattice(self, ref, m, box, window):
+        """``(i, j, a, b)``: index ranges of an array's placements whose shifted ``box``
+        may meet ``window``, and the world-frame lattice vectors; None if not a lattice."""
+        rep = ref.repetition
+        lattice = _lattice(rep) if rep is not None and rep.size else None
+        if lattice is None:
+            return None
+        # Placements form a lattice i·a + j·b (world frame). Keep those (i, j) whose shifted
+        # bbox meets the window, i.e. whose shift lies in the box S below; solving for the
+        # range of (i, j) avoids enumerating a huge array.
+        v1, v2, n1, n2 = lattice
+        a, b = m @ v1, m @ v2
+        sx0, sx1 = window[0] - box[2], window[2] - box[0]
+        sy0, sy1 = window[1] - box[3], window[3] - box[1]
+        basis = np.column_stack([a, b])
+        if n1 > 1 and n2 > 1 and abs(np.linalg.det(basis)) > 1e-12 * (np.abs(basis).max() ** 2):
+            inv = np.linalg.inv(basis)
+            ij = np.array([[sx0, sy0], [sx1, sy0], [sx1, sy1], [sx0, sy1]]) @ inv.T
+            i0, j0 = np.floor(ij.min(axis=0)).astype(np.int64) - 1
+            i1, j1 = np.ceil(ij.max(axis=0)).astype(np.int64) + 1
+            return (np.arange(max(0, i0), min(n1 - 1, i1) + 1), np.arange(max(0, j0), min(n2 - 1, j1) + 1), a, b)
+        return np.arange(n1), np.arange(n2), a, b
 
     def _shifts(self, ref, m, cbox, m_ref, t_ref, window) -> np.ndarray:
         """World-frame shifts of the reference's placements whose child bbox meets the window."""
-        corners = np.array([[cbox[0], cbox[1]], [cbox[2], cbox[1]], [cbox[2], cbox[3]], [cbox[0], cbox[3]]])
-        box = _bbox_of(corners @ m_ref.T + t_ref)
-        rep = ref.repetition
-        lattice = _lattice(rep) if rep is not None and rep.size else None
-        if window is None or lattice is None:
+        box = _bbox_of(_corners(cbox) @ m_ref.T + t_ref)
+        lattice = None if window is None else self._window_lattice(ref, m, box, window)
+        if lattice is None:
             shifts = self._placements(ref) @ m.T
         else:
-            # Placements form a lattice i·a + j·b (world frame). Keep those (i, j) whose shifted
-            # bbox meets the window, i.e. whose shift lies in the box S below; solving for the
-            # range of (i, j) avoids enumerating a huge array.
-            v1, v2, n1, n2 = lattice
-            a, b = m @ v1, m @ v2
-            sx0, sx1 = window[0] - box[2], window[2] - box[0]
-            sy0, sy1 = window[1] - box[3], window[3] - box[1]
-            basis = np.column_stack([a, b])
-            if n1 > 1 and n2 > 1 and abs(np.linalg.det(basis)) > 1e-12 * (np.abs(basis).max() ** 2):
-                inv = np.linalg.inv(basis)
-                ij = np.array([[sx0, sy0], [sx1, sy0], [sx1, sy1], [sx0, sy1]]) @ inv.T
-                i0, j0 = np.floor(ij.min(axis=0)).astype(np.int64) - 1
-                i1, j1 = np.ceil(ij.max(axis=0)).astype(np.int64) + 1
-                i = np.arange(max(0, i0), min(n1 - 1, i1) + 1)
-                j = np.arange(max(0, j0), min(n2 - 1, j1) + 1)
-            else:
-                i, j = np.arange(n1), np.arange(n2)
+            i, j, a, b = lattice
             if not len(i) or not len(j):
                 return np.zeros((0, 2))
             ii, jj = np.meshgrid(i, j, indexing="ij")
             shifts = ii.reshape(-1, 1) * a + jj.reshape(-1, 1) * b
         if window is None:
             return shifts
-        keep = ((box[0] + shifts[:, 0] <= window[2]) & (box[2] + shifts[:, 0] >= window[0])
-                & (box[1] + shifts[:, 1] <= window[3]) & (box[3] + shifts[:, 1] >= window[1]))
-        return shifts[keep]
+        return _keep(shifts, box, window)
+
+
+# A windowed cost estimate visits at most this many placements of one array, and this many in all.
+_VISIT_LIMIT = 64
+_VISIT_BUDGET = 20_000
+
+
+def _corners(box: np.ndarray) -> np.ndarray:
+    return np.array([[box[0], box[1]], [box[2], box[1]], [box[2], box[3]], [box[0], box[3]]])
+
+
+def _keep(shifts: np.ndarray, box, window) -> np.ndarray:
+    """The shifts that move ``box`` onto ``window``."""
+    keep = ((box[0] + shifts[:, 0] <= window[2]) & (box[2] + shifts[:, 0] >= window[0])
+            & (box[1] + shifts[:, 1] <= window[3]) & (box[3] + shifts[:, 1] >= window[1]))
+    return shifts[keep]
 
 
 def _lattice(rep: gdstk.Repetition):
@@ -464,16 +637,59 @@ def _regroup(batches: list[np.ndarray]) -> list[np.ndarray]:
     return [np.concatenate(v) if len(v) > 1 else v[0] for v in groups.values()]
 
 
-def _to_shapely(batches: list[np.ndarray]) -> np.ndarray:
-    """Vectorised (n, k, 2) batches -> valid shapely polygons."""
-    parts = [shapely.polygons(b) for b in _regroup(batches)]
+# A self-intersecting polygon with more edge crossings than this is refused: repairing it
+# costs time and memory in proportion to the crossings (a random 8001-vertex polygon has
+# millions and needs gigabytes).
+MAX_SELF_CROSSINGS = 20_000
+# Below this many vertices a polygon cannot cross itself more than MAX_SELF_CROSSINGS times.
+_FEW_VERTICES = 200
+
+
+def _self_crossings(poly, cap: int) -> int:
+    """How many pairs of non-adjacent edges of ``poly``'s shell meet; stops counting above ``cap``."""
+    ring = np.asarray(poly.exterior.coords)
+    n = len(ring) - 1
+    if n < 4:
+        return 0
+    segments = shapely.linestrings(np.stack([ring[:-1], ring[1:]], axis=1))
+    tree = shapely.STRtree(segments)
+    total = 0
+    step = max(1, 1_000_000 // n)       # at most ~10⁶ pairs per query
+    for start in range(0, n, step):
+        i, j = tree.query(segments[start:start + step], predicate="intersects")
+        i = i + start
+        gap = np.abs(i - j)
+        total += int(((i < j) & (gap > 1) & (gap != n - 1)).sum())
+        if total > cap:
+            break
+    return total
+
+
+def _to_shapely(batches: list[np.ndarray], path=None, label: str = "") -> np.ndarray:
+    """Vectorised (n, k, 2) batches -> valid shapely polygons.
+
+    Exact duplicates (an array at zero pitch) become one polygon first. An
+    invalid polygon is repaired with ``make_valid`` (structure method: the
+    union of what its rings enclose); one that crosses itself more than
+    :data:`MAX_SELF_CROSSINGS` times is refused.
+    """
+    groups = [np.unique(b.reshape(len(b), -1), axis=0).reshape(-1, *b.shape[1:]) for b in _regroup(batches)]
+    parts = [shapely.polygons(b) for b in groups]
     if not parts:
         return np.empty(0, dtype=object)
     polys = np.concatenate(parts)
-    bad = ~shapely.is_valid(polys)
-    if bad.any():
+    bad = np.flatnonzero(~shapely.is_valid(polys))
+    if len(bad):
+        for k in bad[shapely.get_num_coordinates(polys[bad]) > _FEW_VERTICES]:
+            crossings = _self_crossings(polys[k], MAX_SELF_CROSSINGS)
+            if crossings > MAX_SELF_CROSSINGS:
+                x0, y0, _, _ = polys[k].bounds
+                raise LithoInputError(
+                    f"{path}: {label}: a polygon of {shapely.get_num_coordinates(polys[k]) - 1} vertices "
+                    f"near ({x0:g}, {y0:g}) um crosses itself more than {MAX_SELF_CROSSINGS} times "
+                    f"(limit); redraw it as simple polygons, or read a window or layer without it")
         # self-touching keyhole polygons (how GDS stores holes) and bow-ties
-        polys[bad] = shapely.make_valid(polys[bad])
+        polys[bad] = shapely.make_valid(polys[bad], method="structure", keep_collapsed=False)
     return polys
 
 
@@ -495,20 +711,38 @@ def _window(window, path) -> tuple[float, float, float, float] | None:
 
 # --------------------------------------------------------------------------- public API
 
+# read_mask refuses a layer that flattens (within its window) to more than this: the
+# polygons, their shapely objects and the merge need about 1 kB per polygon.
+MAX_FLAT_POLYGONS = 1_000_000
+MAX_FLAT_VERTICES = 20_000_000
+
 
 def _present_layers(top: gdstk.Cell) -> list[tuple[int, int]]:
     found = set()
-    for c in [top, *top.dependencies(True)]:
-        if isinstance(c, gdstk.Cell):
-            found.update((p.layer, p.datatype) for p in c.polygons)
-            for path in c.paths:
-                found.update(zip(path.layers, path.datatypes))
+    for c in _post_order(top):
+        found.update((p.layer, p.datatype) for p in c.polygons)
+        for path in c.paths:
+            found.update(zip(path.layers, path.datatypes))
     return sorted(found)
 
 
 def _fmt_layers(found) -> str:
     return ", ".join(f"{l}/{d}" + (f" ({layer_name((l, d))})" if layer_name((l, d)) != f"{l}/{d}" else "")
                      for l, d in found) or "none"
+
+
+def _check_cost(path: Path, label: str, top: str, cost: tuple[int, int], win) -> None:
+    """Refuse, before flattening, a layer whose flattened size is beyond the limits."""
+    polygons, vertices = cost
+    if polygons <= MAX_FLAT_POLYGONS and vertices <= MAX_FLAT_VERTICES:
+        return
+    where = f"inside window {list(win)} um" if win is not None else "with no window"
+    limit = (f"{MAX_FLAT_POLYGONS:,} polygons" if polygons > MAX_FLAT_POLYGONS
+             else f"{MAX_FLAT_VERTICES:,} vertices")
+    raise LithoInputError(f"{path}: layer {label} of cell {top} flattens to {polygons:,} polygons "
+                          f"({vertices:,} vertices) {where}, above the limit of {limit}; read a smaller "
+                          f"part with a window (mask.window_um in a recipe, window= in the API) or a "
+                          f"smaller cell")
 
 
 def read_mask(path, layer=(1, 0), cell: str | None = None, window=None) -> Mask:
@@ -535,20 +769,26 @@ def read_mask(path, layer=(1, 0), cell: str | None = None, window=None) -> Mask:
     Raises
     ------
     LithoInputError
-        Missing file, not GDSII/OASIS, truncated file, reference cycle,
-        missing referenced cells, several top cells, layer absent (lists the
-        layers present), layer empty, window outside the layout.
+        Missing file, not GDSII/OASIS, corrupt or truncated file (the byte
+        offset of the bad record), reference cycle, missing referenced cells,
+        several top cells, layer absent (lists the layers present), layer
+        empty, window outside the layout, a layer that would flatten to more
+        than :data:`MAX_FLAT_POLYGONS` polygons or :data:`MAX_FLAT_VERTICES`
+        vertices within the window (checked before flattening), a polygon
+        crossing itself more than :data:`MAX_SELF_CROSSINGS` times.
     """
     path = Path(path)
     lay = parse_layer(layer, str(path))
     win = _window(window, path)
-    lib, _ = read_library(path)
-    _check_cycles(lib, path)
+    lib, _, scan = _load(path)
     top = _top_cell(lib, path, cell)
-    walker = _Layer(lay)
-    box = walker.bbox(top)
     name = layer_name(lay)
     label = f"{lay[0]}/{lay[1]}" + (f" ({name})" if name != f"{lay[0]}/{lay[1]}" else "")
+    if win is None:
+        # exact counts from the pre-scan, before gdstk flattens anything
+        _check_cost(path, label, top.name, scan.flat_cost(top.name).get(lay, (0, 0)), None)
+    walker = _Layer(lay)
+    box = walker.bbox(top)
     if box is None:
         present = _present_layers(top)
         if lay in present:
@@ -560,13 +800,20 @@ def read_mask(path, layer=(1, 0), cell: str | None = None, window=None) -> Mask:
             fb = "empty" if full is None else f"[{full[0][0]:g}, {full[0][1]:g}, {full[1][0]:g}, {full[1][1]:g}]"
             raise LithoInputError(f"{path}: window {list(win)} um lies outside the layout of cell {top.name} "
                                   f"(bounding box {fb} um)")
-    batches: list[np.ndarray] = []
-    walker.walk(top, np.eye(2), np.zeros(2), win, batches)
-    polys = _to_shapely(batches)
-    if win is not None and len(polys):
-        polys = shapely.clip_by_rect(polys, *win)
-        polys = polys[~shapely.is_empty(polys)]
-    geometry = _merge(polys) if len(polys) else shapely.Polygon()
+        _check_cost(path, label, top.name, walker.cost_in(top, win), win)
+    try:
+        batches: list[np.ndarray] = []
+        walker.walk(top, np.eye(2), np.zeros(2), win, batches)
+        polys = _to_shapely(batches, path, f"layer {label} of cell {top.name}")
+        del batches
+        if win is not None and len(polys):
+            polys = shapely.clip_by_rect(polys, *win)
+            polys = polys[~shapely.is_empty(polys)]
+        geometry = _merge(polys) if len(polys) else shapely.Polygon()
+    except MemoryError:
+        raise LithoInputError(f"{path}: layer {label} of cell {top.name} does not fit in memory when "
+                              f"flattened; read a smaller part with a window (mask.window_um in a recipe, "
+                              f"window= in the API)") from None
     if geometry.is_empty:
         where = f" inside window {list(win)} um" if win is not None else ""
         raise LithoInputError(f"{path}: layer {label} of cell {top.name} has no area{where}")
@@ -582,8 +829,7 @@ def read_mask(path, layer=(1, 0), cell: str | None = None, window=None) -> Mask:
 def layers(path, cell: str | None = None) -> dict[tuple[int, int], int]:
     """Layers of a layout's top cell (or ``cell``) with their flattened polygon counts."""
     path = Path(path)
-    lib, _ = read_library(path)
-    _check_cycles(lib, path)
+    lib, _, _ = _load(path)
     top = _top_cell(lib, path, cell)
     return {lay: _Layer(lay).count(top) for lay in _present_layers(top)}
 
@@ -601,16 +847,14 @@ def mask_info(path, cell: str | None = None, merged_limit: int = 200_000) -> dic
         twice) and ``area_um2`` (merged; None above ``merged_limit`` polygons).
     """
     path = Path(path)
-    lib, fmt = read_library(path)
-    _check_cycles(lib, path)
+    lib, fmt, scan = _load(path)
     top = _top_cell(lib, path, cell)
-    user, db = _units(path, fmt)
     bb = top.bounding_box()
     info = {
         "path": str(path),
         "format": "GDSII" if fmt == "gds" else "OASIS",
-        "user_unit_um": user,
-        "db_unit_um": db,
+        "user_unit_um": scan.user_unit_um if fmt == "gds" else 1.0,
+        "db_unit_um": scan.db_unit_um,
         "cells": sorted(c.name for c in lib.cells),
         "top_cell": top.name,
         "bbox_um": None if bb is None else [float(bb[0][0]), float(bb[0][1]), float(bb[1][0]), float(bb[1][1])],
@@ -618,33 +862,37 @@ def mask_info(path, cell: str | None = None, merged_limit: int = 200_000) -> dic
     }
     for lay in _present_layers(top):
         walker = _Layer(lay)
-        n = walker.count(top)
-        entry = {"name": layer_name(lay), "polygons": n, "drawn_area_um2": _drawn_area(walker, top, {}),
+        n, v = walker.cost(top)
+        entry = {"name": layer_name(lay), "polygons": n, "drawn_area_um2": _drawn_area(walker, top),
                  "area_um2": None}
-        if n <= merged_limit:
-            batches: list[np.ndarray] = []
-            walker.walk(top, np.eye(2), np.zeros(2), None, batches)
-            polys = _to_shapely(batches)
-            entry["area_um2"] = float(_merge(polys).area) if len(polys) else 0.0
+        if n <= merged_limit and v <= MAX_FLAT_VERTICES:
+            label = f"layer {lay[0]}/{lay[1]} of cell {top.name}"
+            try:
+                batches: list[np.ndarray] = []
+                walker.walk(top, np.eye(2), np.zeros(2), None, batches)
+                polys = _to_shapely(batches, path, label)
+                entry["area_um2"] = float(_merge(polys).area) if len(polys) else 0.0
+            except MemoryError:
+                raise LithoInputError(f"{path}: {label} does not fit in memory when flattened") from None
         info["layers"][f"{lay[0]}/{lay[1]}"] = entry
     return info
 
 
-def _drawn_area(walker: _Layer, cell: gdstk.Cell, memo: dict) -> float:
-    """Sum of polygon areas below ``cell`` (hierarchical, so any array size is cheap)."""
-    if cell.name in memo:
-        return memo[cell.name]
-    total = 0.0
-    for b in walker.own(cell):
-        x, y = b[..., 0], b[..., 1]
-        total += float(np.abs(0.5 * (x * np.roll(y, -1, axis=1) - np.roll(x, -1, axis=1) * y).sum(axis=1)).sum())
-    for ref in cell.references:
-        if walker.bbox(ref.cell) is None:
-            continue
-        n = ref.repetition.size if ref.repetition is not None and ref.repetition.size else 1
-        total += n * ref.magnification ** 2 * _drawn_area(walker, ref.cell, memo)
-    memo[cell.name] = total
-    return total
+def _drawn_area(walker: _Layer, top: gdstk.Cell) -> float:
+    """Sum of polygon areas below ``top`` (hierarchical, so any array size is cheap)."""
+    memo: dict[str, float] = {}
+    for cell in _post_order(top):
+        total = 0.0
+        for b in walker.own(cell):
+            x, y = b[..., 0], b[..., 1]
+            total += float(np.abs(0.5 * (x * np.roll(y, -1, axis=1) - np.roll(x, -1, axis=1) * y).sum(axis=1)).sum())
+        for ref in walker._children(cell):
+            if walker.bbox(ref.cell) is None:
+                continue
+            n = ref.repetition.size if ref.repetition is not None and ref.repetition.size else 1
+            total += n * ref.magnification ** 2 * memo[ref.cell.name]
+        memo[cell.name] = total
+    return memo[top.name]
 
 
 def _write(lib: gdstk.Library, path: Path) -> None:
