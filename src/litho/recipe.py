@@ -349,9 +349,9 @@ def _build_step(raw: Mapping, table: Mapping, index: int, count: int, source: st
 
 def exposure_keys(tool: str) -> tuple[str, ...]:
     """The ``[exposure]`` keys accepted for a tool, as a recipe writes them (``dose``, ``gap``, ...)."""
-    from .optics.imaging import PROJECTION_KEYS, PROXIMITY_KEYS
+    from .optics.imaging import CONTACT_KEYS, PROJECTION_KEYS, PROXIMITY_KEYS
 
-    optics_keys = PROJECTION_KEYS if tool == "projection" else PROXIMITY_KEYS
+    optics_keys = {"projection": PROJECTION_KEYS, "contact": CONTACT_KEYS}.get(tool, PROXIMITY_KEYS)
     return tuple(_spelled(k) for k in ("tool", *EXPOSURE_PROCESS_KEYS, *optics_keys))
 
 
@@ -368,7 +368,7 @@ def _spelled(key: str) -> str:
 def _build_exposure(table: dict, prefix: str, source: str | None,
                     spelling: Mapping[str, str] | None = None) -> Exposure:
     from . import chemistry, optics
-    from .optics.imaging import PROJECTION_KEYS, PROXIMITY_KEYS, TOOLS
+    from .optics.imaging import CONTACT_KEYS, PROJECTION_KEYS, PROXIMITY_KEYS, TOOLS
 
     table = dict(table)
     spelling = dict(spelling or {})
@@ -376,8 +376,8 @@ def _build_exposure(table: dict, prefix: str, source: str | None,
     label = lambda key: where(source, f"{field_}.{spelling.get(key, key)}")  # noqa: E731
     tool = fields.choice(table.get("tool", "contact"), label("tool"), TOOLS)
     table["tool"] = tool
-    own = PROJECTION_KEYS if tool == "projection" else PROXIMITY_KEYS
-    other = PROXIMITY_KEYS if tool == "projection" else PROJECTION_KEYS
+    own = {"projection": PROJECTION_KEYS, "contact": CONTACT_KEYS}.get(tool, PROXIMITY_KEYS)
+    other = CONTACT_KEYS if tool == "projection" else PROJECTION_KEYS
     canonical = {"tool", *EXPOSURE_PROCESS_KEYS, *own}
     for key in table:
         if key in canonical:

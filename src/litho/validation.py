@@ -277,7 +277,7 @@ def predict_resolution(row: Row, constants: Constants | None, dose_mj_cm2: float
     s = row.system
     with tempfile.TemporaryDirectory(prefix="litho-validate-") as tmp:
         mask = Path(tmp) / "mask.gds"
-        gds.write_library(pixel_array("stripe", ppi=1000, gap_um=2, columns=1, rows=1), mask)
+        gds.write_gds(pixel_array("stripe", ppi=1000, gap_um=2, columns=1, rows=1), mask)
         raw = {
             "name": f"row {row.id}",
             "film": {"material": s.film, **({"thickness_nm": s.thickness_nm} if s.thickness_nm else {})},

@@ -1,3 +1,4 @@
+import pytest
 import json
 
 from litho.cli import main
@@ -46,9 +47,12 @@ def test_thresholds_are_options_and_reach_the_report(tmp_path, capsys):
 
 def test_bad_thresholds_are_one_line(tmp_path, capsys):
     recipe = _projection(tmp_path)
-    for argv, named in ((["--cd-tol", "0"], "cd_tol"), (["--min-nrt", "1.5"], "min_nrt"),
+    for argv, named in ((["--cd-tol", "0"], "--cd-tol"), (["--min-nrt", "1.5"], "--min-nrt"),
                         (["--points-per-decade", "0"], "--points-per-decade")):
-        assert main(["min-feature", str(recipe), "-o", str(tmp_path / "mf"), *argv]) == 2
+        # the options' validators refuse before any work, through argparse (exit 2)
+        with pytest.raises(SystemExit) as stop:
+            main(["min-feature", str(recipe), "-o", str(tmp_path / "mf"), *argv])
+        assert stop.value.code == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and named in err[0]
     assert not (tmp_path / "mf").exists()

@@ -32,9 +32,12 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from .. import mechanisms, validation
     from ..outputs import atomic_file
-    from . import output_dir
+    from . import output_file
 
-    out = output_dir(args.out)
+    # validate writes two files into a folder that holds other things (docs/): check each file, not the folder
+    out = Path(args.out)
+    md_path = output_file(out / "validation.md", "-o", (".md",))
+    png_path = output_file(out / "validation_parity.png", "-o", (".png",))
     rows = [r for r in validation.ROWS if not (args.no_resolution and not r.fitted)]
     if args.refit:
         fit = validation.global_fit(rows, max_evaluations=args.max_evaluations)
@@ -46,12 +49,11 @@ def run(args) -> int:
     table = validation.validation_table(fit, loo, rows)
     command = "litho validate" + (" --quick" if args.quick else "") + (" --no-resolution" if args.no_resolution else "")
     text = validation.markdown(table, fit, command=command)
-    out.mkdir(parents=True, exist_ok=True)
-    with atomic_file(out / "validation.md") as tmp:
+    with atomic_file(md_path) as tmp:
         tmp.write_text(text)
     from ..plot import plot_validation_parity
 
-    with atomic_file(out / "validation_parity.png") as tmp:
+    with atomic_file(png_path) as tmp:
         plot_validation_parity(table, tmp)
     for rec in table:
         shown = rec["left_out"] if rec["left_out"] is not None else rec["in_sample"]
