@@ -47,7 +47,8 @@ def _recipe(**exposure):
     import dataclasses
 
     step = recipe.steps[0]
-    optics = dataclasses.replace(step.exposure.optics, **exposure)
+    # proximity printing at the given gap (a contact recipe's mode would cap it)
+    optics = dataclasses.replace(step.exposure.optics, contact_mode=None, **exposure)
     step = dataclasses.replace(step, exposure=dataclasses.replace(step.exposure, optics=optics))
     return dataclasses.replace(recipe, steps=(step,))
 

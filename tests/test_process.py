@@ -71,7 +71,7 @@ def test_overlay_moves_the_print_off_the_design_and_lowers_iou():
     xmin, ymin, xmax, ymax = design.bounds
     predicted = _rectangle_iou(xmax - xmin, ymax - ymin, dx, dy)
     assert m.iou < b.iou - 0.1
-    assert m.iou == pytest.approx(predicted * b.iou, abs=0.02)
+    assert m.iou == pytest.approx(predicted * b.iou, abs=0.03)   # the product form is approximate
     # ... and exactly the base print moved by the overlay, measured against the design
     printed = affinity.translate(base.steps[0].metrology.printed[0], dx, dy)
     assert m.iou == pytest.approx(printed.intersection(design).area / printed.union(design).area, abs=0.005)

@@ -32,13 +32,18 @@ def test_in_sample_predictions_match_docs_validation_md():
         assert validation._fmt(value, row.observable) == shown, (row.id, value, shown)
 
 
-def test_most_rows_are_met_and_misses_are_marked():
+def test_every_row_is_documented_met_or_missed():
     documented = _doc_rows()
     assert set(documented) == {r.id for r in validation.ROWS}
-    met = [r for r, cells in documented.items() if cells[10] == "yes"]
-    assert len(met) >= 10
     for cells in documented.values():
         assert cells[10] in ("yes", "**no**")
+
+
+def test_the_global_fit_meets_most_fitted_rows_in_sample():
+    fit = validation.library_fit()
+    fitted = [r for r in validation.ROWS if r.fitted]
+    met = [r.id for r in fitted if validation.predict(r, fit.constants).passes]
+    assert len(met) >= len(fitted) - 2, met
 
 
 def test_leaving_an_experiment_out_refits_without_it():
