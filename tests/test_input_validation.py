@@ -193,6 +193,16 @@ def test_unknown_keys_suggest_the_nearest(where, key, nearest):
         assert f"did you mean {nearest!r}" in text
 
 
+@pytest.mark.parametrize("section, key, value, written, nearest", [
+    ("film", "thicknes", "30 nm", "film.thicknes", "thickness"),
+    ("developer", "tme", "30 s", "developer.tme", "time"),
+    ("crosslinker", "loading", 8, "crosslinker.loading", "loading_wt_pct"),
+])
+def test_material_field_typo_is_named_as_written_with_the_nearest(section, key, value, written, nearest):
+    _refused(lambda raw: raw[section].__setitem__(key, value), f"{written}: unknown {section} field",
+             f"did you mean {nearest!r}", "accepted: material")
+
+
 def test_projection_key_under_contact_says_which_tool_takes_it():
     _refused(lambda raw: raw["exposure"].__setitem__("na", 0.5), "exposure.na: belongs to tool = 'projection'")
 
