@@ -90,7 +90,11 @@ def test_sweep_command_writes_table_json_and_plot(tmp_path, write_recipe, capsys
 ])
 def test_sweep_bad_input_is_one_line_and_writes_nothing(tmp_path, write_recipe, capsys, argv, named):
     out = tmp_path / "sw"
-    assert main(["sweep", str(write_recipe()), "-o", str(out), *argv]) == 2
+    try:
+        code = main(["sweep", str(write_recipe()), "-o", str(out), *argv])
+    except SystemExit as exc:      # refused by the option parser
+        code = exc.code
+    assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and named in err[0]
     assert not out.exists()
