@@ -403,6 +403,21 @@ def test_calibration_at_a_bound_is_flagged_and_covariance_explained():
     json.dumps(report)
 
 
+def test_calibrate_command_warns_about_a_parameter_at_its_bound(tmp_path, capsys):
+    import numpy as np
+
+    data = tmp_path / "broad.csv"
+    doses = np.geomspace(0.01, 1000, 9)
+    data.write_text("dose_mj_cm2,nrt\n" + "".join(f"{d:.6g},{h:.4f}\n" for d, h in zip(doses, np.linspace(0, 0.9, 9))))
+    out = tmp_path / "cal"
+    code, text, err = _cli(capsys, "calibrate", RECIPES / "ebt_cdse_254nm.toml", data,
+                           "--fit", "quantum_yield,crosslink_dispersion", "-o", out)
+    assert code == 0, err
+    assert "warning: crosslinker.quantum_yield = 1 stopped at a bound of its range [0, 1]" in text
+    report = json.loads((out / "calibration.json").read_text())
+    assert report["at_bound"] == ["crosslinker.quantum_yield"] and "bound" in report["covariance_note"]
+
+
 # --------------------------------------------------------------------------- every shipped recipe still loads
 
 def test_shipped_recipes_load_with_the_checks():
