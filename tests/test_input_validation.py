@@ -294,8 +294,8 @@ def test_unreadable_recipe_text_is_one_line(tmp_path, data, fragment):
         litho.load_recipe(path)
 
 
-def test_recipe_path_too_long_or_a_directory_is_one_line(tmp_path, capsys):
-    for path in (tmp_path / ("r" * 300 + ".toml"), tmp_path):
+def test_recipe_path_too_long_a_directory_or_a_device_is_one_line(tmp_path, capsys):
+    for path in (tmp_path / ("r" * 300 + ".toml"), tmp_path, "/dev/zero", "/dev/stdin"):
         code, _, err = _cli(capsys, "simulate", path, "-o", tmp_path / "o")
         _assert_refused(code, err)
     assert not (tmp_path / "o").exists()

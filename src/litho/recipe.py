@@ -26,6 +26,7 @@ with any field overridable in the section.
 from __future__ import annotations
 
 import copy
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -228,12 +229,16 @@ def load_recipe(path: str | Path) -> Recipe:
 def _read_text(path: Path) -> str:
     """The recipe file's text: UTF-8, a leading byte-order mark dropped, at most RECIPE_MAX_BYTES."""
     try:
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
+            raise LithoInputError(f"{path}: is a directory; give a recipe .toml file")
+        if not stat.S_ISREG(mode):
+            # a pipe or a device would block or never end
+            raise LithoInputError(f"{path}: is not a regular file; give a recipe .toml file")
         with open(path, "rb") as fh:
             data = fh.read(RECIPE_MAX_BYTES + 1)
     except FileNotFoundError:
         raise LithoInputError(f"{path}: recipe file not found") from None
-    except IsADirectoryError:
-        raise LithoInputError(f"{path}: is a directory; give a recipe .toml file") from None
     except ValueError:          # a NUL byte in the name
         raise LithoInputError(f"{fields.show(str(path))}: not a file name (contains a NUL character)") from None
     except OSError as err:
@@ -326,7 +331,7 @@ def _build_step(raw: Mapping, table: Mapping, index: int, count: int, source: st
     for key in table:
         if key not in ("name", *SECTIONS):
             raise fields.unknown_key(where(source, f"{label}.{key}"), key, ("name", *SECTIONS))
-    default_name = raw.get("name", "step") if count == 1 else f"step{index + 1}"
+    default_name = (raw.get("name") or "step") if count == 1 else f"step{index + 1}"
     name = fields.text(table.get("name", default_name), where(source, f"{label}.name"), max_chars=200,
                        empty=False)
     prefix = "" if label == "recipe" else f"{label}."
