@@ -32,11 +32,12 @@ import datetime
 import json
 import math
 import os
+import queue
 import random
-import select
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tomllib
 import warnings
@@ -335,6 +336,8 @@ def child(seed: int, start: int, stop: int) -> None:
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 1000))
     seeds, vocabulary = seed_recipes(), _vocabulary()
     with tempfile.TemporaryDirectory(prefix="litho-fuzz-") as tmp:
+        # warm up (imports, library tables) before the first input's clock starts
+        run_one("dict", seeds[0][1], Path(tmp))
         for i in range(start, stop):
             route, payload, _ = make_input(seeds, vocabulary, seed, i)
             print(f"{i}\tstart\t", flush=True)
@@ -353,40 +356,47 @@ def supervise(n: int, seed: int, timeout_s: float = 30.0, examples: int = 5, pro
     while next_index < n:
         proc = subprocess.Popen([sys.executable, __file__, "--child", str(seed), str(next_index), str(n)],
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True, bufsize=1)
+        # a thread reads the child's lines into a queue, so waiting for one can time out
+        lines: queue.Queue = queue.Queue()
+        reader = threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout] + [lines.put(None)],
+                                  daemon=True)
+        reader.start()
         current = None
-        last_line = time.monotonic()
+        hung = False
         while True:
-            ready, _, _ = select.select([proc.stdout], [], [], 1.0)
-            if ready:
-                line = proc.stdout.readline()
-                if not line:                                   # the child ended
-                    break
-                last_line = time.monotonic()
-                index, outcome, detail = (line.rstrip("\n").split("\t", 2) + ["", ""])[:3]
-                index = int(index)
-                if outcome == "start":
-                    current = index
-                    continue
-                counts[outcome] += 1
-                current = None
-                next_index = index + 1
-                if outcome in BAD_OUTCOMES and len(samples[outcome]) < examples:
-                    signature = _signature(detail)
-                    if signature not in seen:        # one sample per kind of failure
-                        seen.add(signature)
-                        samples[outcome].append((index, detail))
-                if progress and next_index % 10000 == 0:
-                    print(f"  {next_index} inputs, {time.perf_counter() - t0:.0f} s: {dict(counts)}",
-                          file=sys.stderr, flush=True)
-            elif current is not None and time.monotonic() - last_line > timeout_s:
+            try:
+                line = lines.get(timeout=timeout_s if current is not None else None)
+            except queue.Empty:                                # an input ran longer than timeout_s
                 proc.kill()
                 proc.wait()
                 counts["hang"] += 1
-                samples["hang"].append((current, f"> {timeout_s:g} s"))
+                if len(samples["hang"]) < examples:
+                    samples["hang"].append((current, f"> {timeout_s:g} s"))
                 next_index = current + 1
                 current = None
+                hung = True
                 break
+            if line is None:                                   # the child ended
+                break
+            index, outcome, detail = (line.rstrip("\n").split("\t", 2) + ["", ""])[:3]
+            index = int(index)
+            if outcome == "start":
+                current = index
+                continue
+            counts[outcome] += 1
+            current = None
+            next_index = index + 1
+            if outcome in BAD_OUTCOMES and len(samples[outcome]) < examples:
+                signature = _signature(detail)
+                if signature not in seen:        # one sample per kind of failure
+                    seen.add(signature)
+                    samples[outcome].append((index, detail))
+            if progress and next_index % 10000 == 0:
+                print(f"  {next_index} inputs, {time.perf_counter() - t0:.0f} s: {dict(counts)}",
+                      file=sys.stderr, flush=True)
         code = proc.wait()
+        if hung:                                               # killed above: go on after that input
+            continue
         if current is not None:                                # died inside an input
             counts["crash"] += 1
             if len(samples["crash"]) < examples:

@@ -193,6 +193,16 @@ def test_unknown_keys_suggest_the_nearest(where, key, nearest):
         assert f"did you mean {nearest!r}" in text
 
 
+@pytest.mark.parametrize("section, key, value, written, nearest", [
+    ("film", "thicknes", "30 nm", "film.thicknes", "thickness"),
+    ("developer", "tme", "30 s", "developer.tme", "time"),
+    ("crosslinker", "loading", 8, "crosslinker.loading", "loading_wt_pct"),
+])
+def test_material_field_typo_is_named_as_written_with_the_nearest(section, key, value, written, nearest):
+    _refused(lambda raw: raw[section].__setitem__(key, value), f"{written}: unknown {section} field",
+             f"did you mean {nearest!r}", "accepted: material")
+
+
 def test_projection_key_under_contact_says_which_tool_takes_it():
     _refused(lambda raw: raw["exposure"].__setitem__("na", 0.5), "exposure.na: belongs to tool = 'projection'")
 
@@ -284,8 +294,8 @@ def test_unreadable_recipe_text_is_one_line(tmp_path, data, fragment):
         litho.load_recipe(path)
 
 
-def test_recipe_path_too_long_or_a_directory_is_one_line(tmp_path, capsys):
-    for path in (tmp_path / ("r" * 300 + ".toml"), tmp_path):
+def test_recipe_path_too_long_a_directory_or_a_device_is_one_line(tmp_path, capsys):
+    for path in (tmp_path / ("r" * 300 + ".toml"), tmp_path, "/dev/zero", "/dev/stdin"):
         code, _, err = _cli(capsys, "simulate", path, "-o", tmp_path / "o")
         _assert_refused(code, err)
     assert not (tmp_path / "o").exists()
@@ -391,6 +401,21 @@ def test_calibration_at_a_bound_is_flagged_and_covariance_explained():
     assert report["covariance"]["matrix"][0][0] is None and report["covariance"]["matrix"][1][1] > 0
     assert report["covariance_note"]
     json.dumps(report)
+
+
+def test_calibrate_command_warns_about_a_parameter_at_its_bound(tmp_path, capsys):
+    import numpy as np
+
+    data = tmp_path / "broad.csv"
+    doses = np.geomspace(0.01, 1000, 9)
+    data.write_text("dose_mj_cm2,nrt\n" + "".join(f"{d:.6g},{h:.4f}\n" for d, h in zip(doses, np.linspace(0, 0.9, 9))))
+    out = tmp_path / "cal"
+    code, text, err = _cli(capsys, "calibrate", RECIPES / "ebt_cdse_254nm.toml", data,
+                           "--fit", "quantum_yield,crosslink_dispersion", "-o", out)
+    assert code == 0, err
+    assert "warning: crosslinker.quantum_yield = 1 stopped at a bound of its range [0, 1]" in text
+    report = json.loads((out / "calibration.json").read_text())
+    assert report["at_bound"] == ["crosslinker.quantum_yield"] and "bound" in report["covariance_note"]
 
 
 # --------------------------------------------------------------------------- every shipped recipe still loads

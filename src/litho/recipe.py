@@ -26,6 +26,7 @@ with any field overridable in the section.
 from __future__ import annotations
 
 import copy
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,7 @@ from .errors import LithoInputError, where
 from .units import BARE_KEY_UNITS, VECTOR_KEYS, _unit_suffix, normalize_table
 
 SECTIONS = ("film", "crosslinker", "exposure", "developer", "mask")
+MATERIAL_SECTIONS = ("film", "crosslinker", "developer")
 OPTIONAL_SECTIONS = ("simulation",)
 TOP_LEVEL_KEYS = ("name", "description", "seed", "step", *SECTIONS, *OPTIONAL_SECTIONS)
 # keys of [exposure] that belong to the process, not to the optics
@@ -227,12 +229,16 @@ def load_recipe(path: str | Path) -> Recipe:
 def _read_text(path: Path) -> str:
     """The recipe file's text: UTF-8, a leading byte-order mark dropped, at most RECIPE_MAX_BYTES."""
     try:
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
+            raise LithoInputError(f"{path}: is a directory; give a recipe .toml file")
+        if not stat.S_ISREG(mode):
+            # a pipe or a device would block or never end
+            raise LithoInputError(f"{path}: is not a regular file; give a recipe .toml file")
         with open(path, "rb") as fh:
             data = fh.read(RECIPE_MAX_BYTES + 1)
     except FileNotFoundError:
         raise LithoInputError(f"{path}: recipe file not found") from None
-    except IsADirectoryError:
-        raise LithoInputError(f"{path}: is a directory; give a recipe .toml file") from None
     except ValueError:          # a NUL byte in the name
         raise LithoInputError(f"{fields.show(str(path))}: not a file name (contains a NUL character)") from None
     except OSError as err:
@@ -325,26 +331,45 @@ def _build_step(raw: Mapping, table: Mapping, index: int, count: int, source: st
     for key in table:
         if key not in ("name", *SECTIONS):
             raise fields.unknown_key(where(source, f"{label}.{key}"), key, ("name", *SECTIONS))
-    default_name = raw.get("name", "step") if count == 1 else f"step{index + 1}"
+    default_name = (raw.get("name") or "step") if count == 1 else f"step{index + 1}"
     name = fields.text(table.get("name", default_name), where(source, f"{label}.name"), max_chars=200,
                        empty=False)
     prefix = "" if label == "recipe" else f"{label}."
 
     sections = {}
-    spelling: dict[str, str] = {}
+    spellings: dict[str, dict[str, str]] = {section: {} for section in SECTIONS}
     for section in SECTIONS:
         merged = _merged_section(raw, table, section, label, source)
-        sections[section] = (normalize_table(merged, source, prefix + section, spelling if section == "exposure"
-                                             else None) if section != "mask" else merged)
+        sections[section] = (normalize_table(merged, source, prefix + section, spellings[section])
+                             if section != "mask" else merged)
+    for kind in MATERIAL_SECTIONS:
+        _check_material_keys(kind, sections[kind], spellings[kind], prefix, source)
 
     film = materials.resolve("film", sections["film"], source)
     crosslinker = materials.resolve("crosslinker", sections["crosslinker"], source)
     developer = materials.resolve("developer", sections["developer"], source)
-    exposure = _build_exposure(sections["exposure"], prefix, source, spelling)
+    exposure = _build_exposure(sections["exposure"], prefix, source, spellings["exposure"])
     chemistry.check_wavelengths(crosslinker, film, [w for w, _ in exposure.optics.lines], source)
     mask = _build_mask(sections["mask"], prefix, source, base_dir)
     return Step(name=name, film=film, crosslinker=crosslinker, exposure=exposure,
                 developer=developer, mask=mask)
+
+
+def _check_material_keys(kind: str, table: Mapping[str, Any], spelling: Mapping[str, str], prefix: str,
+                         source: str | None) -> None:
+    """Refuse a key that is no field of the material, naming it as written and the nearest field."""
+    import dataclasses
+
+    from . import materials
+
+    cls = {"film": materials.Film, "crosslinker": materials.Crosslinker, "developer": materials.Developer}[kind]
+    known = {f.name for f in dataclasses.fields(cls)} - {"name", "sources"}
+    for key in table:
+        if key != "material" and key not in known:
+            written = spelling.get(key, key)
+            accepted = ["material", *sorted(_spelled(k) for k in known)]
+            raise fields.unknown_key(where(source, f"{prefix}{kind}.{written}"), written, accepted,
+                                     f"{kind} field")
 
 
 def exposure_keys(tool: str) -> tuple[str, ...]:

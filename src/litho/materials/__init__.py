@@ -27,7 +27,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-import numbers
 import tomllib
 import warnings
 from dataclasses import dataclass, field

@@ -16,6 +16,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ..errors import LithoInputError, where
+from ..fields import show as _show
 from .window import MaskSpectrum, Window, check_transmission
 
 
@@ -75,9 +76,9 @@ def _window_for(t: np.ndarray, pixel_um: float, optics_list, periodic: bool, gua
         try:
             guard_um = float(guard_um)
         except (TypeError, ValueError):
-            raise LithoInputError(f"guard_um = {guard_um!r} is not a number of µm") from None
+            raise LithoInputError(f"guard_um = {_show(guard_um)} is not a number of µm") from None
         if not guard_um >= 0:
-            raise LithoInputError(f"guard_um = {guard_um!r}: the guard band must be >= 0 µm")
+            raise LithoInputError(f"guard_um = {_show(guard_um)}: the guard band must be >= 0 µm")
     return Window.plan(t.shape, pixel_um, guard_um, bool(periodic))
 
 
@@ -332,7 +333,7 @@ def from_exposure(table: Mapping[str, Any], source: str | None = None):
     section = where(source, "exposure")
     tool = table.pop("tool", "contact")
     if not isinstance(tool, str) or tool.strip().lower() not in TOOLS:
-        raise LithoInputError(f"{section}.tool = {tool!r}: must be one of {', '.join(TOOLS)}")
+        raise LithoInputError(f"{section}.tool = {_show(tool)}: must be one of {', '.join(TOOLS)}")
     tool = tool.strip().lower()
     accepted = {"projection": PROJECTION_KEYS, "proximity": PROXIMITY_KEYS, "contact": CONTACT_KEYS}[tool]
     unknown = sorted(set(table) - set(accepted))
@@ -350,7 +351,7 @@ def from_exposure(table: Mapping[str, Any], source: str | None = None):
                 raise LithoInputError(f"{section}: give gap_medium or gap_index, not both")
             key = str(medium).strip().lower()
             if key not in GAP_MEDIA:
-                raise LithoInputError(f"{section}.gap_medium = {medium!r}: must be one of "
+                raise LithoInputError(f"{section}.gap_medium = {_show(medium)}: must be one of "
                                       f"{', '.join(GAP_MEDIA)} (or give gap_index)")
             table["gap_index"] = GAP_MEDIA[key]
         if tool == "contact":
