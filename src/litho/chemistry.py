@@ -27,9 +27,10 @@ The chain, per point of the film and per spectral line λ with local dose E_λ:
    2·N·f·B_n(q) = N·f·(n(n−1)q² − O(q³)) underestimates it (by 32% for n = 6
    at q = 0.3). The exact gel fraction solves the hypergraph fixed point
    v = exp(−λ·(1 − (1 − q' + q'v)^{n−1})), λ = N·n·q', g = 1 − v;
-   litho develops with Flory's g = 1 − exp(−R·g), exact at the gel point for every n
-   and above it for n = 2, high by O(n·q') for more arms (≤ 0.08 at typical loadings);
-   tests/physics/test_gelation_monte_carlo.py
+   Flory's g = 1 − exp(−R·g) is exact at the gel point for every n and above
+   it for n = 2, but high by O(n·q') for more arms (≤ 0.08 at typical loadings),
+   so litho hands development the c whose Flory gel fraction is the exact one
+   (:func:`flory_equivalent_links`); tests/physics/test_gelation_monte_carlo.py
    checks both against a Monte-Carlo gelation of random links.
 
 Each crosslinker's mechanism (:mod:`litho.mechanisms`) supplies steps 1–3:
@@ -46,6 +47,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -62,7 +64,7 @@ __all__ = [
     "Atmosphere", "parse_atmosphere", "check_wavelengths",
     "activation_constant_cm2_mj", "activated_fraction", "links_per_molecule",
     "molecules_per_qd", "crosslinker_molarity", "insertion_yield", "dexter_transfer_efficiency",
-    "branching_factor", "hypergraph_gel_fraction",
+    "branching_factor", "hypergraph_gel_fraction", "flory_equivalent_links",
     "diazirine_carbene_yield", "qd_absorption_cross_section_cm2", "photons_per_cm2",
     "effective_activation_constant", "Crosslinking", "crosslink",
 ]
@@ -360,6 +362,40 @@ def branching_factor(bonded_fraction, crosslinker: Crosslinker, film: Film):
     return n_per_qd * f * n * (n - 1) * q * q
 
 
+def flory_equivalent_links(bonded_fraction, crosslinker: Crosslinker, film: Film):
+    """The mean degree c for which Flory's g = 1 − exp(−c·g) is the exact gel fraction.
+
+    Development solves Flory's equation in c (:func:`litho.development.flory_gel_fraction`,
+    with the film's crosslink dispersion). Two-arm molecules and tethered groups
+    join QDs pairwise, so c = R is exact for them. A molecule with n ≥ 3 arms
+    joins k QDs at once (a hyperedge): its exact gel fraction g_h solves the
+    hypergraph fixed point (:func:`hypergraph_gel_fraction`), and the c that
+    reproduces it is c = −ln(1 − g_h)/g_h above the gel point (R below it,
+    where both give g = 0; the two meet at R = 1). Tabulated once per
+    (molecules per QD, arms) over q, interpolated in log q.
+    """
+    q = np.asarray(bonded_fraction, dtype=np.float64)
+    r = branching_factor(q, crosslinker, film)
+    n = crosslinker.arms
+    if crosslinker.tethered or n <= 2:
+        return r
+    reach = molecules_per_qd(crosslinker, film) * crosslinker.link_reach_fraction
+    log_q, c_table = _flory_equivalent_table(round(float(reach), 12), int(n))
+    c = np.interp(np.log(np.clip(q, 1e-12, 1.0)), log_q, c_table)
+    return np.where(r <= 1.0, r, np.maximum(c, 1.0))
+
+
+@functools.lru_cache(maxsize=64)
+def _flory_equivalent_table(reach_per_qd: float, arms: int) -> tuple[np.ndarray, np.ndarray]:
+    """log q and the Flory-equivalent c on a grid fine enough for 1e-4 in g (4096 points in log q)."""
+    q = np.geomspace(1e-8, 1.0, 4096)
+    g = hypergraph_gel_fraction(reach_per_qd, arms, q, iterations=2000)
+    r = reach_per_qd * arms * (arms - 1) * q * q
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c = np.where(g > 1e-9, -np.log1p(-np.minimum(g, 1.0 - 1e-15)) / np.maximum(g, 1e-300), r)
+    return np.log(q), np.where(r <= 1.0, r, c)
+
+
 def hypergraph_gel_fraction(molecules_per_qd_: float, arms: int, bonded_fraction, iterations: int = 200):
     """Exact mean-field gel fraction of QDs joined by random n-arm molecules.
 
@@ -398,8 +434,11 @@ class Crosslinking:
     activated_per_qd : ndarray
         Activated photogroups per QD (side products attack QDs in proportion).
     crosslinks_per_qd : ndarray
-        The branching factor R of the gel criterion (gel point R = 1), which
-        for two-arm molecules is the mean number of links per QD.
+        The Flory-equivalent mean degree c (:func:`flory_equivalent_links`):
+        equal to the branching factor R of the gel criterion below the gel
+        point (R = 1 for every n), and the c whose Flory gel fraction is the
+        exact hypergraph one above it; for two-arm molecules the mean number
+        of links per QD.
     """
 
     activation_exponent: np.ndarray
@@ -438,7 +477,7 @@ def crosslink(exposures: Sequence[tuple[float, Any]], film: Film, crosslinker: C
     eta = mech.bond_yield(crosslinker, film, atmosphere)
     n_per_qd = molecules_per_qd(crosslinker, film)
     bonded = eta * reactive if bonded_fraction_override is None else np.asarray(bonded_fraction_override)
-    c = branching_factor(bonded, crosslinker, film)
+    c = flory_equivalent_links(bonded, crosslinker, film)
     return Crosslinking(
         activation_exponent=exponent,
         activated_fraction=activated,

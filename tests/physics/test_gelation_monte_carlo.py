@@ -61,3 +61,21 @@ def test_two_arm_hypergraph_is_flory_exactly():
     q = np.linspace(0.05, 0.6, 12)
     n = 12.0
     assert np.allclose(hypergraph_gel_fraction(n, 2, q), flory_gel_fraction(2 * n * q * q), atol=1e-4)   # fixed-point iteration converges slowly next to the gel point
+
+
+@pytest.mark.parametrize("name, loading", [("Tris-TAD", 10.0), ("IP-6-LiXer", 5.0), ("PETMP", 2.0)])
+def test_development_gels_multi_arm_crosslinkers_at_the_exact_hypergraph_fraction(name, loading):
+    from litho import materials
+    from litho.chemistry import flory_equivalent_links, molecules_per_qd
+
+    film = materials.resolve("film", {"material": "InP/ZnSe/ZnS"})
+    xl = materials.resolve("crosslinker", {"material": name, "loading_wt_pct": loading})
+    reach = molecules_per_qd(xl, film) * xl.link_reach_fraction
+    q = np.geomspace(1e-3, 0.9, 200)
+    g = flory_gel_fraction(flory_equivalent_links(q, xl, film))
+    exact = hypergraph_gel_fraction(reach, xl.arms, q, iterations=2000)
+    assert np.allclose(g, exact, atol=2e-3)
+    # and the gel point is the branching factor's
+    q_gel = 1.0 / np.sqrt(reach * xl.arms * (xl.arms - 1))
+    assert float(flory_gel_fraction(flory_equivalent_links(0.98 * q_gel, xl, film))) == 0.0
+    assert float(flory_gel_fraction(flory_equivalent_links(1.05 * q_gel, xl, film))) > 0.0
