@@ -94,3 +94,13 @@ def test_steps_are_found_by_name_or_index(write_recipe, small_recipe_text):
     for bad in ("B", 2, "7"):
         with pytest.raises(LithoInputError, match="has steps R, G"):
             recipe.step_index(bad)
+
+
+def test_simulation_pixel_auto_is_a_choice_and_simulate_converges_it(write_recipe):
+    import litho
+
+    path = write_recipe(**{"pixel_um = 0.2": 'pixel_um = "auto"'})
+    recipe = litho.load_recipe(path)
+    assert recipe.simulation.pixel_um == "auto"
+    with pytest.raises(litho.errors.LithoInputError, match="simulation.pixel_um"):
+        litho.load_recipe(write_recipe(**{"pixel_um = 0.2": 'pixel_um = "fine"'}, name="bad.toml"))

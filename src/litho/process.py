@@ -171,7 +171,7 @@ def simulate(recipe: Recipe | str | Path, *, pixel_um: float | str | None = None
         # the design stays where it should print; the mask is exposed moved by the overlay
         masks.append((mask, tuple(mask.polygons)))
 
-    auto = pixel_um == "auto"
+    auto = pixel_um == "auto" or (pixel_um is None and sim.pixel_um == "auto")
     pixel = (None if auto else pixel_um) or (None if auto else sim.pixel_um) or choose_pixel_um(
         [d for _, ds in masks for d in ds], [s.exposure.optics for s in recipe.steps])
     for step in recipe.steps:

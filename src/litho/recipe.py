@@ -112,8 +112,9 @@ class Simulation:
 
     Attributes
     ----------
-    pixel_um : float or None
-        Sample pitch; None picks one from the optics (:func:`litho.process.choose_pixel_um`).
+    pixel_um : float, "auto" or None
+        Sample pitch; None picks one from the optics (:func:`litho.process.choose_pixel_um`);
+        "auto" halves that choice until the CD is converged (:mod:`litho.convergence`).
     window : str
         "isolated" (the mask with an opaque guard band) or "periodic"
         (the mask window is one period of an infinite array).
@@ -125,7 +126,7 @@ class Simulation:
         Guard band around an isolated window; None takes the optics' blur length.
     """
 
-    pixel_um: float | None = None
+    pixel_um: float | str | None = None
     window: str = "isolated"
     threshold: float = 0.5
     stochastic: bool = False
@@ -478,7 +479,13 @@ def _build_simulation(table: Any, source: str | None) -> Simulation:
     if not isinstance(table, dict):
         raise LithoInputError(f"{where(source, 'simulation')}: must be a table ([simulation])")
     spelling: dict[str, str] = {}
+    auto_pitch = isinstance(table, Mapping) and any(
+        k in ("pixel", "pixel_um") and isinstance(v, str) and v.strip().lower() == "auto" for k, v in table.items())
+    if auto_pitch:      # "auto" is a choice, not a quantity: keep it from the unit parser
+        table = {k: v for k, v in table.items() if k not in ("pixel", "pixel_um")}
     table = normalize_table(table, source, "simulation", spelling)
+    if auto_pitch:
+        table["pixel_um"] = "auto"
     for key in table:
         if key not in SIMULATION_KEYS:
             written = spelling.get(key, key)
@@ -486,7 +493,9 @@ def _build_simulation(table: Any, source: str | None) -> Simulation:
                                      [_spelled(k) if k != "pixel_um" else k for k in SIMULATION_KEYS])
     label = lambda key: where(source, f"simulation.{spelling.get(key, key)}")  # noqa: E731
     pixel = table.get("pixel_um")
-    if pixel is not None:
+    if isinstance(pixel, str) and pixel.strip().lower() == "auto":
+        pixel = "auto"      # the coarsest pitch whose CD is converged (litho.convergence.auto_pitch)
+    elif pixel is not None:
         lo, hi = PIXEL_RANGE_UM
         pixel = fields.number(pixel, label("pixel_um"), lo=lo, hi=hi, unit="µm")
     window = fields.choice(table.get("window", "isolated"), label("window"), WINDOW_MODES)
