@@ -1,6 +1,5 @@
 """Development: gelation choices, residue, swelling and undercut lift-off, speed, stochastic option."""
 
-import time
 
 import numpy as np
 import pytest
@@ -29,16 +28,16 @@ def test_develop_returns_the_contracted_fields():
     assert out.parameters["atmosphere"].startswith("N2") and out.parameters["seed"] is None
 
 
-def test_develop_1000_by_1000_is_fast():
+def test_develop_a_1000_by_1000_field_is_pointwise():
+    # development is pointwise in the local dose: a large field equals its pieces developed alone
+    # (its speed is measured by benchmarks/bench_simulate.py, not here)
     f, x, d = mats()
     rng = np.random.default_rng(0)
     dose = rng.uniform(0, 10, (1000, 1000))
-    develop([(254.0, dose[:4, :4])], f, x, d, "N2")         # tables built once
-    start = time.perf_counter()
     out = develop([(254.0, dose)], f, x, d, "N2")
-    elapsed = time.perf_counter() - start
     assert out.remaining_thickness.shape == (1000, 1000)
-    assert elapsed < 3.0, f"develop took {elapsed:.2f} s"
+    piece = develop([(254.0, dose[500:504, 10:14])], f, x, d, "N2")
+    assert np.allclose(piece.remaining_thickness, out.remaining_thickness[500:504, 10:14], rtol=0, atol=1e-12)
 
 
 def test_short_development_leaves_residue():
