@@ -184,27 +184,24 @@ def _child_timeout_s(size: int) -> float:
     return 20.0 + size / 5e6
 
 
-def _convert_main(argv: list[str]) -> int:
-    """Entry point of the child process: read ``src`` (``fmt``), write it as GDSII to ``dst``.
-
-    Runs with an address-space limit, so an absurd allocation is a MemoryError
-    here rather than the parent being killed; a crash of the C++ reader ends
-    only this process.
-    """
-    import resource
-
-    src, fmt, dst, limit = argv[0], argv[1], argv[2], int(argv[3])
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    try:
-        lib = gdstk.read_gds(src, unit=1e-6) if fmt == "gds" else gdstk.read_oas(src, unit=1e-6)
-        # GDSII holds at most 8191 points per XY record; keep polygons whole below that
-        lib.write_gds(dst, max_points=8190, timestamp=_GDS_TIMESTAMP)
-    except MemoryError:
-        return _CHILD_NO_MEMORY
-    except Exception as err:  # noqa: BLE001 - any reader failure is reported as one line by the parent
-        sys.stdout.write(" ".join(str(err).split()) or type(err).__name__)
-        return _CHILD_ERROR
-    return _CHILD_OK
+# The child reader: read ``src`` (``fmt``) with gdstk under an address-space limit and write
+# it as GDSII to ``dst``. It imports only gdstk, so it starts fast; an absurd allocation is a
+# MemoryError there and a crash of the C++ reader ends only that process.
+_CHILD_CODE = f"""
+import resource, sys
+src, fmt, dst, limit = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+try:
+    import datetime, gdstk
+    lib = gdstk.read_gds(src, unit=1e-6) if fmt == "gds" else gdstk.read_oas(src, unit=1e-6)
+    # GDSII holds at most 8191 points per XY record; keep polygons whole below that
+    lib.write_gds(dst, max_points=8190, timestamp=datetime.datetime(2000, 1, 1))
+except MemoryError:
+    sys.exit({_CHILD_NO_MEMORY})
+except Exception as err:
+    sys.stdout.write(" ".join(str(err).split()) or type(err).__name__)
+    sys.exit({_CHILD_ERROR})
+"""
 
 
 def _child_limit() -> int:
@@ -226,15 +223,11 @@ def _convert_in_child(path: Path, fmt: str, dst: Path) -> None:
 
     kind = "GDSII" if fmt == "gds" else "OASIS"
     limit = _child_limit()
-    env = dict(os.environ)
-    package_root = str(Path(__file__).resolve().parents[1])
-    env["PYTHONPATH"] = os.pathsep.join([package_root, *filter(None, [env.get("PYTHONPATH")])])
     # one BLAS thread: thread stacks would otherwise eat the address-space limit
-    env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    code = "import sys; from litho.gds import _convert_main; sys.exit(_convert_main(sys.argv[1:]))"
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     timeout_s = _child_timeout_s(path.stat().st_size)
     try:
-        proc = subprocess.run([sys.executable, "-c", code, str(path), fmt, str(dst), str(limit)],
+        proc = subprocess.run([sys.executable, "-c", _CHILD_CODE, str(path), fmt, str(dst), str(limit)],
                               env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout_s)
     except subprocess.TimeoutExpired:
         raise LithoInputError(f"{path}: the layout reader did not finish within {timeout_s:.0f} s "
