@@ -378,3 +378,33 @@ def test_fuzzed_masks_read_or_are_refused_with_one_line():
     assert not slow, slow
     outcomes = [v[0] for v in done.values()]
     assert outcomes.count("refused") > 50 and outcomes.count("ok") > 20
+
+
+# --------------------------------------------------------------- the estimates agree with the reader
+
+
+@pytest.mark.parametrize("mask", sorted(p.name for p in MASKS.glob("*.gds")))
+def test_scan_counts_match_the_flattened_layout(mask):
+    scan = scan_gds(MASKS / mask)
+    assert scan.vouched and scan.depth == 2
+    (top,) = scan.top_cells()
+    cost = scan.flat_cost(top)
+    counts = gds_module.layers(MASKS / mask)
+    assert {lay: n for lay, (n, _) in cost.items()} == counts
+
+
+def test_window_cost_bounds_what_the_window_holds():
+    lib, _ = gds_module.read_library(MASKS / "test_structures.gds")
+    top = gds_module._top_cell(lib, MASKS / "test_structures.gds", None)
+    rng = np.random.default_rng(5)
+    x0, y0, x1, y1 = np.ravel(top.bounding_box())
+    for lay in [(1, 0), (10, 0), (24, 0)]:
+        walker = gds_module._Layer(lay)
+        for _ in range(10):
+            a, b = np.sort(rng.uniform(x0, x1, 2)), np.sort(rng.uniform(y0, y1, 2))
+            win = (a[0], b[0], a[1], b[1])
+            out = []
+            walker.walk(top, np.eye(2), np.zeros(2), win, out)
+            polygons, vertices = walker.cost_in(top, win)
+            assert polygons >= sum(len(o) for o in out)
+            assert vertices >= sum(o.shape[0] * o.shape[1] for o in out)
