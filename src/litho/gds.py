@@ -8,6 +8,14 @@ itself and instantiates only the array elements whose bounding box meets the
 window, so a small window of a huge AREF costs what the window holds, not
 what the file holds.
 
+Reading cannot take the process down: a GDSII file is first checked record by
+record in Python (:mod:`litho.gds_scan`) and only then handed to gdstk here;
+OASIS, and GDSII with records the check does not model, are read by gdstk in a
+child process under a memory limit, which rewrites them as GDSII for the same
+check. A layer that would flatten to more than :data:`MAX_FLAT_POLYGONS`
+polygons (within the window, if one is given) is refused before flattening.
+No walk over the hierarchy recurses.
+
 Example
 -------
 >>> import litho
