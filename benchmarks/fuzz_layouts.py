@@ -18,7 +18,7 @@ so one run counts them all. The counts per outcome and the seed are printed
 
 Usage::
 
-    python benchmarks/fuzz_layouts.py --n 10000 --seed 1
+    python benchmarks/fuzz_layouts.py --n 10000 --seed 1 --jobs 2
     python benchmarks/fuzz_layouts.py --n 500 --seed 0 --gds-only --worker   # one worker, no supervisor
 
 With ``--worker`` the script runs the cases itself and prints ``start I`` before
@@ -172,7 +172,7 @@ def _one_line(text: str) -> bool:
 
 
 def run_case(path: Path) -> tuple[str, str]:
-    """Read one file through the CLI and the API; return ``(outcome, detail)``."""
+    """Read one file through the CLI and, if it reads, the API; return ``(outcome, detail)``."""
     from litho.cli import main
     from litho.errors import LithoInputError
     from litho.gds import read_mask
@@ -185,10 +185,9 @@ def run_case(path: Path) -> tuple[str, str]:
         return "traceback", f"litho mask info raised {type(exc).__name__}: {exc}"
     message = err.getvalue()
     if code == 2 and _one_line(message):
-        refused = message.strip()
-    elif code == 0 and not message.strip():
-        refused = None
-    else:
+        # the API goes through the same reader and would refuse the same way
+        return "refused", message.strip()
+    if code != 0 or message.strip():
         return "traceback", f"litho mask info exit {code}, stderr {message[-300:]!r}"
     # the API, on the first layer the file lists (or 1/0)
     layer = (1, 0)
@@ -202,10 +201,10 @@ def run_case(path: Path) -> tuple[str, str]:
     except LithoInputError as exc:
         if "\n" in str(exc):
             return "traceback", f"read_mask: message of several lines {str(exc)[:200]!r}"
-        return "refused", refused or str(exc)
+        return "refused", str(exc)
     except BaseException as exc:  # noqa: BLE001
         return "traceback", f"read_mask raised {type(exc).__name__}: {exc}"
-    return ("refused", refused) if refused else ("ok", "")
+    return "ok", ""
 
 
 def worker(seed: int, start: int, stop: int, gds_only: bool) -> int:
@@ -228,17 +227,43 @@ def worker(seed: int, start: int, stop: int, gds_only: bool) -> int:
 # ------------------------------------------------------------------------- supervisor
 
 
-def supervise(seed: int, n: int, gds_only: bool, timeout_s: float, keep: Path | None) -> dict:
-    """Run ``n`` cases in workers, restarting after a crash or hang; return counts and failures."""
+def supervise(seed: int, n: int, gds_only: bool, timeout_s: float, keep: Path | None, jobs: int = 1) -> dict:
+    """Run ``n`` cases in ``jobs`` workers at a time, restarting after a crash or hang;
+    return the counts and the failures."""
+    import threading
+
+    began = time.perf_counter()
+    bounds = [n * k // jobs for k in range(jobs + 1)]
+    results: list = [None] * jobs
+    progress: Counter = Counter()
+
+    def run(k):
+        results[k] = _supervise_range(seed, bounds[k], bounds[k + 1], n, gds_only, timeout_s, keep, progress)
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(jobs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    counts: Counter = Counter()
+    failures: list[dict] = []
+    for got in results:
+        counts.update(got["counts"])
+        failures.extend(got["failures"])
+    return {"seed": seed, "cases": n, "gds_only": gds_only, "counts": {k: counts.get(k, 0) for k in OUTCOMES},
+            "slowest_case_s": max(got["slowest"] for got in results),
+            "wall_s": round(time.perf_counter() - began, 1), "failures": sorted(failures, key=lambda f: f["case"])}
+
+
+def _supervise_range(seed, i, stop, n, gds_only, timeout_s, keep, progress) -> dict:
+    """Cases ``i..stop-1`` in a worker, a new worker after each crash or hang."""
     counts: Counter = Counter()
     failures: list[dict] = []
     slowest = 0.0
     layouts = None
-    i = 0
-    began = time.perf_counter()
-    while i < n:
+    while i < stop:
         cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", "--seed", str(seed),
-               "--start", str(i), "--n", str(n)] + (["--gds-only"] if gds_only else [])
+               "--start", str(i), "--n", str(stop)] + (["--gds-only"] if gds_only else [])
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1)
         running, what = None, ""
         while True:
@@ -258,16 +283,21 @@ def supervise(seed: int, n: int, gds_only: bool, timeout_s: float, keep: Path | 
                 running, what = int(parts[1]), parts[2]
             elif parts[0] == "done":
                 counts[parts[2]] += 1
+                progress[parts[2]] += 1
+                done = sum(progress.values())
+                if done % 500 == 0:
+                    print(f"{done} of {n}: {dict(progress)}", file=sys.stderr, flush=True)
                 slowest = max(slowest, float(parts[3]))
                 if parts[2] not in ("ok", "refused"):
                     failures.append({"case": int(parts[1]), "input": what, "outcome": parts[2], "detail": parts[4]})
                 running = None
                 i = int(parts[1]) + 1
         if running is None:       # the worker died between cases (or finished)
-            if i >= n:
+            if i >= stop:
                 break
             running, what = i, "(between cases)"
         counts[outcome] += 1
+        progress[outcome] += 1
         failures.append({"case": running, "input": what, "outcome": outcome, "detail": detail})
         if keep is not None:
             layouts = layouts or seed_layouts(gds_only)
@@ -276,9 +306,7 @@ def supervise(seed: int, n: int, gds_only: bool, timeout_s: float, keep: Path | 
             (keep / f"case{running}{suffix}").write_bytes(data)
         i = running + 1
         print(f"case {running}: {outcome} ({what}): {detail}", file=sys.stderr, flush=True)
-    return {"seed": seed, "cases": n, "gds_only": gds_only, "counts": {k: counts.get(k, 0) for k in OUTCOMES},
-            "slowest_case_s": round(slowest, 3), "wall_s": round(time.perf_counter() - began, 1),
-            "failures": failures}
+    return {"counts": counts, "failures": failures, "slowest": round(slowest, 3)}
 
 
 def main(argv=None) -> int:
@@ -287,6 +315,7 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--gds-only", action="store_true", help="mutate only the GDSII masks (no OASIS copies)")
     p.add_argument("--timeout-s", type=float, default=30.0, help="a case taking longer counts as a hang")
+    p.add_argument("--jobs", type=int, default=1, help="workers running at once (default 1)")
     p.add_argument("--keep", type=Path, help="keep the files of failing cases in this folder")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -294,7 +323,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     if args.worker:
         return worker(args.seed, args.start, args.n, args.gds_only)
-    result = supervise(args.seed, args.n, args.gds_only, args.timeout_s, args.keep)
+    result = supervise(args.seed, args.n, args.gds_only, args.timeout_s, args.keep, max(1, args.jobs))
     if args.json:
         print(json.dumps(result, indent=2))
     else:
