@@ -32,7 +32,7 @@ import os
 import sys
 import tempfile
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import gdstk
@@ -263,10 +263,11 @@ def _load(path: Path) -> tuple[gdstk.Library, str, GdsScan]:
     then reads here; OASIS, and GDSII the scan cannot vouch for, go through a
     supervised child that rewrites it as GDSII, which is scanned and read."""
     fmt = _format(path)
+    first = None
     if fmt == "gds":
-        scan = scan_gds(path)
-        if scan.vouched:
-            return _read_gds_here(path, path, fmt), fmt, scan
+        first = scan_gds(path)
+        if first.vouched:
+            return _read_gds_here(path, path, fmt), fmt, first
     with tempfile.TemporaryDirectory(prefix="litho-layout-") as tmp:
         copy = Path(tmp) / "layout.gds"
         _convert_in_child(path, fmt, copy)
@@ -274,6 +275,8 @@ def _load(path: Path) -> tuple[gdstk.Library, str, GdsScan]:
         if not scan.vouched:   # gdstk writes only what it reads; anything else is not a layout we know
             raise LithoInputError(f"{path}: the layout reader failed on this file (corrupt or unsupported): "
                                   f"{scan.unfamiliar}")
+        if first is not None:  # the copy is in µm; report the file's own user unit
+            scan = replace(scan, user_unit_um=first.user_unit_um)
         return _read_gds_here(copy, path, fmt), fmt, scan
 
 
