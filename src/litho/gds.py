@@ -327,9 +327,15 @@ def _top_cell(lib: gdstk.Library, path: Path, cell: str | None) -> gdstk.Cell:
     return tops[0]
 
 
-def _post_order(top: gdstk.Cell) -> list[gdstk.Cell]:
-    """``top`` and every cell below it, each child before its parents, without recursion."""
+def _post_order(top: gdstk.Cell, known=()) -> list[gdstk.Cell]:
+    """``top`` and every cell below it, each child before its parents, without recursion.
+
+    Cells named in ``known`` (already processed by the caller) are left out with
+    everything below them, so a caller that memoises stays linear in the cells.
+    """
     done: dict[str, gdstk.Cell] = {}
+    if top.name in known:
+        return []
     stack = [(top, False)]
     entered = set()
     while stack:
@@ -344,7 +350,7 @@ def _post_order(top: gdstk.Cell) -> list[gdstk.Cell]:
         entered.add(cell.name)
         stack.append((cell, True))
         for ref in cell.references:
-            if isinstance(ref.cell, gdstk.Cell) and ref.cell.name not in done:
+            if isinstance(ref.cell, gdstk.Cell) and ref.cell.name not in done and ref.cell.name not in known:
                 stack.append((ref.cell, False))
     return list(done.values())
 
@@ -408,9 +414,7 @@ class _Layer:
     def cost(self, cell: gdstk.Cell) -> tuple[int, int]:
         """Flattened ``(polygons, vertices)`` of the layer below ``cell`` (exact integers)."""
         if cell.name not in self._cost:
-            for c in _post_order(cell):
-                if c.name in self._cost:
-                    continue
+            for c in _post_order(cell, self._cost):
                 n = sum(len(b) for b in self.own(c))
                 v = sum(b.shape[0] * b.shape[1] for b in self.own(c))
                 for ref in self._children(c):
@@ -429,9 +433,8 @@ class _Layer:
     def bbox(self, cell: gdstk.Cell) -> np.ndarray | None:
         """Bounding box (xmin, ymin, xmax, ymax) of the layer below ``cell``, or None."""
         if cell.name not in self._bbox:
-            for c in _post_order(cell):
-                if c.name not in self._bbox:
-                    self._bbox[c.name] = self._own_bbox(c)
+            for c in _post_order(cell, self._bbox):
+                self._bbox[c.name] = self._own_bbox(c)
         return self._bbox[cell.name]
 
     def _own_bbox(self, cell: gdstk.Cell) -> np.ndarray | None:
@@ -468,11 +471,10 @@ class _Layer:
         """All polygons of the layer below ``cell`` in its own frame (small cells only)."""
         if cell.name not in self._flat:
             # children first, so each walk below meets only children already flattened
-            for c in _post_order(cell):
-                if c.name not in self._flat:
-                    out: list[np.ndarray] = []
-                    self.walk(c, np.eye(2), np.zeros(2), None, out)
-                    self._flat[c.name] = _regroup(out)
+            for c in _post_order(cell, self._flat):
+                out: list[np.ndarray] = []
+                self.walk(c, np.eye(2), np.zeros(2), None, out)
+                self._flat[c.name] = _regroup(out)
         return self._flat[cell.name]
 
     def walk(self, cell: gdstk.Cell, m: np.ndarray, t: np.ndarray, window, out: list) -> None:
