@@ -409,3 +409,19 @@ def test_window_cost_bounds_what_the_window_holds():
             polygons, vertices = walker.cost_in(top, win)
             assert polygons >= sum(len(o) for o in out)
             assert vertices >= sum(o.shape[0] * o.shape[1] for o in out)
+
+
+def test_oasis_that_loops_the_reader_is_refused_in_time(tmp_path, monkeypatch):
+    """delta_1000ppi as OASIS with 8 bytes deleted at 772 sends gdstk into an endless loop
+    (found by benchmarks/fuzz_layouts.py, seed 2, case 1859)."""
+    lib = gdstk.read_gds(str(MASKS / "delta_1000ppi.gds"))
+    good = tmp_path / "delta.oas"
+    lib.write_oas(str(good))
+    data = good.read_bytes()
+    path = tmp_path / "loop.oas"
+    path.write_bytes(data[:772] + data[780:])
+    monkeypatch.setattr(gds_module, "_child_timeout_s", lambda size: 2.0)
+    start = time.perf_counter()
+    text = _refused(path)
+    assert time.perf_counter() - start < 10
+    assert "did not finish within 2 s" in text

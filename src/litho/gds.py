@@ -188,8 +188,9 @@ _CHILD_OK, _CHILD_NO_MEMORY, _CHILD_ERROR = 0, 3, 4
 
 
 def _child_timeout_s(size: int) -> float:
-    """Wall-time budget of the child reader: generous for real files, finite for loops."""
-    return 20.0 + size / 5e6
+    """Wall-time budget of the child reader: ample for real files (gdstk reads tens of
+    MB/s), short for a corrupt OASIS file that sends it into an endless loop."""
+    return 10.0 + size / 2e6
 
 
 # The child reader: read ``src`` (``fmt``) with gdstk under an address-space limit and write
