@@ -8,6 +8,14 @@ itself and instantiates only the array elements whose bounding box meets the
 window, so a small window of a huge AREF costs what the window holds, not
 what the file holds.
 
+Reading cannot take the process down: a GDSII file is first checked record by
+record in Python (:mod:`litho.gds_scan`) and only then handed to gdstk here;
+OASIS, and GDSII with records the check does not model, are read by gdstk in a
+child process under a memory limit, which rewrites them as GDSII for the same
+check. A layer that would flatten to more than :data:`MAX_FLAT_POLYGONS`
+polygons (within the window, if one is given) is refused before flattening.
+No walk over the hierarchy recurses.
+
 Example
 -------
 >>> import litho
@@ -24,7 +32,7 @@ import os
 import sys
 import tempfile
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import gdstk
@@ -180,31 +188,29 @@ _CHILD_OK, _CHILD_NO_MEMORY, _CHILD_ERROR = 0, 3, 4
 
 
 def _child_timeout_s(size: int) -> float:
-    """Wall-time budget of the child reader: generous for real files, finite for loops."""
-    return 20.0 + size / 5e6
+    """Wall-time budget of the child reader: ample for real files (gdstk reads tens of
+    MB/s), short for a corrupt OASIS file that sends it into an endless loop."""
+    return 10.0 + size / 2e6
 
 
-def _convert_main(argv: list[str]) -> int:
-    """Entry point of the child process: read ``src`` (``fmt``), write it as GDSII to ``dst``.
-
-    Runs with an address-space limit, so an absurd allocation is a MemoryError
-    here rather than the parent being killed; a crash of the C++ reader ends
-    only this process.
-    """
-    import resource
-
-    src, fmt, dst, limit = argv[0], argv[1], argv[2], int(argv[3])
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    try:
-        lib = gdstk.read_gds(src, unit=1e-6) if fmt == "gds" else gdstk.read_oas(src, unit=1e-6)
-        # GDSII holds at most 8191 points per XY record; keep polygons whole below that
-        lib.write_gds(dst, max_points=8190, timestamp=_GDS_TIMESTAMP)
-    except MemoryError:
-        return _CHILD_NO_MEMORY
-    except Exception as err:  # noqa: BLE001 - any reader failure is reported as one line by the parent
-        sys.stdout.write(" ".join(str(err).split()) or type(err).__name__)
-        return _CHILD_ERROR
-    return _CHILD_OK
+# The child reader: read ``src`` (``fmt``) with gdstk under an address-space limit and write
+# it as GDSII to ``dst``. It imports only gdstk, so it starts fast; an absurd allocation is a
+# MemoryError there and a crash of the C++ reader ends only that process.
+_CHILD_CODE = f"""
+import resource, sys
+src, fmt, dst, limit = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+try:
+    import datetime, gdstk
+    lib = gdstk.read_gds(src, unit=1e-6) if fmt == "gds" else gdstk.read_oas(src, unit=1e-6)
+    # GDSII holds at most 8191 points per XY record; keep polygons whole below that
+    lib.write_gds(dst, max_points=8190, timestamp=datetime.datetime(2000, 1, 1))
+except MemoryError:
+    sys.exit({_CHILD_NO_MEMORY})
+except Exception as err:
+    sys.stdout.write(" ".join(str(err).split()) or type(err).__name__)
+    sys.exit({_CHILD_ERROR})
+"""
 
 
 def _child_limit() -> int:
@@ -226,15 +232,11 @@ def _convert_in_child(path: Path, fmt: str, dst: Path) -> None:
 
     kind = "GDSII" if fmt == "gds" else "OASIS"
     limit = _child_limit()
-    env = dict(os.environ)
-    package_root = str(Path(__file__).resolve().parents[1])
-    env["PYTHONPATH"] = os.pathsep.join([package_root, *filter(None, [env.get("PYTHONPATH")])])
     # one BLAS thread: thread stacks would otherwise eat the address-space limit
-    env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    code = "import sys; from litho.gds import _convert_main; sys.exit(_convert_main(sys.argv[1:]))"
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     timeout_s = _child_timeout_s(path.stat().st_size)
     try:
-        proc = subprocess.run([sys.executable, "-c", code, str(path), fmt, str(dst), str(limit)],
+        proc = subprocess.run([sys.executable, "-c", _CHILD_CODE, str(path), fmt, str(dst), str(limit)],
                               env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout_s)
     except subprocess.TimeoutExpired:
         raise LithoInputError(f"{path}: the layout reader did not finish within {timeout_s:.0f} s "
@@ -262,10 +264,11 @@ def _load(path: Path) -> tuple[gdstk.Library, str, GdsScan]:
     then reads here; OASIS, and GDSII the scan cannot vouch for, go through a
     supervised child that rewrites it as GDSII, which is scanned and read."""
     fmt = _format(path)
+    first = None
     if fmt == "gds":
-        scan = scan_gds(path)
-        if scan.vouched:
-            return _read_gds_here(path, path, fmt), fmt, scan
+        first = scan_gds(path)
+        if first.vouched:
+            return _read_gds_here(path, path, fmt), fmt, first
     with tempfile.TemporaryDirectory(prefix="litho-layout-") as tmp:
         copy = Path(tmp) / "layout.gds"
         _convert_in_child(path, fmt, copy)
@@ -273,6 +276,8 @@ def _load(path: Path) -> tuple[gdstk.Library, str, GdsScan]:
         if not scan.vouched:   # gdstk writes only what it reads; anything else is not a layout we know
             raise LithoInputError(f"{path}: the layout reader failed on this file (corrupt or unsupported): "
                                   f"{scan.unfamiliar}")
+        if first is not None:  # the copy is in µm; report the file's own user unit
+            scan = replace(scan, user_unit_um=first.user_unit_um)
         return _read_gds_here(copy, path, fmt), fmt, scan
 
 
@@ -323,9 +328,15 @@ def _top_cell(lib: gdstk.Library, path: Path, cell: str | None) -> gdstk.Cell:
     return tops[0]
 
 
-def _post_order(top: gdstk.Cell) -> list[gdstk.Cell]:
-    """``top`` and every cell below it, each child before its parents, without recursion."""
+def _post_order(top: gdstk.Cell, known=()) -> list[gdstk.Cell]:
+    """``top`` and every cell below it, each child before its parents, without recursion.
+
+    Cells named in ``known`` (already processed by the caller) are left out with
+    everything below them, so a caller that memoises stays linear in the cells.
+    """
     done: dict[str, gdstk.Cell] = {}
+    if top.name in known:
+        return []
     stack = [(top, False)]
     entered = set()
     while stack:
@@ -340,7 +351,7 @@ def _post_order(top: gdstk.Cell) -> list[gdstk.Cell]:
         entered.add(cell.name)
         stack.append((cell, True))
         for ref in cell.references:
-            if isinstance(ref.cell, gdstk.Cell) and ref.cell.name not in done:
+            if isinstance(ref.cell, gdstk.Cell) and ref.cell.name not in done and ref.cell.name not in known:
                 stack.append((ref.cell, False))
     return list(done.values())
 
@@ -404,9 +415,7 @@ class _Layer:
     def cost(self, cell: gdstk.Cell) -> tuple[int, int]:
         """Flattened ``(polygons, vertices)`` of the layer below ``cell`` (exact integers)."""
         if cell.name not in self._cost:
-            for c in _post_order(cell):
-                if c.name in self._cost:
-                    continue
+            for c in _post_order(cell, self._cost):
                 n = sum(len(b) for b in self.own(c))
                 v = sum(b.shape[0] * b.shape[1] for b in self.own(c))
                 for ref in self._children(c):
@@ -425,9 +434,8 @@ class _Layer:
     def bbox(self, cell: gdstk.Cell) -> np.ndarray | None:
         """Bounding box (xmin, ymin, xmax, ymax) of the layer below ``cell``, or None."""
         if cell.name not in self._bbox:
-            for c in _post_order(cell):
-                if c.name not in self._bbox:
-                    self._bbox[c.name] = self._own_bbox(c)
+            for c in _post_order(cell, self._bbox):
+                self._bbox[c.name] = self._own_bbox(c)
         return self._bbox[cell.name]
 
     def _own_bbox(self, cell: gdstk.Cell) -> np.ndarray | None:
@@ -464,11 +472,10 @@ class _Layer:
         """All polygons of the layer below ``cell`` in its own frame (small cells only)."""
         if cell.name not in self._flat:
             # children first, so each walk below meets only children already flattened
-            for c in _post_order(cell):
-                if c.name not in self._flat:
-                    out: list[np.ndarray] = []
-                    self.walk(c, np.eye(2), np.zeros(2), None, out)
-                    self._flat[c.name] = _regroup(out)
+            for c in _post_order(cell, self._flat):
+                out: list[np.ndarray] = []
+                self.walk(c, np.eye(2), np.zeros(2), None, out)
+                self._flat[c.name] = _regroup(out)
         return self._flat[cell.name]
 
     def walk(self, cell: gdstk.Cell, m: np.ndarray, t: np.ndarray, window, out: list) -> None:
@@ -665,6 +672,17 @@ def _self_crossings(poly, cap: int) -> int:
     return total
 
 
+def _unique_rows(rows: np.ndarray) -> np.ndarray:
+    """The distinct rows of a 2-D array (a lexicographic sort: ``np.unique(axis=0)``
+    takes seconds on a million equal rows)."""
+    if len(rows) < 2:
+        return rows
+    ordered = rows[np.lexsort(rows.T[::-1])]
+    keep = np.ones(len(ordered), dtype=bool)
+    keep[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
+    return ordered[keep]
+
+
 def _to_shapely(batches: list[np.ndarray], path=None, label: str = "") -> np.ndarray:
     """Vectorised (n, k, 2) batches -> valid shapely polygons.
 
@@ -673,7 +691,7 @@ def _to_shapely(batches: list[np.ndarray], path=None, label: str = "") -> np.nda
     union of what its rings enclose); one that crosses itself more than
     :data:`MAX_SELF_CROSSINGS` times is refused.
     """
-    groups = [np.unique(b.reshape(len(b), -1), axis=0).reshape(-1, *b.shape[1:]) for b in _regroup(batches)]
+    groups = [_unique_rows(b.reshape(len(b), -1)).reshape(-1, *b.shape[1:]) for b in _regroup(batches)]
     parts = [shapely.polygons(b) for b in groups]
     if not parts:
         return np.empty(0, dtype=object)

@@ -85,6 +85,10 @@ _RECORDS = {
 NODE, TEXTTYPE, PRESENTATION, STRING, STRANS, MAG, ANGLE = 0x15, 0x16, 0x17, 0x19, 0x1A, 0x1B, 0x1C
 PATHTYPE, PROPATTR, PROPVALUE, BOX, BGNEXTN, ENDEXTN = 0x21, 0x2B, 0x2C, 0x2D, 0x30, 0x31
 
+# record headers of the common BOUNDARY element, for the fast path of the scan
+_LAYER_HEAD, _DATATYPE_HEAD, _XY_TYPE, _ENDEL_RECORD = b"\x00\x06\x0d\x02", b"\x00\x06\x0e\x02", b"\x10\x03", \
+    b"\x00\x04\x11\x00"
+
 # records allowed between BGNLIB and the first BGNSTR
 _LIBRARY_RECORDS = {LIBNAME, UNITS, 0x1F, 0x20, 0x22, 0x23, 0x36, 0x37, 0x38, 0x39, 0x3A, 0x3B}
 # element body records, per element type; the scan models these
@@ -322,6 +326,23 @@ def _scan(data, size: int, label: str) -> GdsScan:  # noqa: C901 - one state mac
             cells[cname] = cell
             state = "struct"
         elif state == "struct":
+            if rtype == BOUNDARY and length == 4:
+                # the common element, BOUNDARY LAYER DATATYPE XY ENDEL, checked in one step
+                xy = off + 16
+                if (data[off + 4:off + 8] == _LAYER_HEAD and data[off + 10:off + 14] == _DATATYPE_HEAD
+                        and xy + 4 <= size and data[xy + 2:xy + 4] == _XY_TYPE):
+                    xy_len = (data[xy] << 8) | data[xy + 1]
+                    end = xy + xy_len
+                    lay, dt = unpack(">hh", data, off + 8)[0], unpack(">h", data, off + 14)[0]
+                    if (xy_len >= 28 and (xy_len - 4) % 8 == 0 and end + 4 <= size
+                            and data[end:end + 4] == _ENDEL_RECORD and lay >= 0 and dt >= 0):
+                        got = cell.own.get((lay, dt))
+                        if got is None:
+                            got = cell.own[(lay, dt)] = [0, 0]
+                        got[0] += 1
+                        got[1] += (xy_len - 4) // 8
+                        off = end + 4
+                        continue
             if rtype in _ELEMENT_BODY:
                 element, el_offset, seen, el = rtype, off, set(), {}
                 state = "element"
