@@ -216,3 +216,22 @@ def test_scale_bar_length_is_round():
     assert plot.nice_length(200) == 20
     assert plot.nice_length(37) == 5
     assert plot.nice_length(0.9) == 0.1
+
+
+def test_dose_only_sweep_draws_the_bossung_curve_alone():
+    result = synthetic_sweep()
+    result["axes"] = result["axes"][:1]
+    result["rows"] = [{k: v for k, v in r.items() if k != "exposure.gap_um"} for r in result["rows"][:5]]
+    fig = plot.process_window_figure(result)
+    assert len(fig.axes) == 1 and fig.axes[0].get_xlabel() == "dose (mJ/cm²)"
+    plot.plt.close(fig)
+
+
+def test_contrast_command_writes_each_asked_format(tmp_path, write_recipe, capsys):
+    from litho.cli import main
+
+    out = tmp_path / "c"
+    assert main(["contrast", str(write_recipe()), "--doses", "1:100:40", "--format", "png,svg", "--dpi", "40",
+                 "-o", str(out)]) == 0
+    assert (out / "contrast.png").exists() and (out / "contrast.svg").exists()
+    assert "contrast.png, contrast.svg" in capsys.readouterr().out

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -43,10 +44,12 @@ TITLE_CHARS_PER_INCH = 11
 
 @dataclass(frozen=True)
 class FigureOptions:
-    """How figures are written: file formats (png, svg, pdf) and the raster dpi."""
+    """How figures are written: file formats (png, svg, pdf), the raster dpi, and whether
+    a PNG is stored with a 256-colour palette (about 3× smaller; for documentation)."""
 
     formats: tuple[str, ...] = ("png",)
     dpi: float = DPI
+    palette: bool = False
 
     def __post_init__(self):
         bad = [f for f in self.formats if f not in FORMATS]
@@ -68,6 +71,12 @@ def save(fig, path: str | Path, options: FigureOptions | None = None) -> list[Pa
         target = path.with_suffix("." + fmt)
         # svg/pdf keep text as text; metadata without a date keeps outputs reproducible
         fig.savefig(target, dpi=options.dpi, metadata={"Date": None} if fmt in ("svg", "pdf") else None)
+        if fmt == "png" and options.palette:
+            from PIL import Image
+
+            with Image.open(target) as image:
+                quantized = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+            quantized.save(target, optimize=True)
         written.append(target)
     plt.close(fig)
     return written
@@ -631,7 +640,7 @@ def _matrix(fig, ax, t: WindowTable, spec_fraction: float) -> None:
     ny, nx = t.cd_um.shape
     im = ax.imshow(error_pct, origin="lower", cmap=cmap, vmin=-limit, vmax=limit, aspect="auto",
                    extent=(-0.5, nx - 0.5, -0.5, ny - 0.5), interpolation="nearest")
-    fig.colorbar(im, ax=ax, label="CD error in x (% of design)", extend="both")
+    fig.colorbar(im, ax=ax, label="CD error in x (% of design); grey: no CD", extend="both")
     for i in range(ny):
         for j in range(nx):
             if t.in_spec[i, j]:
@@ -719,7 +728,7 @@ def contrast_figure(curve, recipe_dose_mj_cm2: float, heading: str, gamma_text: 
     ax2.set_ylim(-0.02, 1.05)
     handles = ax.get_legend_handles_labels()
     more = ax2.get_legend_handles_labels()
-    ax.legend(handles[0] + more[0], handles[1] + more[1], loc="center right")
+    ax.legend(handles[0] + more[0], handles[1] + more[1], loc="lower right")
     title(fig, f"{heading}\n{gamma_text}")
     return fig
 
@@ -747,6 +756,10 @@ def min_feature_figure(report: dict):
         ax.set_ylim(-0.6, 0.6)
         ax.set_yticks([])
         ax.set_xscale("log")
+        # 1-2-5 ticks written as plain numbers: log-axis minor labels (3×10⁻¹) overprint
+        ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set_title(f"{f['feature']} ({what.get(f['feature'], 'size')})", loc="left")
         ax.grid(True, which="both", axis="x", alpha=0.25)
     axes[0].legend(loc="upper left", ncols=3, bbox_to_anchor=(0, 1.45 if len(features) > 1 else 1.3))
@@ -767,9 +780,17 @@ def mask_preview_figure(layers: dict, heading: str):
     from matplotlib.patches import Patch
 
     colours = {(1, 0): "#d62728", (2, 0): "#2ca02c", (3, 0): "#1f77b4", (10, 0): "#555555", (10, 1): "#999999"}
-    colour_layers = [k for k in layers if k in LAYER_COLOURS]
-    array = [p for k in colour_layers for p in layers[k]]
-    fig = figure(9.0 if array else 5.2, 4.6)
+    colour_polygons = [p for k in layers if k in LAYER_COLOURS for p in layers[k]]
+    # the array's subpixels are the largest shapes on the colour layers; verniers and the
+    # colour boxes of the marks are much smaller
+    largest = max((p.area for p in colour_polygons), default=0.0)
+    array = [p for p in colour_polygons if p.area >= 0.5 * largest]
+    bounds = [p.bounds for ps in layers.values() for p in ps]
+    aspect = 1.0
+    if bounds:
+        aspect = (max(b[3] for b in bounds) - min(b[1] for b in bounds)) / max(
+            1e-9, max(b[2] for b in bounds) - min(b[0] for b in bounds))
+    fig = figure(10.0 if array else 5.6, min(6.0, max(3.0, 4.2 * aspect + 1.4)))
     axes = fig.subplots(1, 2 if array else 1, squeeze=False)[0]
     handles = []
     for ax in axes:
@@ -787,7 +808,6 @@ def mask_preview_figure(layers: dict, heading: str):
         ax.autoscale_view()
         ax.set(aspect="equal", xlabel="x (µm)", ylabel="y (µm)")
     axes[0].set_title("whole layout")
-    bounds = [p.bounds for ps in layers.values() for p in ps]
     if bounds:
         scale_bar(axes[0], max(b[2] for b in bounds) - min(b[0] for b in bounds), "black")
     if array:
@@ -816,7 +836,8 @@ def kernels_figure(kernels, heading: str, show: int = 8):
     axes[0].set(title="λ_k / trace", xlabel="k")
     axes[0].legend(loc="upper right")
     ny, nx = k.shape
-    half = min(ny, nx) // 2
+    # the kernels' energy sits within a few wavelengths of the centre: show the central quarter
+    half = max(8, min(ny, nx) // 4)
     rows = slice(max(0, ny // 2 - half // 2), ny // 2 + half // 2)
     cols = slice(max(0, nx // 2 - half // 2), nx // 2 + half // 2)
     fields = [np.abs(k.spatial(i)[rows, cols]) ** 2 for i in range(show)]
@@ -830,7 +851,7 @@ def kernels_figure(kernels, heading: str, show: int = 8):
         image = ax.imshow(field, cmap=INTENSITY_CMAP, origin="lower", extent=extent, vmin=0, vmax=vmax)
         ax.set(title=f"|h_{i}|², λ={k.eigenvalues[i] / k.eigenvalues.sum():.3f}", xticks=[], yticks=[])
         scale_bar(ax, side_x)
-    fig.colorbar(image, ax=list(axes[1:]), label="|h_k|² (same scale for all)", shrink=0.9)
+    fig.colorbar(image, ax=list(axes[1:]), label="|h_k|² (arb. units, one scale for all)", shrink=0.9)
     title(fig, heading)
     return fig
 

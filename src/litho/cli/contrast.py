@@ -194,6 +194,7 @@ def plot_contrast(path, curve, step, title: str, options=None) -> list:
     """contrast.png (and the other asked-for formats): :func:`litho.plot.contrast_figure`."""
     from ..plot import contrast_figure, save, tool_text
 
-    heading = f"{title}: step {step.name}, {step.film.name} + {step.crosslinker.name}, {tool_text(step)}"
+    which = "" if step.name == title else f"step {step.name}, "
+    heading = f"{title}: {which}{step.film.name} + {step.crosslinker.name}, {tool_text(step)}"
     gammas = f"γ = {_fmt(curve.gamma)}, γ_IUPAC = {_fmt(curve.gamma_iupac)}"
     return save(contrast_figure(curve, step.exposure.dose_mj_cm2, heading, gammas), path, options)
