@@ -139,7 +139,13 @@ def representative_pixel(design, grid):
         return None
     x0, x1, y0, y1 = grid.extent_um
     cx, cy = 0.5 * (x0 + x1), 0.5 * (y0 + y1)
-    return min(design, key=lambda p: (p.centroid.x - cx) ** 2 + (p.centroid.y - cy) ** 2)
+    ordered = sorted(design, key=lambda p: (p.centroid.x - cx) ** 2 + (p.centroid.y - cy) ** 2)
+    # prefer a pixel whose whole close-up lies in the field
+    for p in ordered:
+        b = closeup_box(p, grid)
+        if b[0] >= x0 and b[1] <= x1 and b[2] >= y0 and b[3] <= y1:
+            return p
+    return ordered[0]
 
 
 def closeup_box(pixel, grid, margin: float = 0.35) -> tuple[float, float, float, float]:
@@ -651,14 +657,21 @@ def _matrix(fig, ax, t: WindowTable, spec_fraction: float) -> None:
         width, el, (i, k, j0, j1) = window
         ax.add_patch(Rectangle((j0 - 0.5, i - 0.5), j1 - j0 + 1, k - i + 1, fill=False, edgecolor="#d60000",
                                lw=2.2))
-        other = f" × {axis_label(t.other_name).split(' (')[0]} latitude {width:.3g} µm" if t.other_name else ""
-        note = f"window: EL {el:.0f}%{other}"
+        other = f" × {_other_latitude(t)} {width:.3g} µm" if t.other_name else ""
+        note = f"EL {el:.0f}%{other}"
     else:
         note = "no point in spec"
     ax.set_xticks(range(nx), [f"{d:g}" for d in t.doses], rotation=45 if nx > 6 else 0)
     ax.set_yticks(range(ny), ["" if v is None else f"{v:g}" for v in t.others])
     ax.set(xlabel=axis_label(t.dose_name), ylabel=axis_label(t.other_name) if t.other_name else "",
-           title=wrap(f"step {t.step}: hatched in spec, red box largest window ({note})", 4.0))
+           title=wrap(f"step {t.step}: hatched in spec; red box, the largest window: {note}", 4.0))
+
+
+def _other_latitude(t: WindowTable) -> str:
+    """'depth of focus' for a focus axis, else '<key> latitude' ('gap latitude')."""
+    if t.other_name and "defocus" in t.other_name:
+        return "depth of focus"
+    return f"{axis_label(t.other_name).split(' (')[0]} latitude" if t.other_name else ""
 
 
 def _latitude(ax, t: WindowTable) -> None:
@@ -667,8 +680,7 @@ def _latitude(ax, t: WindowTable) -> None:
         ax.plot([c[0] for c in curve], [c[1] for c in curve], "o-", color="#3b5b92")
     else:
         ax.text(0.5, 0.5, "no point in spec", transform=ax.transAxes, ha="center")
-    what = "depth of focus" if t.other_name and "defocus" in t.other_name else (
-        f"{axis_label(t.other_name).split(' (')[0]} latitude" if t.other_name else "")
+    what = _other_latitude(t)
     unit = axis_label(t.other_name).split(" (")[-1].rstrip(")") if t.other_name and "(" in axis_label(
         t.other_name) else ""
     ax.set(xlabel=f"{what} ({unit})" if unit else what, ylabel="exposure latitude (%)",
