@@ -82,6 +82,18 @@ class StepResult:
         """The mask openings as exposed: the design moved by the overlay, µm."""
         return shifted(self.design, self.overlay_um)
 
+    def plot(self, kind: str = "developed"):
+        """A figure of this step: ``"developed"`` (printed edges coloured by EPE), ``"aerial"``
+        or ``"thickness"``; each with a close-up of one pixel and a cut line
+        (:mod:`litho.plot`). Returns the matplotlib Figure."""
+        from . import plot
+
+        makers = {"developed": plot.developed_figure, "aerial": plot.aerial_figure,
+                  "thickness": plot.thickness_figure}
+        if kind not in makers:
+            raise LithoInputError(f"plot kind {kind!r}: accepted: {', '.join(makers)}")
+        return makers[kind](self)
+
 
 def shifted(polygons, offset_um: tuple[float, float]) -> tuple:
     """``polygons`` translated by ``offset_um`` = (dx, dy) µm."""
@@ -124,6 +136,23 @@ class Result:
         from .report import save_result
 
         return save_result(self, out_dir, figures=figures)
+
+    def plot(self, step: str | int | None = None, kind: str = "developed"):
+        """A figure of the result: the RGB composite of a multi-step result, or one step's
+        ``kind`` figure (see :meth:`StepResult.plot`) when ``step`` (name or index) is given
+        or there is one step. Returns the matplotlib Figure."""
+        if step is None and len(self.steps) > 1:
+            from .plot import rgb_figure
+
+            return rgb_figure(self)
+        names = [s.name for s in self.steps]
+        if step is None:
+            step = 0
+        if isinstance(step, str):
+            if step not in names:
+                raise LithoInputError(f"step {step!r}: accepted: {', '.join(names)}")
+            step = names.index(step)
+        return self.steps[step].plot(kind)
 
 
 def simulate(recipe: Recipe | str | Path, *, pixel_um: float | str | None = None,

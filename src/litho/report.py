@@ -189,6 +189,7 @@ def save_result(result, out_dir: str | Path, *, figures: bool = True) -> list[Pa
         if figures:
             from .plot import save_figures
 
-            save_figures(result, tmp)
+            # figures: True, or a litho.plot.FigureOptions (formats, dpi)
+            save_figures(result, tmp, None if figures is True else figures)
         names = sorted(p.relative_to(tmp) for p in tmp.rglob("*") if p.is_file() and not p.name.startswith("."))
     return [out_dir / n for n in names]

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import copy
 import itertools
-import math
 import re
 from dataclasses import dataclass
 
@@ -192,51 +191,6 @@ def exposure_latitude(rows: list[dict], dose_name: str, other_names: list[str]) 
                          limited_by_sweep=bool(lo == 0 or hi == len(group) - 1))
         latitudes.append(entry)
     return latitudes
-
-
-def plot_sweep(result: dict, path) -> None:
-    """CD error of the first step against the varied fields: a line per step
-    for one axis, a map with in-spec points marked for two or more (first two axes)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    axes = result["axes"]
-    rows = result["rows"]
-    steps = list(dict.fromkeys(r["step"] for r in rows))
-    fig, ax = plt.subplots(figsize=(6.5, 4.5))
-    if len(axes) == 1:
-        name = axes[0]["name"]
-        for step in steps:
-            pts = sorted((r[name], r["cd_x_error_mean_um"], r["in_spec"]) for r in rows if r["step"] == step)
-            xs = [p[0] for p in pts]
-            ys = [math.nan if p[1] is None else p[1] for p in pts]
-            line, = ax.plot(xs, ys, "-", label=step)
-            ax.plot([p[0] for p in pts if p[2]], [y for p, y in zip(pts, ys) if p[2]], "o", color=line.get_color())
-        ax.axhline(0, color="k", lw=0.5)
-        ax.set(xlabel=name, ylabel="mean CD error in x (µm)", title="CD through the sweep (dots: in spec)")
-        ax.legend(fontsize=8)
-    else:
-        nx, ny = axes[0]["name"], axes[1]["name"]
-        first = [r for r in rows if r["step"] == steps[0]]
-        xs, ys = axes[0]["values"], axes[1]["values"]
-        grid = np.full((len(ys), len(xs)), np.nan)
-        for r in first:
-            i, j = ys.index(r[ny]), xs.index(r[nx])
-            if r["cd_x_error_mean_um"] is not None:
-                grid[i, j] = r["cd_x_error_mean_um"]
-        limit = np.nanmax(np.abs(grid)) if np.isfinite(grid).any() else 1.0
-        im = ax.pcolormesh(xs, ys, grid, shading="nearest", cmap="RdBu_r", vmin=-limit, vmax=limit)
-        fig.colorbar(im, ax=ax, label=f"mean CD error in x (µm), step {steps[0]}")
-        ok = [(r[nx], r[ny]) for r in first if r["in_spec"]]
-        if ok:
-            ax.plot(*zip(*ok), "k.", label="in spec")
-            ax.legend(fontsize=8)
-        ax.set(xlabel=nx, ylabel=ny, title="process window")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def rows_to_csv(rows: list[dict]) -> str:

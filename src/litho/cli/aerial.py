@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .. import fields
 from . import PIXEL_UM_HELP, example_help, output_dir, pixel_um_option
+from .figures import add_figure_options, figure_options
 
 ORDER = 30
 
@@ -42,6 +43,7 @@ def register(subparsers) -> None:
                         help=f"also compute a focus series (projection), comma-separated µm, each "
                              f"{fields.range_text(*DEFOCUS_RANGE_UM)}, e.g. -2,0,2")
     p.add_argument("--no-figures", action="store_true", help="write arrays and aerial.json only")
+    add_figure_options(p)
     p.set_defaults(func=run)
 
 
@@ -139,7 +141,8 @@ def run(args) -> int:
                                    "edges": [edge_slope_summary(s, grid, design) for s in stack]}
             report["steps"].append(entry)
             if not args.no_figures:
-                _figures(tmp, name, step.name, intensity, ils, grid, design)
+                _figures(tmp, name, step, intensity, ils, grid, design, figure_options(args),
+                         series=(entry["series"], stack) if gaps or focus else None)
         report["runtime_s"] = time.perf_counter() - start
         (tmp / "aerial.json").write_text(json.dumps(report, indent=2) + "\n")
     for entry in report["steps"]:
@@ -178,30 +181,18 @@ def _describe(optics) -> dict:
     return out
 
 
-def _figures(tmp: Path, name: str, title: str, intensity, ils, grid, design) -> None:
-    import matplotlib
+def _figures(tmp: Path, name: str, step, intensity, ils, grid, design, options, series=None) -> None:
+    from .. import plot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    for data, stem, label, cmap in ((intensity, "aerial", "intensity (clear field = 1)", "inferno"),
-                                    (ils, "ils", "image log slope |∇ ln I| (1/µm)", "viridis")):
-        fig, ax = plt.subplots(figsize=(6, 5))
-        vmax = None
-        if stem == "ils":
-            # ln I is noise where there is no light; show the slope where I > 5% of the clear field
-            data = np.where(intensity > 0.05, ils, np.nan)
-            finite = data[np.isfinite(data)]
-            vmax = float(np.percentile(finite, 99.5)) if finite.size else None
-        im = ax.imshow(data, origin="lower", extent=grid.extent_um, cmap=cmap, interpolation="nearest",
-                       vmin=0, vmax=vmax)
-        for poly in design:
-            for ring in [poly.exterior, *poly.interiors]:
-                x, y = ring.xy
-                ax.plot(x, y, color="cyan", lw=0.6)
-        fig.colorbar(im, ax=ax, label=label)
-        ax.set(xlabel="x (µm)", ylabel="y (µm)", title=f"{title}: {stem}")
-        fig.tight_layout()
-        fig.savefig(tmp / _file(stem, name, ".png"), dpi=110)
-        plt.close(fig)
+    head = f"step {step.name}, {plot.tool_text(step)}"
+    plot.save(plot.aerial_map_figure(intensity, grid, design, f"Aerial image at the film top: {head}"),
+              tmp / _file("aerial", name, ".png"), options)
+    plot.save(plot.ils_figure(ils, intensity, grid, design, f"Image log slope: {head}"),
+              tmp / _file("ils", name, ".png"), options)
+    if series is not None:
+        entry, stack = series
+        key = entry["parameter"]
+        what = "Gap" if key == "gap_um" else "Focus"
+        head = f"step {step.name}, {plot.tool_text(step, varied=key)}"
+        plot.save(plot.series_figure(stack, entry["values"], key, grid, design, f"{what} series: {head}"),
+                  tmp / _file(f"aerial_{key.removesuffix('_um')}_series", name, ".png"), options)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..recipe import DOSE_MAX_MJ_CM2
 from . import example_help, output_dir
+from .figures import add_figure_options, figure_options
 
 ORDER = 40
 
@@ -25,6 +26,7 @@ def register(subparsers) -> None:
     p.add_argument("--doses", default=None, metavar="LOW:HIGH:N", type=_doses_option,
                    help=f"N log-spaced doses from LOW to HIGH mJ/cm^2, 0 < LOW < HIGH <= {DOSE_MAX:g}, "
                         f"2 <= N <= {DOSES_MAX_N} (default: spans the whole curve)")
+    add_figure_options(p)
     p.set_defaults(func=run)
 
 
@@ -131,7 +133,7 @@ def run(args) -> int:
     with atomic_dir(out) as tmp:
         write_csv(tmp / "contrast.csv", curve)
         (tmp / "contrast.json").write_text(json.dumps(summary, indent=2) + "\n")
-        plot_contrast(tmp / "contrast.png", curve, step, recipe.name)
+        figures = plot_contrast(tmp / "contrast.png", curve, step, recipe.name, figure_options(args))
     label = recipe.name if step.name == recipe.name else f"{recipe.name} [{step.name}]"
     print(f"{label}: {step.film.name} + {step.crosslinker.name}, "
           f"{', '.join(f'{w:g} nm' for w, _ in lines)}, {step.exposure.atmosphere.label}, "
@@ -143,7 +145,7 @@ def run(args) -> int:
           f"(1/(2 log10(D50/D0)))")
     print(f"  at the recipe dose {step.exposure.dose_mj_cm2:g} mJ/cm^2: NRT {summary['nrt_at_recipe_dose']:.3f}, "
           f"PLQY retention {summary['plqy_retention_at_recipe_dose']:.3f}")
-    print(f"wrote contrast.csv, contrast.json, contrast.png to {out}/")
+    print(f"wrote contrast.csv, contrast.json, {', '.join(p.name for p in figures)} to {out}/")
     return 0
 
 
@@ -188,29 +190,11 @@ def write_csv(path, curve) -> None:
             fh.write(f"{d:.6g},{h:.6f},{q:.6f}\n")
 
 
-def plot_contrast(path, curve, step, title: str) -> None:
-    import matplotlib
+def plot_contrast(path, curve, step, title: str, options=None) -> list:
+    """contrast.png (and the other asked-for formats): :func:`litho.plot.contrast_figure`."""
+    from ..plot import contrast_figure, save, tool_text
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.0, 4.0), dpi=110)
-    ax.semilogx(curve.doses, curve.nrt, color="k", lw=1.8, label="NRT (h/h0)")
-    ax.semilogx(curve.doses, curve.plqy_retention, color="tab:green", lw=1.2, ls="--", label="PLQY / PLQY0")
-    for row, (value, label, colour) in enumerate(((curve.d0, "D0", "tab:blue"), (curve.d50, "D50", "tab:orange"),
-                                                  (curve.d100, "D100", "tab:red"))):
-        if math.isfinite(value):
-            ax.axvline(value, color=colour, lw=0.8, ls=":")
-            # labels stacked at the left, so close doses do not overprint
-            ax.text(0.02, 0.62 - 0.07 * row, f"{label} = {value:.3g} mJ/cm²", color=colour,
-                    transform=ax.transAxes, fontsize=8)
-    ax.axvline(step.exposure.dose_mj_cm2, color="0.5", lw=1.0, label="recipe dose")
-    ax.set_xlabel("dose (mJ/cm²)")
-    ax.set_ylabel("normalised remaining thickness")
-    ax.set_ylim(-0.02, 1.05)
-    ax.set_title(f"{title}\nγ = {_fmt(curve.gamma)}, γ_IUPAC = {_fmt(curve.gamma_iupac)}", fontsize=9)
-    ax.legend(loc="center right", fontsize=8)
-    ax.grid(True, which="both", alpha=0.25)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    which = "" if step.name == title else f"step {step.name}, "
+    heading = f"{title}: {which}{step.film.name} + {step.crosslinker.name}, {tool_text(step)}"
+    gammas = f"γ = {_fmt(curve.gamma)}, γ_IUPAC = {_fmt(curve.gamma_iupac)}"
+    return save(contrast_figure(curve, step.exposure.dose_mj_cm2, heading, gammas), path, options)

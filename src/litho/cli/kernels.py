@@ -186,13 +186,10 @@ def run(args) -> int:
 
 
 def _write(out: Path, saved: dict) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import numpy as np
 
     from ..outputs import atomic_dir
+    from ..plot import kernels_figure, save
 
     with atomic_dir(out) as tmp:
         for key, k in saved.items():
@@ -200,21 +197,6 @@ def _write(out: Path, saved: dict) -> None:
             np.savez(tmp / f"kernels_{stem}.npz", eigenvalues=k.eigenvalues, kept=k.kept, kernels=k.kernels,
                      fy_per_um=k.fy_per_um, fx_per_um=k.fx_per_um, pixel_um=k.pixel_um,
                      wavelength_nm=k.wavelength_nm, dropped_energy=k.dropped_energy)
-            show = min(8, k.kept)
-            fig, axes = plt.subplots(1, show + 1, figsize=(2.2 * (show + 1), 2.4))
-            axes = np.atleast_1d(axes)
-            axes[0].semilogy(k.eigenvalues / k.eigenvalues.sum(), ".", ms=3)
-            axes[0].axvline(k.kept - 0.5, color="r", lw=0.8)
-            axes[0].set(title="λ_k / trace", xlabel="k")
-            ny, nx = k.shape
-            half = min(ny, nx) // 2
-            c = slice(max(0, ny // 2 - half // 2), ny // 2 + half // 2)
-            d = slice(max(0, nx // 2 - half // 2), nx // 2 + half // 2)
-            for i in range(show):
-                field = k.spatial(i)[c, d]
-                axes[i + 1].imshow(np.abs(field) ** 2, cmap="magma", origin="lower")
-                axes[i + 1].set(title=f"|h_{i}|², λ={k.eigenvalues[i] / k.eigenvalues.sum():.3f}", xticks=[],
-                                yticks=[])
-            fig.tight_layout()
-            fig.savefig(tmp / f"kernels_{stem}.png", dpi=100)
-            plt.close(fig)
+            title = (f"SOCS kernels {key}: {k.kept} kept, dropped energy {k.dropped_energy:.2g}, "
+                     f"{k.pixel_um:.3g} µm samples")
+            save(kernels_figure(k, title), tmp / f"kernels_{stem}.png")

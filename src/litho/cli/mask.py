@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 
 from .. import fields
 from ..errors import LithoInputError
 from . import example_help, output_file
+from .figures import add_figure_options, figure_options
 
 ORDER = 20
 
@@ -74,7 +74,9 @@ def register(subparsers) -> None:
                                             "(default 0.001)")
     common.add_argument("-o", "--output", required=True, metavar="FILE",
                         help="output file: .gds (GDSII) or .oas (OASIS)")
-    common.add_argument("--preview", metavar="PNG", help="also draw the mask into this PNG file")
+    common.add_argument("--preview", metavar="PNG", help="also draw the mask into this PNG file (and, with "
+                        "--format, the same name in each other format)")
+    add_figure_options(common)
     common.add_argument("--json", action="store_true", help="print the summary as JSON")
 
     for layout, text in _LAYOUT_HELP.items():
@@ -112,7 +114,7 @@ def _generate(args) -> int:
     with atomic_file(out) as tmp:
         write_gds(lib, tmp)
         if preview is not None:
-            _preview(tmp, preview, title=out.name)
+            _preview(tmp, preview, title=out.name, options=figure_options(args))
     if args.json:
         print(json.dumps({**info, "file": str(out)}, indent=2))
     else:
@@ -160,43 +162,21 @@ def _info(args) -> int:
     return 0
 
 
-_PREVIEW_COLOURS = {(1, 0): "#d62728", (2, 0): "#2ca02c", (3, 0): "#1f77b4", (10, 0): "#555555"}
-
-
-def _preview(layout_path: Path, png, title: str | None = None) -> None:
-    """A small PNG of every layer of the layout (colours R/G/B, marks grey, others black)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
+def _preview(layout_path: Path, png, title: str | None = None, options=None) -> None:
+    """The layout's layers in µm with a layer legend (:func:`litho.plot.mask_preview_figure`),
+    written to ``png`` and its siblings in the other asked-for formats."""
     import matplotlib.pyplot as plt
-    from matplotlib.collections import PolyCollection
 
     from ..gds import layers as file_layers, read_mask
     from ..outputs import atomic_file
+    from ..plot import DEFAULT, mask_preview_figure
 
-    fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
-    # marks first: their frames' holes are painted white and must not hide the colour boxes
-    for lay in sorted(file_layers(layout_path), key=lambda l: (l != (10, 0), l)):
-        mask = read_mask(layout_path, layer=lay)
-        verts = []
-        for poly in mask.polygons:
-            verts.append(list(poly.exterior.coords))
-        colour = _PREVIEW_COLOURS.get(lay, "#000000")
-        ax.add_collection(PolyCollection(verts, facecolors=colour, edgecolors="none", alpha=0.9))
-        for poly in mask.polygons:  # holes drawn in white over their polygon
-            if poly.interiors:
-                ax.add_collection(PolyCollection([list(r.coords) for r in poly.interiors], facecolors="white",
-                                                 edgecolors="none"))
-    ax.autoscale_view()
-    ax.set_aspect("equal")
-    ax.set_xlabel("x (um)")
-    ax.set_ylabel("y (um)")
-    ax.set_title(title or layout_path.name, fontsize=9)
-    fig.tight_layout()
-    with atomic_file(png) as tmp:
-        fig.savefig(tmp)
-        # the temporary file is created private (0600); give the result the usual permissions
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-    plt.close(fig)
+    options = options or DEFAULT
+    layers = {lay: read_mask(layout_path, layer=lay).polygons for lay in file_layers(layout_path)}
+    fig = mask_preview_figure(layers, f"Mask {title or layout_path.name}")
+    try:
+        for fmt in dict.fromkeys(("png", *options.formats)):
+            with atomic_file(Path(png).with_suffix("." + fmt)) as tmp:
+                fig.savefig(tmp, dpi=options.dpi, format=fmt)
+    finally:
+        plt.close(fig)

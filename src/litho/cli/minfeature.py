@@ -9,6 +9,7 @@ from .. import fields
 from ..resolution import POINTS_PER_DECADE
 from ..spec import CD_TOLERANCE, MIN_NRT
 from . import example_help, output_dir
+from .figures import add_figure_options, figure_options
 
 ORDER = 15
 GAP_MAX_UM = 1e3
@@ -39,6 +40,7 @@ def register(subparsers) -> None:
     p.add_argument("--points-per-decade", type=fields.option(fields.number, "--points-per-decade", lo=2.0, hi=200.0),
                    default=POINTS_PER_DECADE,
                    help=f"density of the size scan (default: {POINTS_PER_DECADE:g}); finer finds narrower islands")
+    add_figure_options(p)
     p.set_defaults(func=run)
 
 
@@ -63,8 +65,8 @@ def run(args) -> int:
     print(summary_text(report))
     with atomic_dir(out) as tmp:
         (tmp / "min_feature.json").write_text(json.dumps(report, indent=2) + "\n")
-        plot(report, tmp / "min_feature.png")
-    print(f"wrote min_feature.json, min_feature.png to {out}/")
+        figures = plot(report, tmp / "min_feature.png", figure_options(args))
+    print(f"wrote min_feature.json, {', '.join(p.name for p in figures)} to {out}/")
     return 0
 
 
@@ -87,32 +89,8 @@ def summary_text(report: dict) -> str:
     return "\n".join(lines)
 
 
-def plot(report: dict, path: Path) -> None:
-    import matplotlib
+def plot(report: dict, path: Path, options=None) -> list[Path]:
+    """min_feature.png (and the other asked-for formats): :func:`litho.plot.min_feature_figure`."""
+    from ..plot import min_feature_figure, save
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for k, f in enumerate(report["features"]):
-        trials = sorted(f["trials"], key=lambda t: t["size_um"])
-        colour = f"C{k}"
-        ok = [t["size_um"] for t in trials if t["prints"]]
-        bad = [t["size_um"] for t in trials if not t["prints"]]
-        ax.plot(ok, [k] * len(ok), "o", color=colour, ms=4)
-        ax.plot(bad, [k] * len(bad), "x", color=colour, ms=4)
-        if f["min_size_um"]:
-            # everything from the answer to the largest size searched prints
-            ax.plot([f["min_size_um"], f["searched_um"][1]], [k + 0.2] * 2, "-", color=colour, lw=3)
-            ax.annotate(f"{f['min_size_um']:.3g} um", (f["min_size_um"], k + 0.2), textcoords="offset points",
-                        xytext=(0, 4), ha="center", fontsize=8, color=colour)
-        else:
-            ax.annotate("nothing prints", (f["searched_um"][0], k + 0.2), fontsize=8, color=colour)
-    ax.set_yticks(range(len(report["features"])), [f["feature"] for f in report["features"]])
-    ax.set_ylim(-0.6, len(report["features"]) - 0.3)
-    ax.set_xscale("log")
-    ax.set(xlabel="feature size (line width, square side, pixel pitch), µm",
-           title=f"simulated sizes: o prints, x fails; bar: everything prints (step {report['step']})")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return save(min_feature_figure(report), path, options)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from . import PIXEL_UM_HELP, example_help, output_dir, pixel_um_option
+from .figures import add_figure_options, figure_options
 
 ORDER = 10
 
@@ -22,6 +23,7 @@ def register(subparsers) -> None:
     p.add_argument("--no-convergence-check", action="store_true",
                    help="skip re-running one pixel at half the pitch to check that the CD is converged")
     p.add_argument("--no-figures", action="store_true", help="write report.json and predicted.gds only")
+    add_figure_options(p)
     p.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
     p.set_defaults(func=run)
 
@@ -48,7 +50,7 @@ def run(args) -> int:
     progress = None if args.quiet else (lambda m: print(f"  {m}", flush=True))
     result = simulate(recipe, pixel_um=args.pixel_um, check_convergence=not args.no_convergence_check,
                       progress=progress)
-    written = result.save(out, figures=not args.no_figures)
+    written = result.save(out, figures=False if args.no_figures else figure_options(args))
     print(summary_text(result))
     warning = warning_line(result.convergence)
     if warning:

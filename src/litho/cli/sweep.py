@@ -6,6 +6,7 @@ import json
 import time
 
 from . import PIXEL_UM_HELP, example_help, output_dir, pixel_um_option
+from .figures import add_figure_options, figure_options
 
 ORDER = 16
 
@@ -16,7 +17,8 @@ def register(subparsers) -> None:
         "report per point and step: IoU, CD error, EPE, missing pixels, bridges, residue, PLQY and whether "
         "the point is in spec (no missing pixel, no bridge, CD within 10%); with a dose axis also the "
         "exposure latitude. Points run in parallel with Dask (locally, or on a cluster with --scheduler). "
-        "Writes sweep.csv, sweep.json and sweep.png.",
+        "Writes sweep.csv, sweep.json and sweep.png (per step: Bossung curves, the dose x gap/focus matrix "
+        "with the largest in-spec window, exposure latitude vs depth of focus or gap latitude).",
         "litho sweep recipes/rgb_stripe_1000ppi.toml --vary exposure.dose=150:450:7 "
         "--vary exposure.gap=2,5 -o out/sweep"))
     p.add_argument("recipe", help="recipe TOML file")
@@ -29,6 +31,7 @@ def register(subparsers) -> None:
     p.add_argument("--pixel-um", type=pixel_um_option, default=None,
                    help=f"sample pitch for every point, {PIXEL_UM_HELP}")
     p.add_argument("-o", "--out", default="out", help="output directory (default: out)")
+    add_figure_options(p)
     p.set_defaults(func=run)
 
 
@@ -53,7 +56,8 @@ def run(args) -> int:
     from ..errors import LithoInputError
     from ..outputs import atomic_dir
     from ..recipe import load_recipe
-    from ..sweep import parse_vary, plot_sweep, rows_to_csv, sweep
+    from ..plot import process_window_figure, save
+    from ..sweep import parse_vary, rows_to_csv, sweep
 
     if not args.vary:
         raise LithoInputError("--vary: give at least one, e.g. --vary exposure.dose=100:400:7")
@@ -88,6 +92,7 @@ def run(args) -> int:
     with atomic_dir(out) as tmp:
         (tmp / "sweep.json").write_text(json.dumps(result, indent=2) + "\n")
         (tmp / "sweep.csv").write_text(rows_to_csv(result["rows"]))
-        plot_sweep(result, tmp / "sweep.png")
-    print(f"wrote sweep.csv, sweep.json, sweep.png to {out}/")
+        figures = save(process_window_figure(result, f"Process window: {recipe.name}"), tmp / "sweep.png",
+                       figure_options(args))
+    print(f"wrote sweep.csv, sweep.json, {', '.join(p.name for p in figures)} to {out}/")
     return 0
