@@ -37,6 +37,7 @@ def test_screen_ranks_the_365nm_chemistries_for_inp_in_air_and_writes_csv_json(t
         assert 0 < r["plqy_retention"] <= 1
     rows = list(csv.DictReader((out / "screen.csv").open()))
     assert [r["crosslinker"] for r in rows] == names
+    assert (out / "screen.png").stat().st_size > 1000
 
 
 def test_nitrogen_rescues_the_non_edg_bis_diazirine():

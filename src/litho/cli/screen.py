@@ -18,7 +18,7 @@ def register(subparsers) -> None:
         "its predicted PLQY retention at the target film retention (NRT), with the dose it needs and its "
         "contrast gamma (1/log10(D100/D0)); each at its library loading, on an open frame. An entry that never "
         "reaches the target is listed as such with the highest NRT it reaches. Prints a table; with -o also "
-        "writes screen.csv and screen.json.",
+        "writes screen.csv, screen.json and screen.png (PLQY against dose).",
         "litho screen --film InP/ZnSe/ZnS --wavelength 365 --atmosphere air --target-nrt 0.8 -o out/screen"))
     p.add_argument("--film", required=True, help="film library name (litho materials lists them)")
     p.add_argument("--wavelength", required=True, metavar="NM",
@@ -58,7 +58,9 @@ def run(args) -> int:
                        "atmosphere": atmosphere.label, "developer": developer.name, "target_nrt": args.target_nrt,
                        "ranking": [row.as_dict() for row in rows]}
             (tmp / "screen.json").write_text(json.dumps(summary, indent=2) + "\n")
-        print(f"wrote screen.csv, screen.json to {out}/")
+            plot_screen(tmp / "screen.png", rows, f"{film.name} at {args.wavelength:g} nm, {atmosphere.label}: "
+                                                  f"NRT {args.target_nrt:g}")
+        print(f"wrote screen.csv, screen.json, screen.png to {out}/")
     return 0
 
 
@@ -83,3 +85,41 @@ def table(rows, target_nrt: float) -> str:
     if never:
         lines.append(f"never reach NRT {target_nrt:g} at their library loading: {', '.join(never)}")
     return "\n".join(lines)
+
+
+def plot_screen(path, rows, title: str) -> None:
+    """PLQY retention against the dose each entry needs for the target (log dose), crosslinkers and switches."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=110)
+    reached = [r for r in rows if r.reaches_target]
+    for kind, marker, colour in (("crosslinker", "o", "tab:blue"), ("switch", "s", "tab:orange")):
+        group = [r for r in reached if r.kind == kind]
+        if group:
+            ax.scatter([r.dose_mj_cm2 for r in group], [r.plqy_retention for r in group], marker=marker,
+                       color=colour, label="solubility switch" if kind == "switch" else kind, zorder=3)
+    # labels of points close together (within a factor 2 in dose and 0.05 in PLQY) step downwards, not over each other
+    placed = []
+    for r in sorted(reached, key=lambda r: (r.dose_mj_cm2, -r.plqy_retention)):
+        near = sum(1 for d, q in placed if abs(math.log(r.dose_mj_cm2 / d)) < 0.7 and abs(r.plqy_retention - q) < 0.05)
+        placed.append((r.dose_mj_cm2, r.plqy_retention))
+        ax.annotate(f"{r.crosslinker} (γ {_g(r.gamma, '.2f')})", (r.dose_mj_cm2, r.plqy_retention),
+                    textcoords="offset points", xytext=(5, 4 - 10 * near), fontsize=7)
+    never = [r.crosslinker for r in rows if not r.reaches_target]
+    if never:
+        ax.text(0.02, 0.03, "never reach the target: " + ", ".join(never), transform=ax.transAxes, fontsize=7,
+                color="0.35", wrap=True)
+    ax.set_xscale("log")
+    ax.set_xlabel("dose for the target NRT (mJ/cm²)")
+    ax.set_ylabel("PLQY / PLQY0 at that dose")
+    ax.set_ylim(0.0, 1.05)
+    ax.set_title(title, fontsize=9)
+    ax.grid(True, which="both", alpha=0.25)
+    if reached:
+        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 0.08), fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
