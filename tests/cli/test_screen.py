@@ -71,3 +71,15 @@ def test_screen_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys
     err = capsys.readouterr().err.strip()
     assert message in err and "\n" not in err
     assert not out.exists()
+
+
+def test_the_help_example_runs(tmp_path, capsys):
+    import shlex
+
+    from litho.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.__class__.__name__ == "_SubParsersAction")
+    argv = shlex.split(sub.choices["screen"].epilog.splitlines()[-1].strip())[1:]
+    argv[argv.index("-o") + 1] = str(tmp_path / "screen")
+    assert main(argv) == 0
+    assert (tmp_path / "screen" / "screen.json").is_file()
