@@ -48,6 +48,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from . import mechanisms
 from .chemistry import (Atmosphere, check_wavelengths, crosslink, effective_activation_constant, insertion_yield,
                         molecules_per_qd, parse_atmosphere)
 from .dose import LocalDose, uniform_local_dose
@@ -369,7 +370,11 @@ def develop(exposures: LocalDose | Sequence[tuple[float, Any]], film: Film, cros
         state = crosslink(local, film, crosslinker, atmosphere, bonded_fraction_override=bonded)
         params["qds_per_voxel"] = qds_per_voxel
 
-    if developer.gelation == "charlesby-pinner":
+    switch = mechanisms.get(crosslinker.mechanism)
+    if getattr(switch, "solubility_switch", False):
+        # no gel: the mechanism gives the insoluble fraction from the ligand coverage left (litho.mechanisms.switches)
+        g, kept, survive = switch.insoluble_response(state.bonded_fraction, crosslinker, film)
+    elif developer.gelation == "charlesby-pinner":
         # empirical, in the local dose (no crosslink density behind it)
         g = charlesby_pinner_gel_fraction(sum(d for _, d in local), developer.cp_gel_dose_mj_cm2,
                                           developer.cp_p0_over_q0)

@@ -6,12 +6,15 @@ import dataclasses
 import numpy as np
 from hypothesis import given, settings, strategies as st
 
-from litho import materials
+from litho import materials, mechanisms
 from litho.chemistry import parse_atmosphere
 from litho.development import _crossing, contrast_curve, develop
 
 FILMS = materials.names("film")
-FREE = [n for n in materials.names("crosslinker") if not materials.resolve("crosslinker", {"material": n}).tethered]
+# free crosslinkers (solubility switches need a stoichiometric loading, not 10 wt%: tests/test_switches.py)
+FREE = [n for n in materials.names("crosslinker") if not materials.resolve("crosslinker", {"material": n}).tethered
+        and not getattr(mechanisms.get(materials.resolve("crosslinker", {"material": n}).mechanism),
+                        "solubility_switch", False)]
 DEVELOPERS = materials.names("developer")
 DOSES = np.geomspace(0.01, 1e5, 300)
 SETTINGS = settings(max_examples=25, deadline=None)

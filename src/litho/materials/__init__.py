@@ -51,7 +51,15 @@ WAVELENGTH_MATCH_NM = 10.0
 
 Spectrum = tuple[tuple[float, float], ...]   # ((wavelength_nm, value), ...) sorted by wavelength
 
-FAMILIES_CROSSLINKER = ("nitrene", "carbene", "triplet-ketone", "thiol-ene", "sensitised-nitrene")
+
+
+def _registered_mechanisms() -> tuple[str, ...]:
+    from .. import mechanisms   # the registry is the one list of mechanisms
+
+    return mechanisms.names()
+
+
+FAMILIES_CROSSLINKER = _registered_mechanisms()
 GELATION_MODELS = ("flory", "lattice", "charlesby-pinner")
 DEPTH_MODELS = ("beer-lambert", "transfer-matrix")
 

@@ -1,13 +1,14 @@
-"""Crosslinking mechanisms behind one interface, and the constants they share.
+"""Crosslinking mechanisms and solubility switches behind one interface, and the constants they share.
 
 >>> from litho import mechanisms
 >>> sorted(mechanisms.names())
-['carbene', 'nitrene', 'sensitised-nitrene', 'thiol-ene', 'triplet-ketone']
+['carbene', 'ligand-binding', 'ligand-decomposition', 'ligand-desorption', 'nitrene', 'sensitised-nitrene', 'thiol-ene', 'triplet-ketone']
 >>> mechanisms.get("carbene").name
 'carbene'
 """
 
 from . import kinds  # noqa: F401  (registers the built-in mechanisms)
+from . import switches  # noqa: F401  (registers the solubility switches)
 from .base import DERIVED_CROSSLINKER_FIELDS, Mechanism, activation_constant_cm2_mj, get, names, register
 from .constants import GLOBAL_PRIORS, Constant, Constants, library_constants
 from .film import DERIVED_FILM_FIELDS, MATERIAL_CLASSES, derive_film
