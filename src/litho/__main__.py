@@ -108,8 +108,25 @@ def _install(handler_int, handler_term) -> None:
 _install(_quiet_exit, _quiet_exit)
 
 
+def _signal_in_chain(exc: BaseException):
+    """KeyboardInterrupt or Terminated if one of them caused ``exc`` (its __cause__/__context__ chain)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, (KeyboardInterrupt, Terminated)):
+            return type(exc)
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the ``litho`` command line; returns (or exits with) its exit code."""
+    # The imports (numpy, shapely, every command module) run under the quiet-exit handlers:
+    # nothing is written yet, and a KeyboardInterrupt inside a C extension's import
+    # would be printed by that extension as a traceback before Python could catch it.
+    from .cli import build_parser, main as cli_main
+
+    build_parser()
     try:
         # while the command runs, signals become exceptions, so temporary outputs are removed
         _install(signal.default_int_handler, _on_sigterm)
@@ -117,7 +134,6 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout = _QuietPipe(sys.stdout)
         if sys.stderr is not None and not isinstance(sys.stderr, _QuietPipe):
             sys.stderr = _QuietPipe(sys.stderr)
-        from .cli import main as cli_main
 
         code = cli_main(argv)
     except KeyboardInterrupt:
@@ -129,6 +145,15 @@ def main(argv: list[str] | None = None) -> int:
         _install(signal.SIG_IGN, signal.SIG_IGN)
         _say("litho: terminated")
         _leave(143)
+    except Exception as exc:
+        # A signal that lands inside an import can surface as another exception
+        # (an ImportError raised while handling it): still an interruption.
+        cause = _signal_in_chain(exc)
+        if cause is None:
+            raise
+        _install(signal.SIG_IGN, signal.SIG_IGN)
+        _say("litho: interrupted" if cause is KeyboardInterrupt else "litho: terminated")
+        _leave(130 if cause is KeyboardInterrupt else 143)
     _install(_quiet_exit, _quiet_exit)
     if code == 130:  # interrupted inside the command, which printed its line: do not wait for workers
         _leave(130)

@@ -273,3 +273,16 @@ def test_depth_images_equal_one_image_per_depth_with_collimation_and_broadband()
             absorber_thickness_nm=100, film_depth_um=z * 1e-3, film_index=1.9), guard_um=optics.blur_length_um)
         for im, ref in zip(inside, alone):
             np.testing.assert_allclose(im.intensity[k], ref.intensity, atol=1e-12)
+
+
+def test_a_contact_mode_that_is_no_name_is_shown_as_written():
+    # regression: a TOML date (or list) as contact_mode was echoed as datetime.date(...) / raised TypeError
+    import datetime
+
+    from litho.errors import LithoInputError
+    from litho.optics.contact import contact_mode
+
+    for bad in (datetime.date(1979, 5, 27), ["hard"], 3):
+        with pytest.raises(LithoInputError) as err:
+            contact_mode(bad)
+        assert "datetime" not in str(err.value) and "must be one of" in str(err.value)

@@ -111,16 +111,20 @@ MAX_CONTACT_GAP_UM = CONTACT_MODES["soft"].gap_um
 
 def contact_mode(name, field: str = "contact_mode") -> ContactMode:
     """The :class:`ContactMode` called ``name`` (case-insensitive), or a one-line error naming ``field``."""
-    key = name.strip().lower() if isinstance(name, str) else name
+    from ..fields import show
+
+    key = name.strip().lower() if isinstance(name, str) else None
     if key not in CONTACT_MODES:
-        raise LithoInputError(f"{field} = {name!r}: must be one of {', '.join(CONTACT_MODES)}")
+        raise LithoInputError(f"{field} = {show(name)}: must be one of {', '.join(CONTACT_MODES)}")
     return CONTACT_MODES[key]
 
 
 def check_contact_gap(gap_um: float, field: str) -> float:
     """An explicit effective gap for ``tool = "contact"``: in (0, MAX_CONTACT_GAP_UM] µm, else a one-line error."""
     if not (isinstance(gap_um, (int, float)) and not isinstance(gap_um, bool) and math.isfinite(gap_um)):
-        raise LithoInputError(f"{field} = {gap_um!r} is not a number of µm")
+        from ..fields import show
+
+        raise LithoInputError(f"{field} = {show(gap_um)} is not a number of µm")
     limit = MAX_CONTACT_GAP_UM
     if gap_um <= 0:
         raise LithoInputError(
