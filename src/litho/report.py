@@ -156,14 +156,120 @@ def _mean_where(values: np.ndarray, where: np.ndarray) -> float | None:
     return float(values[where].mean()) if where.any() else None
 
 
+# predicted.gds layers: the design at its mask layer L/D, the print at (100 + L)/D, and the
+# review XOR at (200 + L)/1 (printed minus design) and (200 + L)/2 (design minus printed).
+PREDICTED_OFFSET = 100
+XOR_OFFSET = 200
+XOR_EXCESS_DATATYPE, XOR_DEFICIT_DATATYPE = 1, 2
+#: Layer of the provenance text (recipe name, litho version) in predicted.gds.
+PROVENANCE_LAYER = (100, 0)
+# Display colours of the pixel colours; other steps take the next of the fallback palette.
+_STEP_COLOURS = {"R": "#e8000b", "G": "#1ac938", "B": "#023eff"}
+_FALLBACK_COLOURS = ("#ff7c00", "#8b2be2", "#9f4800", "#f14cc1", "#a3a3a3")
+_LAYER_COLOURS = {1: "R", 2: "G", 3: "B"}
+
+
+def _step_colour(step_result, k: int) -> str:
+    name = step_result.name.strip().upper()[:1] if step_result.name.strip().upper() in (
+        "R", "G", "B", "RED", "GREEN", "BLUE") else _LAYER_COLOURS.get(step_result.layer[0])
+    return _STEP_COLOURS.get(name, _FALLBACK_COLOURS[k % len(_FALLBACK_COLOURS)])
+
+
+def predicted_layer_table(result) -> list[dict]:
+    """Every layer of predicted.gds: ``layer`` (l, d), ``name``, ``colour`` (#rrggbb), ``kind``, ``step``.
+
+    ``kind`` is ``design``, ``printed``, ``printed_minus_design`` or
+    ``design_minus_printed``. Steps that share a mask layer share its rows.
+    """
+    rows, seen = [], set()
+    for k, s in enumerate(result.steps):
+        l, d = s.layer
+        colour = _step_colour(s, k)
+        for layer, kind, name in (
+                ((l, d), "design", f"{s.name} design"),
+                ((PREDICTED_OFFSET + l, d), "printed", f"{s.name} printed"),
+                ((XOR_OFFSET + l, XOR_EXCESS_DATATYPE), "printed_minus_design", f"{s.name} printed - design"),
+                ((XOR_OFFSET + l, XOR_DEFICIT_DATATYPE), "design_minus_printed", f"{s.name} design - printed")):
+            if layer not in seen:
+                seen.add(layer)
+                rows.append({"layer": layer, "name": name, "colour": colour, "kind": kind, "step": s.name})
+    return rows
+
+
 def predicted_layers(result) -> dict:
-    """Mask layers and predicted contours (layer 100 + mask layer) as polygon lists."""
+    """Design, printed contours and their XOR per layer (see :func:`predicted_layer_table`), shapely, µm.
+
+    One polygon per printed island, holes kept; the XOR layers are the
+    printed area outside the design and the designed area that did not print.
+    """
+    from .layout.geometry import merge
+
     layers: dict[tuple[int, int], list] = {}
     for s in result.steps:
-        layers.setdefault(tuple(s.layer), []).extend(s.design)
         l, d = s.layer
-        layers.setdefault((100 + l, d), []).extend(s.metrology.printed)
+        layers.setdefault((l, d), []).extend(s.design)
+        layers.setdefault((PREDICTED_OFFSET + l, d), []).extend(s.metrology.printed)
+    for s in result.steps:
+        l, d = s.layer
+        design = merge(list(layers[(l, d)])) if layers[(l, d)] else None
+        printed = merge(list(layers[(PREDICTED_OFFSET + l, d)])) if layers[(PREDICTED_OFFSET + l, d)] else None
+        excess = printed.difference(design) if printed is not None and design is not None else printed
+        deficit = design.difference(printed) if printed is not None and design is not None else design
+        layers[(XOR_OFFSET + l, XOR_EXCESS_DATATYPE)] = [] if excess is None else _pieces(excess)
+        layers[(XOR_OFFSET + l, XOR_DEFICIT_DATATYPE)] = [] if deficit is None else _pieces(deficit)
     return layers
+
+
+def _pieces(geometry, min_area_um2: float = 1e-6) -> list:
+    """The polygons of a (multi)geometry, without slivers of floating-point noise."""
+    import shapely
+
+    return [g for g in shapely.get_parts(geometry) if g.geom_type == "Polygon" and g.area > min_area_um2]
+
+
+def write_predicted_gds(result, path) -> Path:
+    """predicted.gds: named layers, whole polygons, the XOR layers and a provenance label."""
+    from .gds import write_annotated_polygons
+
+    table = predicted_layer_table(result)
+    layers = predicted_layers(result)
+    g = result.steps[0].grid
+    x0, y0 = g.origin_um
+    provenance = f"{result.recipe.name} | litho {__version__}"
+    return write_annotated_polygons(path, layers, "PREDICTED",
+                                    layer_names={row["layer"]: row["name"] for row in table},
+                                    labels=[(provenance, PROVENANCE_LAYER, (float(x0), float(y0)))])
+
+
+def layer_properties_xml(result) -> str:
+    """predicted.lyp: KLayout layer properties naming and colouring every layer of predicted.gds.
+
+    Designs are drawn as hatched outlines, prints solid, the XOR layers in
+    dense and sparse stipple of the step colour, the provenance text in grey.
+    """
+    from xml.sax.saxutils import escape
+
+    style = {"design": ("I5", 0, 2), "printed": ("I1", 0, 1),
+             "printed_minus_design": ("I9", 40, 1), "design_minus_printed": ("I13", -40, 1)}
+    rows = list(predicted_layer_table(result))
+    rows.append({"layer": PROVENANCE_LAYER, "name": "provenance", "colour": "#808080", "kind": "printed"})
+    parts = ['<?xml version="1.0" encoding="utf-8"?>', "<layer-properties>"]
+    for row in rows:
+        dither, brightness, width = style[row["kind"]]
+        l, d = row["layer"]
+        parts += [" <properties>",
+                  f"  <frame-color>{row['colour']}</frame-color>",
+                  f"  <fill-color>{row['colour']}</fill-color>",
+                  f"  <frame-brightness>{brightness}</frame-brightness>",
+                  f"  <fill-brightness>{brightness}</fill-brightness>",
+                  f"  <dither-pattern>{dither}</dither-pattern>",
+                  "  <valid>true</valid>", "  <visible>true</visible>", "  <transparent>false</transparent>",
+                  f"  <width>{width}</width>", "  <marked>false</marked>", "  <animation>0</animation>",
+                  f"  <name>{escape(row['name'])} {l}/{d}</name>",
+                  f"  <source>{l}/{d}@1</source>",
+                  " </properties>"]
+    parts.append("</layer-properties>")
+    return "\n".join(parts) + "\n"
 
 
 def timing(result) -> dict:
@@ -179,13 +285,12 @@ def save_result(result, out_dir: str | Path, *, figures: bool = True) -> list[Pa
     (:func:`litho.outputs.atomic_dir`). report.json and predicted.gds are the
     same bytes for the same inputs; the run time goes to timing.json.
     """
-    from .gds import write_polygons
-
     out_dir = Path(out_dir)
     with atomic_dir(out_dir) as tmp:
         (tmp / "report.json").write_text(json.dumps(result.report, indent=2, allow_nan=False) + "\n")
         (tmp / "timing.json").write_text(json.dumps(timing(result), indent=2) + "\n")
-        write_polygons(tmp / "predicted.gds", predicted_layers(result), cell_name="PREDICTED")
+        write_predicted_gds(result, tmp / "predicted.gds")
+        (tmp / "predicted.lyp").write_text(layer_properties_xml(result))
         if figures:
             from .plot import save_figures
 
