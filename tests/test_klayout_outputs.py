@@ -13,15 +13,10 @@ from litho.report import PROVENANCE_LAYER  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    from conftest import SMALL_RECIPE
+def run_dir():
+    from report_runs import run
 
-    base = tmp_path_factory.mktemp("klayout")
-    recipe_path = base / "recipe.toml"
-    recipe_path.write_text(SMALL_RECIPE)
-    result = litho.simulate(litho.load_recipe(recipe_path))
-    result.save(base / "out", figures=False)
-    return base / "out", result
+    return run("one step")
 
 
 def _read(path):

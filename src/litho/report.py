@@ -15,6 +15,8 @@ import dataclasses
 import enum
 import json
 import math
+import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,24 @@ import numpy as np
 from . import __version__
 from .optics import edge_slope_summary
 from .outputs import atomic_dir
+
+#: Version of the report.json layout (src/litho/schema/report.schema.json, docs/report.md).
+#: The major number changes when a key is renamed or removed, the minor one when keys are added.
+SCHEMA_VERSION = "1.0"
+#: Significant digits every float in report.json is rounded to.
+SIGNIFICANT_DIGITS = 6
+
+# Per-pixel keys as the report names them (PixelMetrics field -> report key). One name per
+# quantity: a field statistic is the pixel key with _mean/_min/_max before its unit.
+_PIXEL_KEYS = {"mean_nrt": "pixel_nrt"}
+# Spectra (lists of (wavelength nm, value)) -> maps {"365": value} under a key naming both units.
+_SPECTRUM_KEYS = {
+    "epsilon_per_arm_by_wavelength": "epsilon_per_arm_m_cm_by_wavelength_nm",
+    "sensitiser_epsilon_by_wavelength": "sensitiser_epsilon_m_cm_by_wavelength_nm",
+    "absorption_length_nm_by_wavelength": "absorption_length_nm_by_wavelength_nm",
+    "damage_yield_by_wavelength": "damage_yield_by_wavelength_nm",
+}
+_WAVELENGTH_KEY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*nm\s*$")
 
 
 def to_jsonable(value: Any) -> Any:
@@ -65,7 +85,7 @@ def build_report(result) -> dict:
         steps.append({
             "name": s.name,
             "mask": {
-                "file": str(step.mask.path),
+                "file": normalised_path(step.mask.path),
                 "layer": list(s.layer),
                 "cell": step.mask.cell,
                 "window_um": step.mask.window_um,
@@ -79,9 +99,9 @@ def build_report(result) -> dict:
                 "optics": to_jsonable(step.exposure.optics),
                 "lines": [{"wavelength_nm": w, "weight": wt} for w, wt in step.exposure.optics.lines],
             },
-            "film": to_jsonable(step.film),
-            "crosslinker": to_jsonable(step.crosslinker),
-            "developer": to_jsonable(step.developer),
+            "film": unit_keys(to_jsonable(step.film)),
+            "crosslinker": unit_keys(to_jsonable(step.crosslinker)),
+            "developer": unit_keys(to_jsonable(step.developer)),
             "aerial_image": {
                 "intensity_min": float(s.intensity.min()),
                 "intensity_max": float(s.intensity.max()),
@@ -89,19 +109,20 @@ def build_report(result) -> dict:
                 "intensity_mean_between_pixels": _mean_where(s.intensity, s.transmission < 0.5),
                 "edges": edge_slope_summary(s.intensity, s.grid, s.openings),
             },
-            "development": to_jsonable(getattr(developed, "parameters", {})),
+            "development": unit_keys(to_jsonable(getattr(developed, "parameters", {}))),
             "plqy_retention_mean_in_print": _mean_where(plqy, printed) if plqy.shape == printed.shape
             else float(np.mean(plqy)),
             "overlay": step_overlay(s),
             "metrics": s.metrology.summary,
-            "pixels": [p.as_dict() for p in s.metrology.pixels],
+            "pixels": [pixel_record(p) for p in s.metrology.pixels],
         })
-    return to_jsonable({
+    report = to_jsonable({
+        "schema_version": SCHEMA_VERSION,
         "litho_version": __version__,
         "recipe": {
             "name": recipe.name,
             "description": recipe.description,
-            "path": str(recipe.path) if recipe.path else None,
+            "path": normalised_path(recipe.path) if recipe.path else None,
             "seed": recipe.seed,
             "input": recipe.raw,
         },
@@ -114,11 +135,91 @@ def build_report(result) -> dict:
             "stochastic": recipe.simulation.stochastic,
             "seed": recipe.seed,
         },
+        "summary": summary(steps),
         "steps": steps,
         "overlay_between_steps": overlay_between_steps(result.steps),
         **({"convergence": result.convergence} if getattr(result, "convergence", None) else {}),
         "colour_contamination": result.contamination,
     })
+    return rounded(report)
+
+
+#: The per-step numbers of the top-level ``summary`` (metrics key -> summary key).
+SUMMARY_KEYS = {
+    "designed_pixels": "pixels", "missing_pixels": "missing_pixels", "bridges": "bridges",
+    "iou_mean": "iou_mean", "cd_x_error_mean_um": "cd_x_error_mean_um", "cd_y_error_mean_um": "cd_y_error_mean_um",
+    "epe_rms_um": "epe_rms_um", "epe_max_abs_um": "epe_max_abs_um", "residue_max_nrt": "residue_max_nrt",
+}
+
+
+def summary(steps: list[dict]) -> dict:
+    """Per step (colour), the numbers a reader looks at first, keyed by step name."""
+    out = {}
+    for step in steps:
+        m = step["metrics"]
+        out[step["name"]] = {**{new: m.get(old) for old, new in SUMMARY_KEYS.items()},
+                             "plqy_retention_mean_in_print": step["plqy_retention_mean_in_print"]}
+    return out
+
+
+def pixel_record(pixel) -> dict:
+    """One designed pixel as the report names it (see ``_PIXEL_KEYS``).
+
+    ``epe_max_abs_um`` is the largest |EPE| along the pixel's edge (the
+    field metric of the same name is its maximum over the pixels).
+    """
+    d = pixel.as_dict()
+    out = {}
+    for key, value in d.items():
+        if key == "epe_max_um":
+            out["epe_max_abs_um"] = abs(value) if value is not None and math.isfinite(value) else value
+        else:
+            out[_PIXEL_KEYS.get(key, key)] = value
+    return out
+
+
+def normalised_path(path) -> str:
+    """A path without ``..`` or ``.`` components (``recipes/../masks/x.gds`` -> ``masks/x.gds``), / separated."""
+    return Path(os.path.normpath(str(path))).as_posix()
+
+
+def unit_keys(block: Any) -> Any:
+    """Give wavelength-indexed data keys that carry both units.
+
+    Spectra stored as (wavelength nm, value) pairs become maps keyed by the
+    wavelength in nm (``{"365": 500.0}``) under the names of
+    ``_SPECTRUM_KEYS``; a map keyed ``"365 nm"`` becomes ``{"365": ...}``
+    with ``_by_wavelength_nm`` appended to its key.
+    """
+    if isinstance(block, list):
+        return [unit_keys(v) for v in block]
+    if not isinstance(block, dict):
+        return block
+    out = {}
+    for key, value in block.items():
+        if key in _SPECTRUM_KEYS and isinstance(value, list):
+            out[_SPECTRUM_KEYS[key]] = {_nm_key(w): v for w, v in value}
+        elif isinstance(value, dict) and value and all(_WAVELENGTH_KEY.match(str(k)) for k in value):
+            out[f"{key}_by_wavelength_nm"] = {_nm_key(_WAVELENGTH_KEY.match(str(k)).group(1)): v
+                                             for k, v in value.items()}
+        else:
+            out[key] = unit_keys(value)
+    return out
+
+
+def _nm_key(wavelength_nm) -> str:
+    return f"{float(wavelength_nm):g}"
+
+
+def rounded(value: Any, digits: int = SIGNIFICANT_DIGITS) -> Any:
+    """``value`` with every float rounded to ``digits`` significant digits (4.2330000000000005 -> 4.233)."""
+    if isinstance(value, float):
+        return float(f"{value:.{digits}g}") if math.isfinite(value) else value
+    if isinstance(value, dict):
+        return {k: rounded(v, digits) for k, v in value.items()}
+    if isinstance(value, list):
+        return [rounded(v, digits) for v in value]
+    return value
 
 
 def step_overlay(step_result) -> dict:

@@ -111,7 +111,7 @@ def _simulate_point(args) -> list[dict]:
         design_cd = np.array([[p["design_cd_x_um"], p["design_cd_y_um"]] for p in pixels]) if pixels else None
         in_spec = field_failure(pixels, m["bridges"], CRITERIA)[1] == ""
         row = {"step": step["name"], **{k: m.get(k) for k in METRICS},
-               "plqy_retention": step["plqy_retention_mean_in_print"],
+               "plqy_retention_mean_in_print": step["plqy_retention_mean_in_print"],
                "design_cd_x_um": float(design_cd[:, 0].mean()) if design_cd is not None else None,
                "in_spec": in_spec}
         rows.append(row)
