@@ -270,10 +270,15 @@ _FALLBACK_COLOURS = ("#ff7c00", "#8b2be2", "#9f4800", "#f14cc1", "#a3a3a3")
 _LAYER_COLOURS = {1: "R", 2: "G", 3: "B"}
 
 
+def step_colour(name: str, layer, k: int) -> str:
+    """Display colour (#rrggbb) of step ``k`` named ``name`` on mask ``layer``: R, G, B by name, else by layer."""
+    upper = name.strip().upper()
+    key = upper[:1] if upper in ("R", "G", "B", "RED", "GREEN", "BLUE") else _LAYER_COLOURS.get(int(layer[0]))
+    return _STEP_COLOURS.get(key, _FALLBACK_COLOURS[k % len(_FALLBACK_COLOURS)])
+
+
 def _step_colour(step_result, k: int) -> str:
-    name = step_result.name.strip().upper()[:1] if step_result.name.strip().upper() in (
-        "R", "G", "B", "RED", "GREEN", "BLUE") else _LAYER_COLOURS.get(step_result.layer[0])
-    return _STEP_COLOURS.get(name, _FALLBACK_COLOURS[k % len(_FALLBACK_COLOURS)])
+    return step_colour(step_result.name, step_result.layer, k)
 
 
 def predicted_layer_table(result) -> list[dict]:
@@ -378,23 +383,68 @@ def timing(result) -> dict:
     return {"runtime_s": float(result.runtime_s)}
 
 
-def save_result(result, out_dir: str | Path, *, figures: bool = True) -> list[Path]:
-    """Write report.json, predicted.gds and the figures of ``result``.
+def file_sha256(path) -> str | None:
+    """Hex SHA-256 of a file's bytes (None when it cannot be read)."""
+    import hashlib
+
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def provenance(result, command: list[str] | None = None) -> dict:
+    """Who made a run, when, and from which bytes (provenance.json; not deterministic).
+
+    ``inputs`` lists the recipe file and every mask file with its SHA-256;
+    ``recipe_text`` is the recipe file as it was read, echoed by report.html.
+    """
+    import datetime
+    import sys
+
+    argv = list(sys.argv if command is None else command)
+    if argv and (argv[0].endswith(("litho", "__main__.py"))):
+        argv = ["litho", *argv[1:]]
+    inputs = []
+    if result.recipe.path:
+        inputs.append({"role": "recipe", "path": normalised_path(result.recipe.path),
+                       "sha256": file_sha256(result.recipe.path)})
+    for mask_path in dict.fromkeys(str(s.step.mask.path) for s in result.steps):
+        inputs.append({"role": "mask", "path": normalised_path(mask_path), "sha256": file_sha256(mask_path)})
+    try:
+        recipe_text = Path(result.recipe.path).read_text() if result.recipe.path else None
+    except (OSError, UnicodeDecodeError):
+        recipe_text = None
+    return {"litho_version": __version__, "command": argv,
+            "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "inputs": inputs, "recipe_text": recipe_text}
+
+
+def save_result(result, out_dir: str | Path, *, figures: bool = True, html: bool = False,
+                command: list[str] | None = None) -> list[Path]:
+    """Write report.json, predicted.gds, predicted.lyp and the figures of ``result``.
 
     Everything is written into a temporary directory beside ``out_dir``
     that replaces ``out_dir`` as a whole only when all files are complete
     (:func:`litho.outputs.atomic_dir`). report.json and predicted.gds are the
-    same bytes for the same inputs; the run time goes to timing.json.
+    same bytes for the same inputs; the run time goes to timing.json and
+    who ran what, when, from which input bytes to provenance.json.
+    ``html=True`` adds report.html (:mod:`litho.html_report`).
     """
     out_dir = Path(out_dir)
     with atomic_dir(out_dir) as tmp:
         (tmp / "report.json").write_text(json.dumps(result.report, indent=2, allow_nan=False) + "\n")
         (tmp / "timing.json").write_text(json.dumps(timing(result), indent=2) + "\n")
+        (tmp / "provenance.json").write_text(json.dumps(provenance(result, command), indent=2) + "\n")
         write_predicted_gds(result, tmp / "predicted.gds")
         (tmp / "predicted.lyp").write_text(layer_properties_xml(result))
         if figures:
             from .plot import save_figures
 
             save_figures(result, tmp)
+        if html:
+            from .html_report import write_html_report
+
+            write_html_report(tmp)
         names = sorted(p.relative_to(tmp) for p in tmp.rglob("*") if p.is_file() and not p.name.startswith("."))
     return [out_dir / n for n in names]
