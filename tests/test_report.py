@@ -100,3 +100,31 @@ def test_written_paths_have_no_dot_components(written):
     report, _ = written
     for step in report["steps"]:
         assert "/../" not in step["mask"]["file"] and "/./" not in step["mask"]["file"]
+
+
+def test_reprs_are_short_and_name_the_steps():
+    _, result = run("two steps")
+    text = repr(result)
+    assert len(text) < 400 and "'R'" not in text and "R: 4 pixels" in text and "G: 4 pixels" in text
+    assert repr(result.steps[0]).startswith("<StepResult 'R' layer 1/0: 4 pixels")
+    assert len(repr(result.recipe)) < 400 and "contact 254 nm 20 mJ/cm²" in repr(result.recipe)
+    assert "<table>" in result._repr_html_() and "IoU mean" in result._repr_html_()
+    assert "<li>R:" in result.recipe._repr_html_() and "Step R" in result.steps[0]._repr_html_()
+
+
+def test_pixels_is_a_dataframe_with_one_row_per_designed_pixel():
+    _, result = run("two steps")
+    df = result.pixels
+    assert len(df) == sum(len(s.design) for s in result.steps) == 8
+    assert list(df["step"].unique()) == ["R", "G"]
+    r0 = result.report["steps"][0]["pixels"][0]
+    assert df.iloc[0]["iou"] == r0["iou"] and df.iloc[0]["design_centroid_x_um"] == r0["design_centroid_um"][0]
+
+
+def test_sweep_table_is_a_dataframe_of_its_rows():
+    from litho.sweep import SweepResult
+
+    rows = [{"exposure.dose": 10.0, "step": "R", "iou_mean": 0.9, "plqy_retention_mean_in_print": 0.8},
+            {"exposure.dose": 20.0, "step": "R", "iou_mean": 0.95, "plqy_retention_mean_in_print": 0.7}]
+    table = SweepResult({"rows": rows}).table
+    assert table.shape == (2, 4) and table["iou_mean"].tolist() == [0.9, 0.95]

@@ -129,6 +129,28 @@ def _figures(out_dir: Path, step_names: list[str]) -> list[tuple[str, str, str]]
     return out
 
 
+def summary_table_html(report: dict) -> str:
+    """The summary table: one row per step and colour (report.json ``summary``)."""
+    from .report import step_colour
+
+    summary = report.get("summary") or {}
+    parts = ["<table><tr><th class=l>step</th><th class=l>exposure</th>"]
+    parts += [f"<th>{_esc(head)}</th>" for _, head, _ in _SUMMARY_COLUMNS]
+    parts.append("</tr>")
+    for k, step in enumerate(report["steps"]):
+        row = summary.get(step["name"], {})
+        colour = step_colour(step["name"], step["mask"]["layer"], k)
+        exposure = step.get("exposure", {})
+        wavelengths = ", ".join(f"{line['wavelength_nm']:g}" for line in exposure.get("lines", []))
+        parts.append(f'<tr><td class=l><span class=sw style="background:{colour}"></span>{_esc(step["name"])}</td>'
+                     f"<td class=l>{_esc(exposure.get('tool'))}, {_fmt(exposure.get('dose_mj_cm2'), 'g')} mJ/cm², "
+                     f"{wavelengths} nm</td>")
+        parts += [f"<td>{_fmt(row.get(key), spec)}</td>" for key, _, spec in _SUMMARY_COLUMNS]
+        parts.append("</tr>")
+    parts.append("</table>")
+    return "".join(parts)
+
+
 def build_html(out_dir: str | Path) -> str:
     """The report.html text of the run in ``out_dir`` (which holds its report.json).
 
@@ -137,8 +159,6 @@ def build_html(out_dir: str | Path) -> str:
     LithoInputError
         ``out_dir`` has no readable report.json.
     """
-    from .report import step_colour
-
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         raise LithoInputError(f"{out_dir}: not a directory; give the output directory of litho simulate")
@@ -150,7 +170,6 @@ def build_html(out_dir: str | Path) -> str:
     recipe = report.get("recipe", {})
     steps = report["steps"]
     names = [s["name"] for s in steps]
-    summary = report.get("summary") or {}
     parts = ['<!DOCTYPE html>', '<html lang="en"><head><meta charset="utf-8">',
              '<meta name="viewport" content="width=device-width, initial-scale=1">',
              f"<title>litho report: {_esc(recipe.get('name'))}</title>",
@@ -164,21 +183,7 @@ def build_html(out_dir: str | Path) -> str:
                  f'printed where h/h0 ≥ {_fmt(sim.get("threshold_nrt"), "g")}; '
                  f'litho {_esc(report.get("litho_version"))}, report schema {_esc(report.get("schema_version"))}</p>')
 
-    # what printed, per step and colour
-    parts.append("<h2>Summary</h2><table><tr><th class=l>step</th><th class=l>exposure</th>")
-    parts += [f"<th>{_esc(head)}</th>" for _, head, _ in _SUMMARY_COLUMNS]
-    parts.append("</tr>")
-    for k, step in enumerate(steps):
-        row = summary.get(step["name"], {})
-        colour = step_colour(step["name"], step["mask"]["layer"], k)
-        exposure = step.get("exposure", {})
-        wavelengths = ", ".join(f"{line['wavelength_nm']:g}" for line in exposure.get("lines", []))
-        parts.append(f'<tr><td class=l><span class=sw style="background:{colour}"></span>{_esc(step["name"])}</td>'
-                     f"<td class=l>{_esc(exposure.get('tool'))}, {_fmt(exposure.get('dose_mj_cm2'), 'g')} mJ/cm², "
-                     f"{wavelengths} nm</td>")
-        parts += [f"<td>{_fmt(row.get(key), spec)}</td>" for key, _, spec in _SUMMARY_COLUMNS]
-        parts.append("</tr>")
-    parts.append("</table>")
+    parts.append("<h2>Summary</h2>" + summary_table_html(report))
 
     parts.append("<h2>Warnings</h2>")
     found = warnings_of(report)
