@@ -19,8 +19,8 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("min-feature", **example_help(
         "Find the smallest feature a recipe prints: 1:1 lines and spaces, an isolated square, and an RGB "
         "stripe pixel array (reported also as the highest ppi). A feature prints when it is not missing, "
-        "does not bridge, keeps its CD within --cd-tol and h/h0 >= --min-nrt over its centre (PHYSICS.md "
-        "§7); each size is a full simulation with the recipe's optics, chemistry and developer. Sizes are "
+        "does not bridge, keeps its CD within --cd-tol and h/h0 >= --min-nrt over its centre; "
+        "each size is a full simulation with the recipe's optics, chemistry and developer. Sizes are "
         "scanned on a log grid and every pass/fail transition refined, so the answer is the smallest size "
         "above which everything prints (proximity printing is not monotone in size), with any islands "
         "below it. 'Nothing prints' is an answer. Writes min_feature.json and min_feature.png.",
