@@ -70,7 +70,7 @@ def test_min_feature_command_writes_json_and_plot(tmp_path, capsys):
 @pytest.mark.parametrize("argv, named", [
     (["--feature", "lines"], "line-space"),
     (["--step", "X"], "R, G, B"),
-    (["--gap-um", "0"], "gap"),
+    (["--subpixel-gap-um", "0"], "gap"),
 ])
 def test_min_feature_bad_input_is_one_line(tmp_path, capsys, argv, named):
     out = tmp_path / "mf"

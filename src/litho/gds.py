@@ -996,3 +996,97 @@ def write_polygons(path, layers: dict, cell_name: str, source_library=None) -> P
     lib.add(top)
     _write(lib, path)
     return path
+
+
+# GDSII stores at most 8191 points in one XY record (the closing point included); gdstk's
+# default of 199 cuts every larger polygon into pieces, which a viewer shows as seams.
+_GDS_MAX_POINTS = 8190
+
+
+def write_annotated_polygons(path, layers: dict, cell_name: str, *, layer_names: dict | None = None,
+                             labels: list[tuple[str, tuple[int, int], tuple[float, float]]] = ()) -> Path:
+    """Write shapely polygons (µm) as whole GDS polygons, with named layers and text labels.
+
+    Unlike :func:`write_polygons`, each shapely polygon becomes exactly one
+    GDS polygon: nothing is split at 199 vertices, and a polygon with holes
+    is one boundary whose holes are joined to the outline by zero-width
+    cut lines (the only way GDSII stores a hole; KLayout reads such a
+    boundary back as one polygon with holes).
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.gds`` (or ``.oas``).
+    layers : dict (int, int) -> iterable of shapely Polygon / MultiPolygon
+        Geometry per ``(layer, datatype)``, µm.
+    cell_name : str
+        Name of the top cell.
+    layer_names : dict (int, int) -> str, optional
+        A name per layer, written as a text label on that layer at the lower
+        left of its shapes (GDSII has no layer-name record) and as the
+        ``name`` property (attribute 1) of each of its polygons.
+    labels : sequence of (text, (layer, texttype), (x_um, y_um))
+        Further text labels, e.g. provenance.
+    """
+    path = Path(path)
+    lib = gdstk.Library(unit=1e-6, precision=1e-9)
+    top = gdstk.Cell(cell_name)
+    layer_names = dict(layer_names or {})
+    for lay, geoms in layers.items():
+        l, d = parse_layer(lay)
+        name = layer_names.get((l, d))
+        boxes = []
+        for geom in geoms:
+            for poly in shapely.get_parts(geom):
+                if poly.is_empty or poly.geom_type != "Polygon":
+                    continue
+                points = _keyholed(poly)
+                gp = gdstk.Polygon(points, layer=l, datatype=d)
+                if name:
+                    gp.set_gds_property(1, name)
+                top.add(gp)
+                boxes.append(poly.bounds)
+        if name:
+            x0 = min((b[0] for b in boxes), default=0.0)
+            y0 = min((b[1] for b in boxes), default=0.0)
+            top.add(gdstk.Label(name, (x0, y0), layer=l, texttype=d))
+    for text, (l, t), origin in labels:
+        top.add(gdstk.Label(str(text), tuple(origin), layer=l, texttype=t))
+    lib.add(top)
+    suffix = path.suffix.lower()
+    if suffix not in GDS_SUFFIXES + OAS_SUFFIXES:
+        raise LithoInputError(f"{path}: output must end in .gds or .oas (got {path.suffix or 'no suffix'!r})")
+    with atomic_file(path) as tmp:
+        if suffix in OAS_SUFFIXES:
+            lib.write_oas(str(tmp))
+        else:
+            lib.write_gds(str(tmp), max_points=_GDS_MAX_POINTS, timestamp=_GDS_TIMESTAMP)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+    return path
+
+
+def _keyholed(poly) -> np.ndarray:
+    """One closed point list for a shapely polygon, holes joined by zero-width cut lines.
+
+    Each hole is entered from the outline point nearest to its own
+    leftmost vertex, in order of that vertex's x, along a cut that goes
+    there and back (the GDSII convention; gdstk's boolean would instead cut
+    the polygon into several pieces).
+    """
+    outer = np.asarray(shapely.geometry.polygon.orient(poly, 1.0).exterior.coords)[:-1]
+    holes = [np.asarray(r.coords)[:-1] for r in shapely.geometry.polygon.orient(poly, 1.0).interiors]
+    if not holes:
+        return outer
+    ring = [tuple(p) for p in outer]
+    for hole in sorted(holes, key=lambda h: h[:, 0].min()):
+        k = int(np.argmin(hole[:, 0]))
+        hole = np.roll(hole, -k, axis=0)
+        start = tuple(hole[0])
+        pts = np.asarray(ring)
+        # join to the nearest ring vertex (outline or earlier holes' vertices)
+        j = int(np.argmin(np.hypot(pts[:, 0] - start[0], pts[:, 1] - start[1])))
+        loop = [tuple(p) for p in hole] + [start]
+        ring = ring[:j + 1] + loop + ring[j:]
+    return np.asarray(ring)

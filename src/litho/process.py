@@ -94,6 +94,22 @@ class StepResult:
             raise LithoInputError(f"plot kind {kind!r}: accepted: {', '.join(makers)}")
         return makers[kind](self)
 
+    def _headline(self) -> str:
+        m = self.metrology.summary
+        iou = m.get("iou_mean")
+        return (f"{len(self.design)} pixels, missing {m.get('missing_pixels')}, bridges {m.get('bridges')}, "
+                f"IoU {'n/a' if iou is None else format(iou, '.3f')}")
+
+    def __repr__(self) -> str:
+        ny, nx = self.grid.shape
+        return (f"<StepResult {self.name!r} layer {self.layer[0]}/{self.layer[1]}: {self._headline()}; "
+                f"grid {nx} x {ny} at {self.grid.pixel_um:g} µm>")
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<b>Step {html.escape(self.name)}</b>: {html.escape(self._headline())}"
+
 
 def shifted(polygons, offset_um: tuple[float, float]) -> tuple:
     """``polygons`` translated by ``offset_um`` = (dx, dy) µm."""
@@ -126,6 +142,37 @@ class Result:
     runtime_s: float
     convergence: dict = field(default_factory=dict)
     report: dict = field(default_factory=dict, repr=False)
+
+    def __repr__(self) -> str:
+        steps = "; ".join(f"{s.name}: {s._headline()}" for s in self.steps)
+        return f"<Result {self.recipe.name!r}, {len(self.steps)} step(s): {steps}; {self.runtime_s:.1f} s>"
+
+    def _repr_html_(self) -> str:
+        """The summary table of report.html (one row per step and colour)."""
+        from .html_report import summary_table_html
+
+        import html
+
+        return f"<b>{html.escape(self.recipe.name)}</b>" + summary_table_html(self.report)
+
+    @property
+    def pixels(self):
+        """A pandas DataFrame, one row per designed pixel of every step (report.json's names and units).
+
+        Columns: ``step``, the pixel record of report.json (``iou``,
+        ``cd_x_um``, ``epe_rms_um`` ...), with ``design_centroid_um`` split
+        into ``design_centroid_x_um`` and ``design_centroid_y_um``.
+        """
+        import pandas as pd
+
+        rows = []
+        for step in self.report["steps"]:
+            for p in step["pixels"]:
+                p = dict(p)
+                cx, cy = p.pop("design_centroid_um")
+                rows.append({"step": step["name"], "index": p.pop("index"), "design_centroid_x_um": cx,
+                             "design_centroid_y_um": cy, **p})
+        return pd.DataFrame(rows)
 
     def save(self, out_dir: str | Path, *, figures: bool = True) -> list[Path]:
         """Write report.json, predicted.gds and figures into ``out_dir``.

@@ -170,6 +170,26 @@ class Recipe:
     simulation: Simulation
     raw: Mapping[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
+    def _step_lines(self) -> list[str]:
+        lines = []
+        for step in self.steps:
+            e = step.exposure
+            waves = "+".join(f"{w:g}" for w, _ in e.optics.lines)
+            lines.append(f"{step.name}: {step.film.name} + {step.crosslinker.name}, {e.tool} {waves} nm "
+                         f"{e.dose_mj_cm2:g} mJ/cm², {step.developer.name}")
+        return lines
+
+    def __repr__(self) -> str:
+        where = f", {self.path}" if self.path else ""
+        return f"<Recipe {self.name!r}{where}: " + "; ".join(self._step_lines()) + ">"
+
+    def _repr_html_(self) -> str:
+        import html
+
+        rows = "".join(f"<li>{html.escape(line)}</li>" for line in self._step_lines())
+        where = f" <code>{html.escape(str(self.path))}</code>" if self.path else ""
+        return f"<b>Recipe {html.escape(self.name)}</b>{where}<ul>{rows}</ul>"
+
     def step_index(self, step: int | str | None = None) -> int:
         """Index of a step given by name or index (None: the first).
 

@@ -110,15 +110,26 @@ def _simulate_point(args) -> list[dict]:
         design_cd = np.array([[p["design_cd_x_um"], p["design_cd_y_um"]] for p in pixels]) if pixels else None
         in_spec = field_failure(pixels, m["bridges"], CRITERIA)[1] == ""
         row = {"step": step["name"], **{k: m.get(k) for k in METRICS},
-               "plqy_retention": step["plqy_retention_mean_in_print"],
+               "plqy_retention_mean_in_print": step["plqy_retention_mean_in_print"],
                "design_cd_x_um": float(design_cd[:, 0].mean()) if design_cd is not None else None,
                "in_spec": in_spec}
         rows.append(row)
     return rows
 
 
+class SweepResult(dict):
+    """The dict :func:`sweep` returns, with its rows as a table."""
+
+    @property
+    def table(self):
+        """A pandas DataFrame, one row per point and step (the columns of sweep.csv)."""
+        import pandas as pd
+
+        return pd.DataFrame(self["rows"])
+
+
 def sweep(recipe: Recipe, axes: list[Axis], *, scheduler: str | None = None, pixel_um: float | None = None,
-          workers: int | None = None) -> dict:
+          workers: int | None = None) -> SweepResult:
     """Simulate ``recipe`` at every combination of the axes' values.
 
     Returns
@@ -150,9 +161,9 @@ def sweep(recipe: Recipe, axes: list[Axis], *, scheduler: str | None = None, pix
     for values, point_rows in zip(points, results):
         for row in point_rows:
             rows.append({**{n: v for n, v in zip(names, values)}, **row})
-    out = {"recipe": str(recipe.path) if recipe.path else recipe.name,
+    out = SweepResult({"recipe": str(recipe.path) if recipe.path else recipe.name,
            "axes": [{"name": a.name, "values": list(a.values)} for a in axes],
-           "cd_spec_fraction": CRITERIA.cd_tol, "criteria": CRITERIA.as_dict(), "rows": rows}
+           "cd_spec_fraction": CRITERIA.cd_tol, "criteria": CRITERIA.as_dict(), "rows": rows})
     dose_axis = next((a for a in axes if a.section == "exposure" and a.key.startswith("dose")), None)
     if dose_axis is not None:
         out["exposure_latitude"] = exposure_latitude(rows, dose_axis.name, [n for n in names if n != dose_axis.name])

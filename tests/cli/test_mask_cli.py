@@ -33,7 +33,7 @@ def _exits(capsys, *argv):
 
 def test_generate_stripe_prints_summary(tmp_path, capsys):
     out_file = tmp_path / "s.gds"
-    code, out, err = _run(capsys, "mask", "stripe", "--ppi", "1000", "--gap-um", "2", "--columns", "4",
+    code, out, err = _run(capsys, "mask", "stripe", "--ppi", "1000", "--subpixel-gap-um", "2", "--columns", "4",
                           "--rows", "3", "-o", str(out_file))
     assert code == 0 and err == ""
     for key in ("pitch_um", "effective_ppi", "gap_um", "subpixel R um", "aperture_ratio"):
@@ -44,7 +44,7 @@ def test_generate_stripe_prints_summary(tmp_path, capsys):
 
 def test_generate_oasis_with_json_and_preview(tmp_path, capsys):
     out_file, png = tmp_path / "d.oas", tmp_path / "d.png"
-    code, out, _ = _run(capsys, "mask", "diamond", "--pitch-um", "20", "--gap-um", "1.5", "--columns", "3",
+    code, out, _ = _run(capsys, "mask", "diamond", "--pitch-um", "20", "--subpixel-gap-um", "1.5", "--columns", "3",
                         "--rows", "3", "--no-marks", "--test-structures", "-o", str(out_file),
                         "--preview", str(png), "--json")
     assert code == 0
@@ -90,11 +90,11 @@ def _assert_one_line_error(err, *fragments):
 
 
 @pytest.mark.parametrize("argv, fragments", [
-    (["stripe", "--ppi", "3000", "--gap-um", "3"], ["width p/3 - g", "not positive"]),
-    (["delta", "--ppi", "5000", "--gap-um", "3"], ["p/2 - g", "not positive"]),
-    (["stripe", "--ppi", "0", "--gap-um", "1"], ["ppi: 0"]),
-    (["stripe", "--ppi", "1000", "--gap-um", "-1"], ["--gap-um: -1"]),
-    (["stripe", "--ppi", "1000", "--gap-um", "1", "--subpixel-um", "30", "5"], ["does not fit"]),
+    (["stripe", "--ppi", "3000", "--subpixel-gap-um", "3"], ["width p/3 - g", "not positive"]),
+    (["delta", "--ppi", "5000", "--subpixel-gap-um", "3"], ["p/2 - g", "not positive"]),
+    (["stripe", "--ppi", "0", "--subpixel-gap-um", "1"], ["ppi: 0"]),
+    (["stripe", "--ppi", "1000", "--subpixel-gap-um", "-1"], ["--subpixel-gap-um", "-1 µm"]),
+    (["stripe", "--ppi", "1000", "--subpixel-gap-um", "1", "--subpixel-um", "30", "5"], ["does not fit"]),
 ])
 def test_bad_generation_input(tmp_path, capsys, argv, fragments):
     out_file = tmp_path / "bad.gds"
@@ -105,7 +105,7 @@ def test_bad_generation_input(tmp_path, capsys, argv, fragments):
 
 
 def test_bad_output_suffix_writes_nothing(tmp_path, capsys):
-    code, _, err = _run(capsys, "mask", "stripe", "--ppi", "1000", "--gap-um", "2", "--columns", "2", "--rows",
+    code, _, err = _run(capsys, "mask", "stripe", "--ppi", "1000", "--subpixel-gap-um", "2", "--columns", "2", "--rows",
                         "2", "-o", str(tmp_path / "mask.dxf"))
     assert code == 2
     _assert_one_line_error(err, "mask.dxf", ".gds or .oas")
@@ -115,10 +115,10 @@ def test_bad_output_suffix_writes_nothing(tmp_path, capsys):
 @pytest.mark.parametrize("argv", [
     ["mask"],
     ["mask", "hexagon", "--ppi", "1000"],
-    ["mask", "stripe", "--gap-um", "2", "--columns", "2", "--rows", "2", "-o", "x.gds"],
-    ["mask", "stripe", "--ppi", "1000", "--pitch-um", "25", "--gap-um", "2", "--columns", "2", "--rows", "2",
+    ["mask", "stripe", "--subpixel-gap-um", "2", "--columns", "2", "--rows", "2", "-o", "x.gds"],
+    ["mask", "stripe", "--ppi", "1000", "--pitch-um", "25", "--subpixel-gap-um", "2", "--columns", "2", "--rows", "2",
      "-o", "x.gds"],
-    ["mask", "stripe", "--ppi", "lots", "--gap-um", "2", "--columns", "2", "--rows", "2", "-o", "x.gds"],
+    ["mask", "stripe", "--ppi", "lots", "--subpixel-gap-um", "2", "--columns", "2", "--rows", "2", "-o", "x.gds"],
 ])
 def test_bad_arguments_exit_2_one_line(tmp_path, capsys, monkeypatch, argv):
     monkeypatch.chdir(tmp_path)

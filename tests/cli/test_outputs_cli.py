@@ -43,7 +43,7 @@ COMMANDS = {
     "contrast": lambda o: ["contrast", RECIPE, "-o", o],
     "calibrate": lambda o: ["calibrate", RECIPE, RECIPES / "data" / "missing.csv", "--fit", "x", "-o", o],
     "kernels": lambda o: ["kernels", "--wavelength-nm", "365", "--na", "0.5", "--sigma", "0.5", "-o", o],
-    "mask": lambda o: ["mask", "stripe", "--ppi", "1000", "--gap-um", "2", "--columns", "2", "--rows", "2",
+    "mask": lambda o: ["mask", "stripe", "--ppi", "1000", "--subpixel-gap-um", "2", "--columns", "2", "--rows", "2",
                        "-o", o + ".gds" if o else o],
 }
 
@@ -82,7 +82,7 @@ def test_bad_output_is_refused_before_any_work(tmp_path, capsys, no_work, comman
 
 
 def test_mask_preview_in_a_missing_folder_writes_no_gds(tmp_path, capsys):
-    code = main(["mask", "stripe", "--ppi", "1000", "--gap-um", "2", "--columns", "2", "--rows", "2",
+    code = main(["mask", "stripe", "--ppi", "1000", "--subpixel-gap-um", "2", "--columns", "2", "--rows", "2",
                  "-o", str(tmp_path / "x.gds"), "--preview", str(tmp_path / "p" / "x.png")])
     assert code == 2 and "--preview" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
@@ -94,7 +94,8 @@ def test_rerun_replaces_earlier_figures(tmp_path, write_recipe, capsys):
     assert main(["simulate", str(recipe), "-o", str(out), "-q"]) == 0
     assert (out / "aerial.png").exists()
     assert main(["simulate", str(recipe), "-o", str(out), "-q", "--no-figures"]) == 0
-    assert sorted(p.name for p in out.iterdir()) == [MARKER, "predicted.gds", "report.json", "timing.json"]
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "predicted.gds", "predicted.lyp", "provenance.json",
+                                                    "report.json", "timing.json"]
 
 
 def test_identical_runs_give_identical_report_and_gds_bytes(tmp_path, write_recipe, capsys):

@@ -19,7 +19,8 @@ def test_simulate_writes_report_gds_and_figures(tmp_path, write_recipe, capsys):
     code, stdout, _ = run_cli(capsys, "simulate", str(write_recipe()), "-o", str(out), "-q")
     assert code == 0, stdout
     names = sorted(p.name for p in out.iterdir() if p.name != ".litho-output")
-    assert names == ["aerial.png", "developed.png", "predicted.gds", "report.json", "thickness.png", "timing.json"]
+    assert names == ["aerial.png", "developed.png", "predicted.gds", "predicted.lyp", "provenance.json", "report.json",
+                     "thickness.png", "timing.json"]
     report = json.loads((out / "report.json").read_text())
     assert report["litho_version"]
     assert report["recipe"]["seed"] == 1

@@ -11,6 +11,34 @@ from ..errors import LithoInputError
 from . import example_help, output_file
 from .figures import add_figure_options, figure_options
 
+
+class DeprecatedAlias(argparse.Action):
+    """Store an option's value; remember when it was given by its old name (``args.deprecated``).
+
+    ``--gap-um`` of ``litho mask`` and ``litho min-feature`` is the gap between
+    subpixels, while ``litho aerial --gap-um`` is the mask-to-film gap; the
+    former is now ``--subpixel-gap-um``. The old name keeps working for one
+    release (litho 0.2) with a note on stderr, then goes.
+    """
+
+    OLD, NEW = "--gap-um", "--subpixel-gap-um"
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, values)
+        if option_string == self.OLD:
+            namespace.deprecated = [*getattr(namespace, "deprecated", []), (self.OLD, self.NEW)]
+
+
+def note_deprecated(args) -> None:
+    """One note line per old option name the user gave (see :class:`DeprecatedAlias`)."""
+    import warnings
+
+    from ..errors import LithoNote
+
+    for old, new in getattr(args, "deprecated", []):
+        warnings.warn(LithoNote(f"{old} is now {new} (the gap between subpixels; {old} is the mask-to-film "
+                                f"gap in litho aerial); {old} is accepted here until litho 0.2"))
+
 ORDER = 20
 
 _LAYOUT_HELP = {
@@ -44,7 +72,7 @@ def register(subparsers) -> None:
             "Choose a LAYOUT (stripe, s-stripe, delta, diamond, mosaic) to generate one; "
             "`litho mask info FILE` prints the cells, layers, areas, bounding box and units of any "
             "GDS/OASIS file. `litho mask LAYOUT --help` lists the options.",
-            "litho mask stripe --ppi 1000 --gap-um 2 --columns 8 --rows 8 -o stripe_1000ppi.gds\n"
+            "litho mask stripe --ppi 1000 --subpixel-gap-um 2 --columns 8 --rows 8 -o stripe_1000ppi.gds\n"
             "  litho mask info stripe_1000ppi.gds",
         ),
     )
@@ -56,8 +84,10 @@ def register(subparsers) -> None:
                        help=f"pixels per inch, > 0 and <= {PPI_MAX:g}; pitch = 25400/ppi um")
     pitch.add_argument("--pitch-um", type=_length("--pitch-um"),
                        help=f"pixel pitch, > 0 and <= {LENGTH_MAX_UM:g} um (instead of --ppi)")
-    common.add_argument("--gap-um", type=_length("--gap-um", zero=True, hi=GAP_MAX_UM), required=True,
-                        help=f"gap between subpixels, 0 to {GAP_MAX_UM:g} um")
+    common.add_argument("--subpixel-gap-um", "--gap-um", dest="gap_um", action=DeprecatedAlias,
+                        type=_length("--subpixel-gap-um", zero=True, hi=GAP_MAX_UM), required=True,
+                        help=f"gap between subpixels, 0 to {GAP_MAX_UM:g} um (--gap-um: the old name, "
+                             "accepted until litho 0.2)")
     common.add_argument("--columns", type=fields.option(fields.integer, "--columns", convert=int, lo=1,
                                                         hi=COUNT_MAX),
                         required=True, help=f"pixels along x, 1 to {COUNT_MAX}")
@@ -82,7 +112,7 @@ def register(subparsers) -> None:
     for layout, text in _LAYOUT_HELP.items():
         q = sub.add_parser(layout, parents=[common],
                            **example_help(f"Generate a pixel-array mask, {text}.",
-                                          f"litho mask {layout} --ppi 1000 --gap-um 2 --columns 16 --rows 16 "
+                                          f"litho mask {layout} --ppi 1000 --subpixel-gap-um 2 --columns 16 --rows 16 "
                                           f"-o {layout}_1000ppi.gds"))
         q.set_defaults(func=_generate, layout=layout)
 
@@ -95,10 +125,28 @@ def register(subparsers) -> None:
     info.set_defaults(func=_info)
 
 
+def _check_vernier(args) -> None:
+    """Refuse a database unit that cannot draw the verniers' 0.2 µm step (they would silently coarsen)."""
+    from ..layout.marks import VERNIER_MAIN_PITCH_UM, VERNIER_PITCH_UM
+
+    if args.no_marks:
+        return
+    step_um = VERNIER_MAIN_PITCH_UM - VERNIER_PITCH_UM
+    for length_um in (step_um, VERNIER_PITCH_UM):
+        units = length_um / args.db_unit_um
+        if abs(units - round(units)) > 1e-6 * max(1.0, units) or round(units) < 1:
+            raise LithoInputError(
+                f"--db-unit-um {args.db_unit_um:g}: the verniers need lengths of {VERNIER_PITCH_UM:g} um and a "
+                f"{step_um:.1f} um step, which this database unit cannot draw; give a unit that divides "
+                f"{step_um:.1f} um (e.g. 0.001) or --no-marks")
+
+
 def _generate(args) -> int:
     from ..gds import write_gds
     from ..layout import pixel_array, summary
 
+    note_deprecated(args)
+    _check_vernier(args)
     out = output_file(args.output, "-o", tuple(_OUTPUT_SUFFIXES))
     preview = None if args.preview is None else output_file(args.preview, "--preview", (".png",))
     lib = pixel_array(args.layout, ppi=args.ppi, pitch_um=args.pitch_um, gap_um=args.gap_um,

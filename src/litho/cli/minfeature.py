@@ -10,6 +10,7 @@ from ..resolution import POINTS_PER_DECADE
 from ..spec import CD_TOLERANCE, MIN_NRT
 from . import example_help, output_dir
 from .figures import add_figure_options, figure_options
+from .mask import DeprecatedAlias, note_deprecated
 
 ORDER = 15
 GAP_MAX_UM = 1e3
@@ -19,8 +20,8 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("min-feature", **example_help(
         "Find the smallest feature a recipe prints: 1:1 lines and spaces, an isolated square, and an RGB "
         "stripe pixel array (reported also as the highest ppi). A feature prints when it is not missing, "
-        "does not bridge, keeps its CD within --cd-tol and h/h0 >= --min-nrt over its centre (PHYSICS.md "
-        "§7); each size is a full simulation with the recipe's optics, chemistry and developer. Sizes are "
+        "does not bridge, keeps its CD within --cd-tol and h/h0 >= --min-nrt over its centre; "
+        "each size is a full simulation with the recipe's optics, chemistry and developer. Sizes are "
         "scanned on a log grid and every pass/fail transition refined, so the answer is the smallest size "
         "above which everything prints (proximity printing is not monotone in size), with any islands "
         "below it. 'Nothing prints' is an answer. Writes min_feature.json and min_feature.png.",
@@ -30,8 +31,10 @@ def register(subparsers) -> None:
     p.add_argument("--feature", default="line-space,square,pixel-array",
                    help="comma-separated: line-space, square, pixel-array (default: all three)")
     p.add_argument("--step", default="0", help="step name or index of a multi-step recipe (default: the first)")
-    p.add_argument("--gap-um", type=fields.option(fields.non_negative, "--gap-um", hi=GAP_MAX_UM, unit="µm"),
-                   default=1.0, help=f"gap between subpixels of the pixel array, 0 to {GAP_MAX_UM:g} µm (default 1)")
+    p.add_argument("--subpixel-gap-um", "--gap-um", dest="gap_um", action=DeprecatedAlias,
+                   type=fields.option(fields.non_negative, "--subpixel-gap-um", hi=GAP_MAX_UM, unit="µm"),
+                   default=1.0, help=f"gap between subpixels of the pixel array, 0 to {GAP_MAX_UM:g} µm (default 1; "
+                                     "--gap-um: the old name, accepted until litho 0.2)")
     p.add_argument("--cd-tol", type=fields.option(fields.number, "--cd-tol", lo=0.0, hi=1.0, lo_open=True),
                    default=CD_TOLERANCE,
                    help=f"largest |CD error| as a fraction of the designed CD (default: {CD_TOLERANCE:g})")
@@ -51,6 +54,7 @@ def run(args) -> int:
     from ..resolution import FEATURES, search_all
     from ..spec import Criteria
 
+    note_deprecated(args)
     features = [f.strip() for f in args.feature.split(",") if f.strip()]
     bad = [f for f in features if f not in FEATURES]
     if bad or not features:

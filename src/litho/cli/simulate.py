@@ -24,6 +24,8 @@ def register(subparsers) -> None:
                    help="skip re-running one pixel at half the pitch to check that the CD is converged")
     p.add_argument("--no-figures", action="store_true", help="write report.json and predicted.gds only")
     add_figure_options(p)
+    p.add_argument("--html", action="store_true",
+                   help="also write report.html, one self-contained page of the run (as litho report OUT_DIR)")
     p.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
     p.set_defaults(func=run)
 
@@ -50,7 +52,9 @@ def run(args) -> int:
     progress = None if args.quiet else (lambda m: print(f"  {m}", flush=True))
     result = simulate(recipe, pixel_um=args.pixel_um, check_convergence=not args.no_convergence_check,
                       progress=progress)
-    written = result.save(out, figures=False if args.no_figures else figure_options(args))
+    from ..report import save_result
+
+    written = save_result(result, out, figures=False if args.no_figures else figure_options(args), html=args.html)
     print(summary_text(result))
     warning = warning_line(result.convergence)
     if warning:

@@ -12,7 +12,7 @@ ORDER = 55
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("validate", **example_help(
-        "Predict every published result of the validation set (DOMAIN.md §3) from one parameter set, refit "
+        "Predict every published result of the validation set (docs/validation.md) from one parameter set, refit "
         "the global constants without each experiment in turn and predict it (leave-one-out), and write "
         "validation.md (the table) and validation_parity.png (predicted vs published) into -o. "
         "--refit first fits the global constants to all rows and writes them into the library "
