@@ -86,14 +86,15 @@ def child(name: str, stages: bool) -> None:
     case = _cases()[name]
     recipe, pixel = _load(case)
     seen = {}
-    original = process.check_memory
+    original = process.prepare
 
-    def spy(grid, recipe_):
-        seen["grid"] = grid
-        seen["estimate"] = estimate_simulation(grid, recipe_)
-        return original(grid, recipe_)
+    def spy(*args, **kwargs):
+        setup = original(*args, **kwargs)
+        seen["grid"] = setup.grid
+        seen["estimate"] = estimate_simulation(setup.grid, setup.recipe)
+        return setup
 
-    process.check_memory = spy
+    process.prepare = spy
     marks = []
 
     def progress(message):
