@@ -58,6 +58,7 @@ def _load(case: dict):
     exposure = step.setdefault("exposure", raw.get("exposure", {}))
     if "tool" in case:
         exposure["tool"] = case["tool"]
+        exposure.pop("contact_mode", None)  # a contact-print key, refused for proximity
         exposure["gap"] = f"{case['gap_um']} um"
         exposure.setdefault("collimation_half_angle_deg", 1.0)
     recipe = recipe_from_dict(raw, base_dir=base, path=Path(case["recipe"]))

@@ -105,6 +105,8 @@ def estimate_simulation(grid, recipe) -> MemoryEstimate:
         imaging, t_key, t_bytes, k_key, k_bytes, padded = _imaging_bytes(optics, grid, periodic,
                                                                          recipe.simulation.guard_um)
         if t_key is not None:
+            # the transfer functions into the film depend on the film's index (the cache key has it)
+            t_key = (*t_key, getattr(step.film, "refractive_index", None))
             transfer[t_key] = t_bytes  # the same optics on the same grid reuse the cached functions
         if k_key is not None:
             kernels[k_key] = k_bytes
