@@ -40,7 +40,7 @@ from .errors import LithoInputError
 from .grid import Grid
 
 # Halo multiples: the tiled image within 1e-4 of the untiled one (benchmarks/bench_tiling.py).
-HALO_FRESNEL_LENGTHS = 8.0
+HALO_FRESNEL_LENGTHS = 12.0
 HALO_WAVELENGTHS_PER_NA = 10.0
 # Largest tile side, samples: tiles are also the unit of work handed to a scheduler.
 MAX_TILE_SAMPLES = 2048
@@ -462,6 +462,155 @@ def _stitch(step, plan: TilePlan, results, keep_field: bool, k: int) -> TiledSte
     pixels.sort(key=lambda row: (round(row["design_centroid_um"][1], 6), round(row["design_centroid_um"][0], 6)))
     for n, row in enumerate(pixels):
         row["index"] = n
-    return TiledStep(name=step.name, layer=tuple(step.mask.layer), pixels=pixels, printed=printed,
+    from .gds import parse_layer
+
+    return TiledStep(name=step.name, layer=tuple(parse_layer(step.mask.layer)), pixels=pixels, printed=printed,
                      residue_max_nrt=residue, remaining_thickness=h, intensity=intensity, overview=overview,
                      overview_step=k)
+
+
+# ---------------------------------------------------------------- outputs of a tiled run
+
+# Bytes per CSV row (one designed pixel) and per printed-contour vertex, to check the disk first.
+CSV_BYTES_PER_PIXEL = 400
+GDS_BYTES_PER_VERTEX = 16
+GDS_VERTICES_PER_PIXEL = 400
+# Predicted contours go to OASIS above this many pixels (GDS has no compression).
+OASIS_ABOVE_PIXELS = 200_000
+# A pixel's printed area this far (relative) from its colour's median is a defect.
+AREA_DEFECT_FRACTION = 0.05
+METRIC_COLUMNS = ("design_area_um2", "printed_area_um2", "cd_x_um", "cd_y_um", "centroid_shift_um", "iou",
+                  "epe_rms_um", "mean_nrt", "centre_nrt")
+
+
+def output_bytes(setup) -> int:
+    """Bytes a tiled run will write (pixels table, contours, overview, report), estimated from the design."""
+    pixels = sum(len(d) for d in setup.designs)
+    return int(pixels * (CSV_BYTES_PER_PIXEL + GDS_BYTES_PER_VERTEX * GDS_VERTICES_PER_PIXEL) + 8 * 2**20)
+
+
+def check_disk(setup, out_dir) -> None:
+    """Refuse a run whose outputs would not fit on the disk of ``out_dir`` (before any work)."""
+    import shutil
+    from pathlib import Path
+
+    from .memory import format_bytes
+
+    need = output_bytes(setup)
+    parent = Path(out_dir).resolve()
+    while not parent.exists():
+        parent = parent.parent
+    free = shutil.disk_usage(parent).free
+    if need > free:
+        raise LithoInputError(f"-o {out_dir}: the outputs need about {format_bytes(need)}, more than the "
+                              f"{format_bytes(free)} free there; choose another output directory")
+
+
+def defects(step: TiledStep) -> dict:
+    """Missing and bridged pixels, and pixels whose printed area is off their colour's median."""
+    areas = np.array([r["printed_area_um2"] / r["design_area_um2"] for r in step.pixels if r["design_area_um2"] > 0])
+    median = float(np.median(areas)) if areas.size else 0.0
+    out = {"missing": [], "bridged": [], "area_off": []}
+    for r in step.pixels:
+        where = [round(v, 4) for v in r["design_centroid_um"]]
+        if r["missing"]:
+            out["missing"].append(where)
+        elif r["bridged"]:
+            out["bridged"].append(where)
+        elif r["design_area_um2"] > 0 and abs(r["printed_area_um2"] / r["design_area_um2"] - median) \
+                > AREA_DEFECT_FRACTION * max(median, 1e-12):
+            out["area_off"].append(where)
+    return out
+
+
+def tiled_report(result: TiledResult) -> dict:
+    """Summary per step (colour): pixel count, statistics of each metric, defects; JSON-ready, no timings."""
+    plan = result.plan
+    steps = []
+    for step in result.steps:
+        stats = {}
+        for key in METRIC_COLUMNS:
+            values = np.array([r[key] for r in step.pixels if r[key] is not None and not r["missing"]], dtype=float)
+            values = values[np.isfinite(values)]
+            stats[key] = None if not values.size else {
+                "mean": round(float(values.mean()), 6), "std": round(float(values.std()), 6),
+                "min": round(float(values.min()), 6), "max": round(float(values.max()), 6)}
+        steps.append({"name": step.name, "layer": list(step.layer), "designed_pixels": len(step.pixels),
+                      "missing_pixels": sum(bool(r["missing"]) for r in step.pixels),
+                      "bridged_pixels": sum(bool(r["bridged"]) for r in step.pixels),
+                      "residue_max_nrt": round(step.residue_max_nrt, 6), "statistics": stats,
+                      "defects": defects(step)})
+    return {"recipe": str(result.recipe.path or result.recipe.name), "name": result.recipe.name,
+            "seed": result.recipe.seed,
+            "tiling": {"grid_shape": list(plan.grid.shape), "pixel_um": plan.grid.pixel_um,
+                       "tile_samples": plan.tile_px, "tile_um": round(plan.tile_px * plan.grid.pixel_um, 6),
+                       "halo_um": round(plan.halo_px * plan.grid.pixel_um, 6),
+                       "measure_margin_um": round(plan.margin_px * plan.grid.pixel_um, 6),
+                       "tiles": result.tiles_total, "tiles_simulated": result.tiles_simulated},
+            "steps": steps}
+
+
+def write_tiled(result: TiledResult, tmp_dir, *, figures: bool = True) -> list:
+    """Write report.json, pixels.csv, predicted.gds/.oas and overview.png of a tiled run into ``tmp_dir``."""
+    import csv
+    import json
+    from pathlib import Path
+
+    from .gds import write_polygons
+
+    tmp = Path(tmp_dir)
+    written = []
+    columns = ["step", "index", "design_x_um", "design_y_um", *METRIC_COLUMNS, "cd_x_error_um", "cd_y_error_um",
+               "missing", "bridged"]
+    with open(tmp / "pixels.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(columns)
+        for step in result.steps:
+            for r in step.pixels:
+                x, y = r["design_centroid_um"]
+                writer.writerow([step.name, r["index"], f"{x:.4f}", f"{y:.4f}",
+                                 *[_fmt(r[k]) for k in METRIC_COLUMNS], _fmt(_diff(r["cd_x_um"], r["design_cd_x_um"])),
+                                 _fmt(_diff(r["cd_y_um"], r["design_cd_y_um"])), int(bool(r["missing"])),
+                                 int(bool(r["bridged"]))])
+    written.append(tmp / "pixels.csv")
+    (tmp / "report.json").write_text(json.dumps(tiled_report(result), indent=2) + "\n")
+    written.append(tmp / "report.json")
+    pixels = sum(len(s.pixels) for s in result.steps)
+    name = "predicted.oas" if pixels > OASIS_ABOVE_PIXELS else "predicted.gds"
+    layers = {(100 + s.layer[0], 0): s.printed for s in result.steps}
+    write_polygons(tmp / name, layers, "predicted")
+    written.append(tmp / name)
+    if figures:
+        written.append(_overview_figure(result, tmp / "overview.png"))
+    return written
+
+
+def _diff(a, b):
+    return None if a is None or b is None else a - b
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, (bool, np.bool_)):
+        return str(int(v))
+    return f"{float(v):.6g}"
+
+
+def _overview_figure(result: TiledResult, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    grid = result.plan.grid
+    fig, axes = plt.subplots(1, len(result.steps), figsize=(4.5 * len(result.steps), 4.2), squeeze=False)
+    for ax, step in zip(axes[0], result.steps):
+        im = ax.imshow(step.overview, origin="lower", extent=grid.extent_um, vmin=0, vmax=1, cmap="viridis",
+                       interpolation="nearest")
+        ax.set(title=f"{step.name}: h/h0 (every {step.overview_step} samples)", xlabel="x (µm)", ylabel="y (µm)")
+        fig.colorbar(im, ax=ax, shrink=0.8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

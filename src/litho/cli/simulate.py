@@ -22,6 +22,12 @@ def register(subparsers) -> None:
     p.add_argument("--no-convergence-check", action="store_true",
                    help="skip re-running one pixel at half the pitch to check that the CD is converged")
     p.add_argument("--no-figures", action="store_true", help="write report.json and predicted.gds only")
+    p.add_argument("--tile", type=_tile_um, default=None, metavar="UM",
+                   help="simulate in square tiles of this side, µm (default: only when the mask does not fit in "
+                        "memory, then with the largest tile that does); writes pixels.csv, report.json, "
+                        "predicted.gds and overview.png")
+    p.add_argument("--scheduler", default=None, metavar="ADDR",
+                   help="where tiles run: threads (default), sync, or a Dask scheduler such as tcp://host:8786")
     p.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
     p.set_defaults(func=run)
 
@@ -31,12 +37,22 @@ def _pitch(text: str):
     return "auto" if text.strip().lower() == "auto" else pixel_um_option(text)
 
 
+def _tile_um(text: str) -> float:
+    """--tile: a side in µm (argparse turns a ValueError into a usage error)."""
+    import math
+
+    value = float(text)
+    if not (value > 0 and math.isfinite(value)):
+        raise ValueError(text)
+    return value
+
+
 def run(args) -> int:
     import sys
 
     from ..convergence import warning_line
     from ..errors import LithoInputError
-    from ..process import simulate
+    from ..process import prepare, simulate
     from ..recipe import load_recipe
 
     if args.pixel_um not in (None, "auto") and not args.pixel_um > 0:
@@ -46,13 +62,42 @@ def run(args) -> int:
     recipe = load_recipe(args.recipe)
     # Progress goes to stdout: stderr carries only the one-line diagnosis of a mistake.
     progress = None if args.quiet else (lambda m: print(f"  {m}", flush=True))
+    setup = prepare(recipe, args.pixel_um, allow_tiling=True, progress=progress)
+    if args.tile is not None or not setup.fits:
+        return run_tiled(setup, args, out, start, progress)
     result = simulate(recipe, pixel_um=args.pixel_um, check_convergence=not args.no_convergence_check,
-                      progress=progress)
+                      progress=progress, setup=setup)
     written = result.save(out, figures=not args.no_figures)
     print(summary_text(result))
     warning = warning_line(result.convergence)
     if warning:
         print(warning, file=sys.stderr)
+    print(f"wrote {len(written)} files to {out}/ in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+def run_tiled(setup, args, out, start, progress) -> int:
+    """The tiled path: check the disk, simulate tile by tile, write the outputs all at once."""
+    from ..outputs import atomic_dir
+    from ..parallel import check_scheduler
+    from ..tiling import check_disk, plan_tiles, simulate_tiled, tiled_report, write_tiled
+
+    plan_tiles(setup, args.tile)          # a tile smaller than its halo is refused before any work
+    check_disk(setup, out)
+    check_scheduler(args.scheduler)
+    result = simulate_tiled(setup, args.tile, scheduler=args.scheduler, progress=progress)
+    with atomic_dir(out) as tmp:
+        written = write_tiled(result, tmp, figures=not args.no_figures)
+    report = tiled_report(result)
+    t = report["tiling"]
+    print(f"{setup.recipe.name}\n  grid {t['grid_shape'][1]} x {t['grid_shape'][0]} at {t['pixel_um']:g} um in "
+          f"{t['tiles']} tiles of {t['tile_um']:g} um ({t['tiles_simulated']} simulated), halo {t['halo_um']:g} um")
+    for step in report["steps"]:
+        d = step["defects"]
+        iou = step["statistics"]["iou"]
+        print(f"  {step['name']}: {step['designed_pixels']} pixels, missing {len(d['missing'])}, "
+              f"bridged {len(d['bridged'])}, area off {len(d['area_off'])}, "
+              f"IoU {'n/a' if iou is None else format(iou['mean'], '.3f')}")
     print(f"wrote {len(written)} files to {out}/ in {time.perf_counter() - start:.1f} s")
     return 0
 
