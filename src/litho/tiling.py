@@ -40,7 +40,7 @@ from .errors import LithoInputError
 from .grid import Grid
 
 # Halo multiples: the tiled image within 1e-4 of the untiled one (benchmarks/bench_tiling.py).
-HALO_FRESNEL_LENGTHS = 12.0
+HALO_FRESNEL_LENGTHS = 16.0
 HALO_WAVELENGTHS_PER_NA = 10.0
 # Largest tile side, samples: tiles are also the unit of work handed to a scheduler.
 MAX_TILE_SAMPLES = 2048
