@@ -61,7 +61,7 @@ def check_scheduler(scheduler: str | None) -> None:
 
 
 # Seconds to wait for a Dask scheduler to answer.
-CONNECT_TIMEOUT_S = 8
+CONNECT_TIMEOUT_S = 5
 
 
 def _client(scheduler: str):

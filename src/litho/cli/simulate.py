@@ -59,6 +59,10 @@ def run(args) -> int:
         raise LithoInputError(f"--pixel-um {args.pixel_um:g}: give a pitch > 0 µm or auto")
     out = output_dir(args.out)
     start = time.perf_counter()
+    if args.scheduler is not None:
+        from ..parallel import check_scheduler
+
+        check_scheduler(args.scheduler)   # an address that does not answer is refused before any work
     recipe = load_recipe(args.recipe)
     # Progress goes to stdout: stderr carries only the one-line diagnosis of a mistake.
     progress = None if args.quiet else (lambda m: print(f"  {m}", flush=True))
@@ -79,12 +83,10 @@ def run(args) -> int:
 def run_tiled(setup, args, out, start, progress) -> int:
     """The tiled path: check the disk, simulate tile by tile, write the outputs all at once."""
     from ..outputs import atomic_dir
-    from ..parallel import check_scheduler
     from ..tiling import check_disk, plan_tiles, simulate_tiled, tiled_report, write_tiled
 
     plan_tiles(setup, args.tile)          # a tile smaller than its halo is refused before any work
     check_disk(setup, out)
-    check_scheduler(args.scheduler)
     result = simulate_tiled(setup, args.tile, scheduler=args.scheduler, progress=progress)
     with atomic_dir(out) as tmp:
         written = write_tiled(result, tmp, figures=not args.no_figures)
