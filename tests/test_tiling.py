@@ -103,3 +103,21 @@ def test_report_and_table_of_a_tiled_run(runs, tmp_path):
     assert litho.read_mask(tmp_path / "predicted.gds", layer=(101, 0)).polygons
     assert (tmp_path / "overview.png").stat().st_size > 0
     assert (MASKS / "stripe_1000ppi.gds").exists()
+
+
+def test_the_report_finds_exactly_the_injected_mask_defects(small_recipe_text, tmp_path):
+    # masks/panel_3x3_defects.gds: masks/panel_3x3.gds with a missing R pixel (0,0), a bridge from (2,0)
+    # to (2,1) and a 4 µm particle in (1,2) (masks/README.md); measured against the clean layout
+    recipe = tmp_path / "panel.toml"
+    recipe.write_text(small_recipe_text.replace("stripe_1000ppi_2x2.gds", "panel_3x3_defects.gds")
+                      .replace("pixel_um = 0.2\n", GUARD))
+    out = tmp_path / "out"
+    assert main(["simulate", str(recipe), "-o", str(out), "--tile", "40", "--no-figures", "-q",
+                 "--design", str(MASKS / "panel_3x3.gds"), "--scheduler", "threads"]) == 0
+    step = json.loads((out / "report.json").read_text())["steps"][0]
+    pitch = 25.4
+    site = lambda x, y: [round(x // pitch), round(y // pitch)]  # noqa: E731 - column, row of a centroid
+    assert step["designed_pixels"] == 9
+    assert [site(*p) for p in step["defects"]["missing"]] == [[0, 0]]
+    assert sorted(site(*p) for p in step["defects"]["bridged"]) == [[2, 0], [2, 1]]
+    assert [site(*p) for p in step["defects"]["area_off"]] == [[1, 2]]

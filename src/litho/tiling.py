@@ -208,6 +208,7 @@ class TileTask:
     tile: Tile
     keep_field: bool = True
     overview_step: int = 1
+    design_path: object = None
 
 
 @dataclass(frozen=True)
@@ -238,12 +239,16 @@ class TileResult:
     residue_max_nrt: float
 
 
-def _read(step, bounds):
-    """The step's mask layer inside ``bounds`` (µm): geometry clipped to it; empty where nothing is drawn."""
+def _read(step, bounds, path=None):
+    """The step's mask layer inside ``bounds`` (µm): geometry clipped to it; empty where nothing is drawn.
+
+    ``path``: read the same layer from this layout instead (the intended design).
+    """
     from .gds import read_mask
 
     try:
-        mask = read_mask(step.mask.path, layer=step.mask.layer, cell=step.mask.cell, window=bounds)
+        mask = read_mask(path or step.mask.path, layer=step.mask.layer, cell=None if path else step.mask.cell,
+                         window=bounds)
     except LithoInputError as error:
         if "outside the layout" in str(error) or "empty" in str(error):
             return ()
@@ -266,30 +271,44 @@ def _clip_to_mask_window(step, bounds):
 
 
 def window_content(task: TileTask):
-    """(exposed geometry, designed geometry) of a tile's window, µm, as read from the mask."""
+    """(exposed geometry, designed geometry) of a tile's window, µm, as read from the mask.
+
+    The design is the mask itself, or the same layer of ``task.design_path``
+    (the intended layout, when the mask carries defects to find).
+    """
     recipe, plan = task.recipe, task.plan
     step = recipe.steps[task.step_index]
     window = plan.window(task.tile)
     overlay = tuple(float(v) for v in step.exposure.overlay_um)
     designed_bounds = _clip_to_mask_window(step, _window_bounds(window))
     designed = _read(step, designed_bounds) if designed_bounds else ()
-    if overlay == (0.0, 0.0):
+    if task.design_path is not None:
+        exposed = designed
+        designed = _read(step, designed_bounds, task.design_path) if designed_bounds else ()
+        if overlay == (0.0, 0.0):
+            return exposed, designed
+    elif overlay == (0.0, 0.0):
         return designed, designed
     # the mask exposed in the window is the design read where the overlay moves it from
     exposed_bounds = _clip_to_mask_window(step, _window_bounds(window, overlay))
     return (_read(step, exposed_bounds) if exposed_bounds else ()), designed
 
 
-def geometry_key(task: TileTask, designed) -> str:
-    """A hash of the window's geometry moved to the window's origin (tiles equal up to translation share it)."""
+def geometry_key(task: TileTask, exposed, designed=None) -> str:
+    """A hash of the window's geometry (exposed and designed) moved to the window's origin.
+
+    Tiles equal up to a translation share it.
+    """
     window = task.plan.window(task.tile)
     x0, y0 = window.origin_um
     digest = hashlib.sha256(repr((task.step_index, window.shape)).encode())
-    if designed:
-        moved = [affinity.translate(p, -x0, -y0) for p in designed]
-        moved = shapely.normalize(shapely.set_precision(np.asarray(moved, dtype=object), HASH_PRECISION_UM))
-        for wkb in sorted(shapely.to_wkb(moved, hex=False)):
-            digest.update(wkb)
+    for part in (exposed, exposed if designed is None else designed):
+        digest.update(b"|")
+        if part:
+            moved = [affinity.translate(p, -x0, -y0) for p in part]
+            moved = shapely.normalize(shapely.set_precision(np.asarray(moved, dtype=object), HASH_PRECISION_UM))
+            for wkb in sorted(shapely.to_wkb(moved, hex=False)):
+                digest.update(wkb)
     return digest.hexdigest()
 
 
@@ -391,7 +410,8 @@ def overview_step(grid: Grid, max_side: int = 2000) -> int:
 
 
 def simulate_tiled(setup, tile_um: float | None = None, *, scheduler: str | None = None,
-                   keep_field: bool | None = None, progress=None, workers: int | None = None) -> TiledResult:
+                   keep_field: bool | None = None, progress=None, workers: int | None = None,
+                   design_path=None) -> TiledResult:
     """Simulate every step of ``setup`` tile by tile, each pixel measured by the tile holding its centroid.
 
     Parameters
@@ -403,6 +423,10 @@ def simulate_tiled(setup, tile_um: float | None = None, *, scheduler: str | None
         Where the tiles run (:func:`litho.parallel.map_tasks`).
     keep_field : bool, optional
         Stitch the full h/h0 and image (default: when they take under 1 GB).
+    design_path : path, optional
+        The intended layout to measure against (same layers as the mask); by
+        default the mask itself. Against it, a defect of the mask shows as a
+        missing, bridged or misshapen pixel.
     """
     from .parallel import map_tasks
 
@@ -416,12 +440,12 @@ def simulate_tiled(setup, tile_um: float | None = None, *, scheduler: str | None
     steps = []
     simulated = 0
     for index, step in enumerate(recipe.steps):
-        tasks = [TileTask(recipe, index, plan, tile, keep_field, k) for tile in plan.tiles]
+        tasks = [TileTask(recipe, index, plan, tile, keep_field, k, design_path) for tile in plan.tiles]
         # identical windows (up to translation) are simulated once; a stochastic run never repeats
         groups: dict = {}
         for task in tasks:
             key = (f"{task.tile.row},{task.tile.col}" if recipe.simulation.stochastic
-                   else geometry_key(task, window_content(task)[0]))
+                   else geometry_key(task, *window_content(task)))
             groups.setdefault(key, []).append(task)
         unique = [members[0] for members in groups.values()]
         say(f"{step.name}: {len(plan.tiles)} tiles of {plan.tile_px} samples, {len(unique)} distinct, "

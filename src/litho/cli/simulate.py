@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from . import PIXEL_UM_HELP, example_help, output_dir, pixel_um_option
 
@@ -28,6 +29,9 @@ def register(subparsers) -> None:
                         "predicted.gds and overview.png")
     p.add_argument("--scheduler", default=None, metavar="ADDR",
                    help="where tiles run: threads (default), sync, or a Dask scheduler such as tcp://host:8786")
+    p.add_argument("--design", default=None, metavar="GDS",
+                   help="tiled run: measure against this intended layout (same layers) instead of the mask, so "
+                        "that defects of the mask show as missing, bridged or misshapen pixels")
     p.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
     p.set_defaults(func=run)
 
@@ -67,7 +71,7 @@ def run(args) -> int:
     # Progress goes to stdout: stderr carries only the one-line diagnosis of a mistake.
     progress = None if args.quiet else (lambda m: print(f"  {m}", flush=True))
     setup = prepare(recipe, args.pixel_um, allow_tiling=True, progress=progress)
-    if args.tile is not None or not setup.fits:
+    if args.tile is not None or not setup.fits or args.design is not None:
         return run_tiled(setup, args, out, start, progress)
     result = simulate(recipe, pixel_um=args.pixel_um, check_convergence=not args.no_convergence_check,
                       progress=progress, setup=setup)
@@ -87,7 +91,14 @@ def run_tiled(setup, args, out, start, progress) -> int:
 
     plan_tiles(setup, args.tile)          # a tile smaller than its halo is refused before any work
     check_disk(setup, out)
-    result = simulate_tiled(setup, args.tile, scheduler=args.scheduler, progress=progress)
+    design = None
+    if args.design is not None:
+        from ..gds import read_mask
+
+        design = Path(args.design)
+        for layer in setup.layers:
+            read_mask(design, layer=layer)      # a missing file or layer is refused before any work
+    result = simulate_tiled(setup, args.tile, scheduler=args.scheduler, progress=progress, design_path=design)
     with atomic_dir(out) as tmp:
         written = write_tiled(result, tmp, figures=not args.no_figures)
     report = tiled_report(result)
