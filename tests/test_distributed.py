@@ -99,3 +99,15 @@ def test_an_unreachable_scheduler_is_one_line_within_10_s(tmp_path):
     assert code == 2 and time.monotonic() - start < 10 + 5    # + the interpreter's start-up
     assert len(err.strip().splitlines()) == 1 and "cannot reach the Dask scheduler" in err
     assert not (tmp_path / "never").exists()
+
+
+def test_a_cluster_whose_workers_all_die_is_one_line_and_no_output(cluster, tmp_path, monkeypatch):
+    address, procs = cluster
+    run = _simulate(tmp_path, "lost", "--scheduler", address, wait=False)
+    time.sleep(4)
+    for proc in procs[1:]:
+        _stop(proc)
+    out, err = run.communicate(timeout=120)
+    assert run.returncode == 2
+    assert len(err.strip().splitlines()) == 1 and "worker" in err
+    assert not (tmp_path / "lost").exists()

@@ -40,6 +40,7 @@ def map_tasks(fn: Callable[[Any], Any], items: Sequence[Any], *, scheduler: str 
         return list(dask.compute(*tasks, **kwargs))
     with _client(scheduler) as client:
         futures = client.compute(tasks)
+        _wait_with_workers(client, futures, scheduler)
         try:
             return list(client.gather(futures))
         except Exception as err:  # noqa: BLE001 - a task lost with its workers, reported in one line
@@ -49,6 +50,37 @@ def map_tasks(fn: Callable[[Any], Any], items: Sequence[Any], *, scheduler: str 
                 raise LithoInputError(f"--scheduler {scheduler}: the Dask workers running the tasks died "
                                       f"({err}); start workers and run again") from None
             raise
+
+
+# A cluster left without any worker for this long is a failed run (its tasks would wait forever).
+NO_WORKER_S = 15.0
+POLL_S = 1.0
+
+
+def _wait_with_workers(client, futures, scheduler: str) -> None:
+    """Wait for ``futures``; refuse in one line once the cluster has had no worker for ``NO_WORKER_S``.
+
+    A worker that dies while others live only costs time: the scheduler
+    reruns its tasks elsewhere (the tasks are pure, so the result is the same).
+    """
+    import time
+
+    from distributed import wait
+
+    idle_since = None
+    while True:
+        try:
+            wait(futures, timeout=POLL_S)
+            return
+        except TimeoutError:
+            pass
+        if client.scheduler_info().get("workers"):
+            idle_since = None
+            continue
+        idle_since = idle_since or time.monotonic()
+        if time.monotonic() - idle_since > NO_WORKER_S:
+            raise LithoInputError(f"--scheduler {scheduler}: every Dask worker died or left before the tasks "
+                                  f"finished (none for {NO_WORKER_S:g} s); start workers and run again")
 
 
 def check_scheduler(scheduler: str | None) -> None:
