@@ -108,6 +108,6 @@ def test_a_cluster_whose_workers_all_die_is_one_line_and_no_output(cluster, tmp_
     for proc in procs[1:]:
         _stop(proc)
     out, err = run.communicate(timeout=120)
-    assert run.returncode == 2
+    assert run.returncode == 2, err
     assert len(err.strip().splitlines()) == 1 and "worker" in err
     assert not (tmp_path / "lost").exists()

@@ -65,15 +65,9 @@ def _wait_with_workers(client, futures, scheduler: str) -> None:
     """
     import time
 
-    from distributed import wait
-
     idle_since = None
-    while True:
-        try:
-            wait(futures, timeout=POLL_S)
-            return
-        except TimeoutError:
-            pass
+    while not all(f.done() for f in futures):
+        time.sleep(POLL_S)
         if client.scheduler_info().get("workers"):
             idle_since = None
             continue
