@@ -50,8 +50,7 @@ def test_every_pixel_is_measured_once_and_agrees_with_the_untiled_metrology(runs
 
 def test_tiles_of_a_periodic_array_are_simulated_once(write_recipe):
     # tiles of one pixel pitch (25.4 µm = 127 samples) inside the 8 x 8 array hold the same geometry
-    recipe = write_recipe(**{"stripe_1000ppi_2x2.gds": "stripe_1000ppi.gds",
-                             "[simulation]": "[simulation]\n"})
+    recipe = write_recipe(**{"stripe_1000ppi_2x2.gds": "stripe_1000ppi.gds"})
     recipe_text = recipe.read_text().replace('layer = "R"', 'layer = "R"\nwindow_um = [0, 0, 203.2, 203.2]')
     recipe.write_text(recipe_text)
     setup = process.prepare(recipe, allow_tiling=True)
