@@ -58,6 +58,7 @@ def _load(case: dict):
     exposure = step.setdefault("exposure", raw.get("exposure", {}))
     if "tool" in case:
         exposure["tool"] = case["tool"]
+        exposure.pop("contact_mode", None)  # a contact-print key, refused for proximity
         exposure["gap"] = f"{case['gap_um']} um"
         exposure.setdefault("collimation_half_angle_deg", 1.0)
     recipe = recipe_from_dict(raw, base_dir=base, path=Path(case["recipe"]))
@@ -86,14 +87,15 @@ def child(name: str, stages: bool) -> None:
     case = _cases()[name]
     recipe, pixel = _load(case)
     seen = {}
-    original = process.check_memory
+    original = process.prepare
 
-    def spy(grid, recipe_):
-        seen["grid"] = grid
-        seen["estimate"] = estimate_simulation(grid, recipe_)
-        return original(grid, recipe_)
+    def spy(*args, **kwargs):
+        setup = original(*args, **kwargs)
+        seen["grid"] = setup.grid
+        seen["estimate"] = estimate_simulation(setup.grid, setup.recipe)
+        return setup
 
-    process.check_memory = spy
+    process.prepare = spy
     marks = []
 
     def progress(message):

@@ -160,7 +160,8 @@ def test_pixel_in_range_but_coarser_than_the_window_is_refused_before_simulating
     code, _, err = _cli(capsys, "simulate", RECIPES / "ebt_cdse_254nm.toml", "--pixel-um", "100", "-o", out)
     _assert_refused(code, err)
     code, _, err = _cli(capsys, "aerial", RECIPES / "ebt_cdse_254nm.toml", "--pixel-um", "50", "-o", out)
-    _assert_refused(code, err, "pixel_um = 50 µm leaves fewer than 8 samples", "give a pitch <=")
+    # aerial shares simulate's set-up (process.prepare): the optics' pitch limit is checked first
+    _assert_refused(code, err, "pixel_um = 50 is too coarse", "needs pixel_um <=")
     assert not out.exists()
 
 

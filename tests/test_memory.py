@@ -74,18 +74,19 @@ def test_estimate_is_within_20_percent_of_the_measured_peak():
     litho.simulate(recipe)  # imports and first-use caches out of the measurement
     litho.optics.clear_caches()
     seen = {}
-    original = process.check_memory
+    original = process.prepare
 
-    def spy(grid, recipe_):
-        seen["estimate"] = memory.estimate_simulation(grid, recipe_).total_bytes
-        original(grid, recipe_)
+    def spy(*args, **kwargs):
+        setup = original(*args, **kwargs)
+        seen["estimate"] = memory.estimate_simulation(setup.grid, setup.recipe).total_bytes
+        return setup
 
-    process.check_memory = spy
+    process.prepare = spy
     try:
         tracemalloc.start()
         litho.simulate(recipe)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-        process.check_memory = original
+        process.prepare = original
     assert 0.8 <= seen["estimate"] / peak <= 1.2, (seen["estimate"], peak)

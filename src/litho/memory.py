@@ -44,6 +44,8 @@ KEPT_PLANES = 10
 # float64 planes of the development working set: fixed, and per depth sample and line
 DEVELOP_PLANES = 2
 DEVELOP_PLANES_PER_DEPTH_LINE = 15
+# float64 planes of the local dose being formed, per depth sample and line (beside the depth images)
+DOSE_PLANES_PER_DEPTH_LINE = 1
 # float64 planes of the metrology working set (contours, labels, gradients)
 METROLOGY_PLANES = 4
 # bytes per padded-window sample while one line is imaged (mask spectrum, band fields, sums)
@@ -69,7 +71,7 @@ class MemoryEstimate:
         At the peak: ``kept`` (results of earlier steps), ``caches``
         (transfer functions, SOCS kernels), ``stage`` (the working set of the
         stage at the peak), ``base``; and ``stage_name``'s index in ``parts``
-        as the key ``peak_stage`` ("imaging", "development" or "metrology").
+        as the key ``peak_stage`` ("imaging", "dose", "development" or "metrology").
     """
 
     total_bytes: int
@@ -97,16 +99,27 @@ def estimate_simulation(grid, recipe) -> MemoryEstimate:
         optics = step.exposure.optics
         n_lines = len(optics.lines)
         n_depth = depth_samples(step, [w for w, _ in optics.lines])
-        imaging, t_key, t_bytes, k_key, k_bytes = _imaging_bytes(optics, grid, periodic)
+        # contact/proximity images the film at every depth sample and reflected path (2·nz − 1
+        # images per line with a reflecting substrate); projection broadcasts the top image
+        n_paths = image_paths(step, n_depth) if hasattr(optics, "film_depth_um") else 0
+        imaging, t_key, t_bytes, k_key, k_bytes, padded = _imaging_bytes(optics, grid, periodic,
+                                                                         recipe.simulation.guard_um)
         if t_key is not None:
+            # the transfer functions into the film depend on the film's index (the cache key has it)
+            t_key = (*t_key, getattr(step.film, "refractive_index", None))
             transfer[t_key] = t_bytes  # the same optics on the same grid reuse the cached functions
         if k_key is not None:
             kernels[k_key] = k_bytes
         caches = (min(sum(transfer.values()), TRANSFER_CACHE.max_bytes)
                   + min(sum(kernels.values()), KERNEL_CACHE.max_bytes))
         this_kept = 8 * samples * (KEPT_PLANES + n_depth + n_lines)
+        depth_planes = n_paths * n_lines
         stages = {
-            "imaging": imaging,
+            # one line's depth images on the padded grid before they are cropped, and the cropped
+            # stacks of every line
+            "imaging": imaging + 8 * (padded * n_paths + samples * depth_planes),
+            # the per-line dose E(z) is formed while every depth image is still held
+            "dose": 8 * samples * (depth_planes + DOSE_PLANES_PER_DEPTH_LINE * n_depth * n_lines),
             "development": 8 * samples * (DEVELOP_PLANES + DEVELOP_PLANES_PER_DEPTH_LINE * n_depth * n_lines),
             "metrology": this_kept + 8 * samples * METROLOGY_PLANES,
         }
@@ -132,8 +145,20 @@ def depth_samples(step, wavelengths_nm) -> int:
         return film_optics.MAX_DEPTH_SAMPLES
 
 
-def _imaging_bytes(optics, grid, periodic: bool):
-    """Imaging of one step on ``grid``: (working bytes, transfer cache key, its bytes, kernel key, their bytes).
+def image_paths(step, n_depth: int) -> int:
+    """Images per line the film stage needs: nz depths, and nz − 1 reflected paths 2h − z when the substrate reflects."""
+    from . import dose
+
+    try:
+        return int(dose.image_depths_nm(step.film, dose.depth_samples(
+            step.film, step.crosslinker, [w for w, _ in step.exposure.optics.lines])).size)
+    except Exception:  # noqa: BLE001 - an estimate must not fail where the run reports it better
+        return 2 * n_depth - 1
+
+
+def _imaging_bytes(optics, grid, periodic: bool, guard_um: float | None = None):
+    """Imaging of one step on ``grid``: (working bytes, transfer cache key, its bytes, kernel key, their bytes,
+    padded samples).
 
     The working set is on the padded window: an isolated window is padded by
     the optics' guard band (:mod:`litho.optics.window`), which grows with the
@@ -141,13 +166,14 @@ def _imaging_bytes(optics, grid, periodic: bool):
     """
     from .optics.window import BandPlan, Window
 
-    guard_um = float(getattr(optics, "blur_length_um", 0.0) or 0.0)
+    if guard_um is None:  # [simulation] guard_um, else the optics' blur length (litho.optics.imaging)
+        guard_um = float(getattr(optics, "blur_length_um", 0.0) or 0.0)
     win = Window.plan(grid.shape, grid.pixel_um, guard_um, periodic)
     padded = win.padded_shape[0] * win.padded_shape[1]
     samples = int(grid.shape[0]) * int(grid.shape[1])
     if hasattr(optics, "directions"):
         if not getattr(optics, "effective_gap_um", 0) > 0:
-            return CONTACT_BYTES_PER_SAMPLE * samples, None, 0, None, 0
+            return CONTACT_BYTES_PER_SAMPLE * samples, None, 0, None, 0, padded
         sx, sy, _ = optics.directions(grid.pixel_um)
         transfer = 0
         for wavelength_nm, _ in optics.lines:
@@ -156,7 +182,7 @@ def _imaging_bytes(optics, grid, periodic: bool):
             # one transfer function per illumination direction, complex128 on the band box
             transfer += 16 * plan.ay.k.size * plan.ax.k.size * len(sx)
         key = (repr(optics), win.padded_shape, grid.pixel_um)
-        return PROXIMITY_BYTES_PER_SAMPLE * padded, key, transfer, None, 0
+        return PROXIMITY_BYTES_PER_SAMPLE * padded, key, transfer, None, 0, padded
     kernels = 0
     for wavelength_nm, _ in optics.lines:
         band = optics.na * (1 + optics.sigma_max) / (wavelength_nm * 1e-3)
@@ -166,7 +192,7 @@ def _imaging_bytes(optics, grid, periodic: bool):
         n_source = optics.source.points(optics.source_step_sigma)[0].size
         kernels += int(1.5 * 16 * box * min(n_source, box))
     key = (repr(optics), win.padded_shape, grid.pixel_um)
-    return PROJECTION_BYTES_PER_SAMPLE * padded, None, 0, key, kernels
+    return PROJECTION_BYTES_PER_SAMPLE * padded, None, 0, key, kernels, padded
 
 
 def available_bytes() -> int:

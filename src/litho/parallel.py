@@ -32,12 +32,65 @@ def map_tasks(fn: Callable[[Any], Any], items: Sequence[Any], *, scheduler: str 
     """
     import dask
 
-    tasks = [dask.delayed(fn)(item) for item in items]
+    tasks = [dask.delayed(fn, pure=True)(item) for item in items]
     if scheduler in (None, "threads", "sync"):
         kwargs = {"scheduler": scheduler or "threads"}
         if workers and kwargs["scheduler"] == "threads":
             kwargs["num_workers"] = workers
         return list(dask.compute(*tasks, **kwargs))
+    with _client(scheduler) as client:
+        futures = client.compute(tasks)
+        _wait_with_workers(client, futures, scheduler)
+        try:
+            return list(client.gather(futures))
+        except Exception as err:  # noqa: BLE001 - a task lost with its workers, reported in one line
+            from distributed import KilledWorker
+
+            if isinstance(err, KilledWorker):
+                raise LithoInputError(f"--scheduler {scheduler}: the Dask workers running the tasks died "
+                                      f"({err}); start workers and run again") from None
+            raise
+
+
+# A cluster left without any worker for this long is a failed run (its tasks would wait forever).
+NO_WORKER_S = 15.0
+POLL_S = 1.0
+
+
+def _wait_with_workers(client, futures, scheduler: str) -> None:
+    """Wait for ``futures``; refuse in one line once the cluster has had no worker for ``NO_WORKER_S``.
+
+    A worker that dies while others live only costs time: the scheduler
+    reruns its tasks elsewhere (the tasks are pure, so the result is the same).
+    """
+    import time
+
+    idle_since = None
+    while not all(f.done() for f in futures):
+        time.sleep(POLL_S)
+        if client.scheduler_info().get("workers"):
+            idle_since = None
+            continue
+        idle_since = idle_since or time.monotonic()
+        if time.monotonic() - idle_since > NO_WORKER_S:
+            raise LithoInputError(f"--scheduler {scheduler}: every Dask worker died or left before the tasks "
+                                  f"finished (none for {NO_WORKER_S:g} s); start workers and run again")
+
+
+def check_scheduler(scheduler: str | None) -> None:
+    """Refuse (one line, within ``CONNECT_TIMEOUT_S``) a scheduler address that is malformed or does not answer."""
+    if scheduler in (None, "threads", "sync"):
+        return
+    with _client(scheduler) as client:
+        if not client.scheduler_info().get("workers"):
+            raise LithoInputError(f"--scheduler {scheduler}: the Dask scheduler has no workers")
+
+
+# Seconds to wait for a Dask scheduler to answer.
+CONNECT_TIMEOUT_S = 5
+
+
+def _client(scheduler: str):
     if not scheduler.startswith(("tcp://", "tls://", "inproc://", "ucx://")):
         raise LithoInputError(f"--scheduler {scheduler!r}: give threads, sync or a Dask scheduler address "
                               "such as tcp://host:8786")
@@ -47,9 +100,7 @@ def map_tasks(fn: Callable[[Any], Any], items: Sequence[Any], *, scheduler: str 
         raise LithoInputError(f"--scheduler {scheduler}: the 'distributed' package is not installed "
                               "(pip install 'dask[distributed]')") from None
     try:
-        client = Client(scheduler, timeout="10s", set_as_default=False)
+        return Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s", set_as_default=False)
     except (OSError, TimeoutError) as err:
-        raise LithoInputError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({err})") from None
-    with client:
-        futures = client.compute(tasks)
-        return list(client.gather(futures))
+        raise LithoInputError(f"--scheduler {scheduler}: cannot reach the Dask scheduler within "
+                              f"{CONNECT_TIMEOUT_S} s ({type(err).__name__})") from None

@@ -202,43 +202,76 @@ class Result:
         return self.steps[step].plot(kind)
 
 
-def simulate(recipe: Recipe | str | Path, *, pixel_um: float | str | None = None,
-             check_convergence: bool = False, progress: Callable[[str], None] | None = None) -> Result:
-    """Simulate every step of a recipe.
+@dataclass(frozen=True)
+class Setup:
+    """What every command needs before it simulates: the one set-up path (DESIGN.md §1).
+
+    Attributes
+    ----------
+    recipe : Recipe
+    masks : tuple of litho.gds.Mask
+        Each step's mask layer as read (window applied); empty for a
+        designed window (:func:`prepare_design`).
+    designs : tuple of tuple of shapely Polygon
+        Each step's designed pixels, µm, where they should print (no overlay).
+    overlays_um : tuple of (float, float)
+        Each step's mask offset when exposed, µm.
+    grid : Grid
+        The one grid every step is simulated on (pitch within every optics' limit).
+    memory : litho.memory.MemoryEstimate
+        Peak bytes of simulating on ``grid``, checked against what the process may use.
+    fits : bool
+        Whether ``memory`` fits; False only when ``prepare`` was asked to allow
+        tiling (otherwise a grid that does not fit is refused).
+    convergence : dict
+        The pitch search of ``pixel_um="auto"`` (empty otherwise).
+    layers : tuple of (int, int)
+        Each step's mask layer.
+    """
+
+    recipe: Recipe
+    masks: tuple
+    designs: tuple
+    overlays_um: tuple
+    grid: Grid
+    memory: Any
+    fits: bool = True
+    convergence: dict = field(default_factory=dict)
+    layers: tuple = ()
+
+
+def prepare(recipe: Recipe | str | Path, pixel_um: float | str | None = None, *,
+            allow_tiling: bool = False, progress: Callable[[str], None] | None = None) -> Setup:
+    """Read the masks, choose the grid and check its memory: the set-up of every command.
 
     Parameters
     ----------
     recipe : Recipe or path
-        A loaded recipe or the path of one.
     pixel_um : float or "auto", optional
-        Sample pitch in µm; overrides ``[simulation] pixel_um`` and the
-        automatic choice (:func:`choose_pixel_um`). "auto" halves that
-        choice until the CD is converged (:func:`litho.convergence.auto_pitch`).
-    check_convergence : bool
-        Re-run one representative pixel at half the pitch and record in
-        ``Result.convergence`` (and the report) whether the CD is converged
-        (:mod:`litho.convergence`); implied by ``pixel_um="auto"``.
+        Sample pitch, µm; overrides ``[simulation] pixel_um`` and the automatic
+        choice (:func:`choose_pixel_um`, which honours every optics' pitch limit).
+        "auto" searches for a converged pitch (:func:`litho.convergence.auto_pitch`).
+    allow_tiling : bool
+        Return a Setup with ``fits=False`` instead of refusing a grid that does
+        not fit in memory (the caller then tiles it, :mod:`litho.tiling`).
     progress : callable, optional
-        Called with a short message as each stage starts.
 
     Returns
     -------
-    Result
+    Setup
 
-    Examples
-    --------
-    >>> import litho
-    >>> result = litho.simulate("recipes/ebt_cdse_254nm.toml")   # doctest: +SKIP
-    >>> result.report["steps"][0]["metrics"]["iou_mean"]          # doctest: +SKIP
+    Raises
+    ------
+    LithoInputError
+        A pitch coarser than an optics allows, a window too small for the
+        pitch, or (unless ``allow_tiling``) a grid that would not fit in memory.
     """
     from .gds import read_mask
 
-    t_start = time.perf_counter()
     if not isinstance(recipe, Recipe):
         recipe = load_recipe(recipe)
     say = progress or (lambda message: None)
     sim = recipe.simulation
-
     masks = []
     for step in recipe.steps:
         say(f"{step.name}: reading mask {step.mask.path.name} layer {step.mask.layer}")
@@ -261,7 +294,90 @@ def simulate(recipe: Recipe | str | Path, *, pixel_um: float | str | None = None
             [(step, mask.layer, design, step.exposure.overlay_um) for step, (mask, design) in zip(recipe.steps, masks)],
             [d for _, d in masks], lambda p: simulation_grid(recipe, [m for m, _ in masks], p), recipe, pixel)
     grid = simulation_grid(recipe, [m for m, _ in masks], pixel)
-    check_memory(grid, recipe)
+    estimate, fits = _memory(grid, recipe, allow_tiling)
+    return Setup(recipe=recipe, masks=tuple(m for m, _ in masks), designs=tuple(d for _, d in masks),
+                 overlays_um=tuple(tuple(float(v) for v in s.exposure.overlay_um) for s in recipe.steps),
+                 grid=grid, memory=estimate, fits=fits, convergence=convergence,
+                 layers=tuple(tuple(m.layer) for m, _ in masks))
+
+
+def prepare_design(recipe: Recipe, design: tuple, grid: Grid, *, step: int = 0, window: str = "isolated",
+                   layer: tuple[int, int] = (1, 0)) -> Setup:
+    """The set-up of one step imaging designed geometry (no mask file) on a given grid.
+
+    What min-feature and other searches simulate: ``recipe`` reduced to
+    step ``step`` with ``[simulation] window`` and ``pixel_um`` set for
+    ``grid``, the pitch checked against the optics' limit and the memory
+    checked, exactly as :func:`prepare` does for a mask.
+
+    Raises
+    ------
+    LithoInputError
+        A pitch coarser than the optics allow, or a grid that would not fit in memory.
+    """
+    import dataclasses
+
+    chosen = recipe.steps[step]
+    sim = dataclasses.replace(recipe.simulation, window=window, pixel_um=grid.pixel_um)
+    local = dataclasses.replace(recipe, simulation=sim, steps=(chosen,))
+    chosen.exposure.optics.check_pixel(grid.pixel_um, str(recipe.path or "recipe"))
+    estimate, _ = _memory(grid, local, False)
+    return Setup(recipe=local, masks=(), designs=(tuple(design),),
+                 overlays_um=(tuple(float(v) for v in chosen.exposure.overlay_um),), grid=grid,
+                 memory=estimate, layers=(tuple(layer),))
+
+
+def _memory(grid: Grid, recipe: Recipe, allow_tiling: bool):
+    """(estimate, whether it fits); refuses a grid that does not fit unless tiling is allowed."""
+    from .memory import MEMORY_FRACTION, check_simulation_memory, estimate_simulation
+
+    available = _available_memory_bytes()
+    if not allow_tiling:
+        return check_simulation_memory(grid, recipe, available=available), True
+    estimate = estimate_simulation(grid, recipe)
+    return estimate, estimate.total_bytes <= MEMORY_FRACTION * available[0]
+
+
+def simulate(recipe: Recipe | str | Path, *, pixel_um: float | str | None = None,
+             check_convergence: bool = False, progress: Callable[[str], None] | None = None,
+             setup: Setup | None = None) -> Result:
+    """Simulate every step of a recipe.
+
+    Parameters
+    ----------
+    recipe : Recipe or path
+        A loaded recipe or the path of one.
+    pixel_um : float or "auto", optional
+        Sample pitch in µm; overrides ``[simulation] pixel_um`` and the
+        automatic choice (:func:`choose_pixel_um`). "auto" halves that
+        choice until the CD is converged (:func:`litho.convergence.auto_pitch`).
+    check_convergence : bool
+        Re-run one representative pixel at half the pitch and record in
+        ``Result.convergence`` (and the report) whether the CD is converged
+        (:mod:`litho.convergence`); implied by ``pixel_um="auto"``.
+    progress : callable, optional
+        Called with a short message as each stage starts.
+    setup : Setup, optional
+        The result of :func:`prepare` for this recipe (it is prepared here
+        otherwise); ``recipe`` and ``pixel_um`` are then ignored.
+
+    Returns
+    -------
+    Result
+
+    Examples
+    --------
+    >>> import litho
+    >>> result = litho.simulate("recipes/ebt_cdse_254nm.toml")   # doctest: +SKIP
+    >>> result.report["steps"][0]["metrics"]["iou_mean"]          # doctest: +SKIP
+    """
+    t_start = time.perf_counter()
+    say = progress or (lambda message: None)
+    if setup is None:
+        setup = prepare(recipe, pixel_um, progress=say)
+    recipe, grid, pixel = setup.recipe, setup.grid, setup.grid.pixel_um
+    convergence = dict(setup.convergence)
+    masks = list(zip(setup.masks, setup.designs))
 
     results = []
     for step, (mask, design) in zip(recipe.steps, masks):
@@ -307,7 +423,8 @@ def simulate_step(step: Step, layer: tuple[int, int], design: tuple, grid: Grid,
     optics = step.exposure.optics
     depth = depth_samples(step.film, step.crosslinker, [w for w, _ in optics.lines])
     inside = depth_images(transmission, grid.pixel_um, optics, image_depths_nm(step.film, depth),
-                          film_index=step.film.refractive_index, periodic=sim.window == "periodic")
+                          film_index=step.film.refractive_index, periodic=sim.window == "periodic",
+                          guard_um=sim.guard_um)
     images = [SpectralImage(im.wavelength_nm, im.weight, np.array(im.at_depth(0.0))) for im in inside]
     intensity = sum(im.weight * im.intensity for im in images)
     say(f"{step.name}: crosslinking and development")

@@ -158,7 +158,7 @@ def rule_of_thumb_um(step) -> float | None:
 def evaluate(recipe: Recipe, step_index: int, feature: str, size_um: float, gap_um: float = 1.0,
              criteria: Criteria = Criteria()) -> Trial:
     """Simulate one feature of ``size_um`` with step ``step_index`` of ``recipe``."""
-    from .process import simulate_step
+    from .process import prepare_design, simulate_step
 
     step = recipe.steps[step_index]
     optics = step.exposure.optics
@@ -204,10 +204,9 @@ def evaluate(recipe: Recipe, step_index: int, feature: str, size_um: float, gap_
         return Trial(size_um, False, f"not simulated: a {grid.shape[1]} x {grid.shape[0]} grid at "
                      f"{pixel:.3g} um (the pitch the optics need) is too large", None, None, None,
                      simulated=False)
-    sim = dataclasses.replace(recipe.simulation, window=window, pixel_um=pixel)
-    local = dataclasses.replace(recipe, simulation=sim)
     try:
-        result = simulate_step(step, (1, 0), design, grid, local)
+        setup = prepare_design(recipe, design, grid, step=step_index, window=window)
+        result = simulate_step(setup.recipe.steps[0], setup.layers[0], design, setup.grid, setup.recipe)
     except LithoInputError as error:
         # the recipe is valid (it was loaded); what fails here is this size's simulation (too large)
         return Trial(size_um, False, f"not simulated: {error}", None, None, None, simulated=False)

@@ -73,13 +73,11 @@ def run(args) -> int:
     import dataclasses
 
     import numpy as np
-    from shapely import affinity
 
     from ..errors import LithoInputError
-    from ..gds import read_mask
     from ..optics import aerial_series, edge_slope_summary, image_log_slope, spectral_images
     from ..outputs import atomic_dir
-    from ..process import choose_pixel_um, simulation_grid
+    from ..process import prepare, shifted
     from ..raster import rasterize
     from ..recipe import load_recipe
 
@@ -95,13 +93,12 @@ def run(args) -> int:
     sim = recipe.simulation
     periodic = sim.window == "periodic"
 
-    masks = []
-    for step in recipe.steps:
-        mask = read_mask(step.mask.path, layer=step.mask.layer, cell=step.mask.cell, window=step.mask.window_um)
-        dx, dy = step.exposure.overlay_um
-        masks.append((mask, tuple(affinity.translate(p, dx, dy) for p in mask.polygons)))
-    pixel = args.pixel_um or sim.pixel_um or choose_pixel_um([d for _, ds in masks for d in ds])
-    grid = simulation_grid(recipe, [m for m, _ in masks], pixel)
+    # the set-up simulate uses: the same grid (within the optics' pitch limits) and memory check
+    setup = prepare(recipe, args.pixel_um)
+    recipe, grid = setup.recipe, setup.grid
+    # the image is of the mask as exposed: the design moved by the overlay
+    masks = [(mask, shifted(design, overlay))
+             for mask, design, overlay in zip(setup.masks, setup.designs, setup.overlays_um)]
 
     report = {"recipe": str(recipe.path), "name": recipe.name,
               "grid": {"shape": list(grid.shape), "pixel_um": grid.pixel_um, "origin_um": list(grid.origin_um)},
@@ -113,7 +110,7 @@ def run(args) -> int:
             name = _safe(step.name) if len(recipe.steps) > 1 else ""
             geometry = _union(design)
             transmission = rasterize(geometry, grid)
-            guard = sim.guard_um
+            guard = recipe.simulation.guard_um
             images = spectral_images(transmission, grid.pixel_um, optics, periodic=periodic, guard_um=guard)
             intensity = sum(im.weight * im.intensity for im in images)
             ils = image_log_slope(intensity, grid.pixel_um)

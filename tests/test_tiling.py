@@ -1,0 +1,122 @@
+"""Tiled simulation (litho.tiling): tiled equals untiled, pixels measured once, identical tiles shared."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import litho
+from litho import process, tiling
+from litho.cli import main
+from litho.errors import LithoInputError
+from conftest import MASKS
+
+TILE_UM = 40.0
+# a wide FFT guard in both runs, so what differs is only the mask content a tile's halo leaves out
+GUARD = "pixel_um = 0.2\nguard_um = 30\n"
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """One untiled and one tiled run of the small contact recipe (hard contact, 2 x 2 stripe cell)."""
+    from conftest import SMALL_RECIPE
+
+    path = tmp_path_factory.mktemp("tiling") / "recipe.toml"
+    path.write_text(SMALL_RECIPE.replace("pixel_um = 0.2\n", GUARD))
+    setup = process.prepare(path)
+    return setup, litho.simulate(setup.recipe, setup=setup), tiling.simulate_tiled(setup, TILE_UM, scheduler="sync")
+
+
+def test_tiled_image_and_film_equal_the_untiled_ones(runs):
+    setup, ref, tiled = runs
+    assert tiled.plan.shape == (2, 1) and tiled.tiles_total == 2
+    assert np.abs(tiled.steps[0].intensity - ref.steps[0].intensity).max() <= 1e-4
+    assert np.abs(tiled.steps[0].remaining_thickness - ref.steps[0].remaining_thickness).max() <= 1e-4
+
+
+def test_every_pixel_is_measured_once_and_agrees_with_the_untiled_metrology(runs):
+    _, ref, tiled = runs
+    rows = tiled.steps[0].pixels
+    assert len(rows) == len(ref.steps[0].metrology.pixels) == 4
+    for m in ref.steps[0].metrology.pixels:
+        match = [r for r in rows if np.allclose(r["design_centroid_um"], m.design_centroid_um, atol=1e-6)]
+        assert len(match) == 1
+        for key in ("cd_x_um", "cd_y_um", "printed_area_um2", "iou", "centroid_shift_um"):
+            assert match[0][key] == pytest.approx(getattr(m, key), abs=1e-3), key
+        assert match[0]["missing"] == m.missing and match[0]["bridged"] == m.bridged
+
+
+def test_tiles_of_a_periodic_array_are_simulated_once(write_recipe):
+    # tiles of one pixel pitch (25.4 µm = 127 samples) inside the 8 x 8 array hold the same geometry
+    recipe = write_recipe(**{"stripe_1000ppi_2x2.gds": "stripe_1000ppi.gds"})
+    recipe_text = recipe.read_text().replace('layer = "R"', 'layer = "R"\nwindow_um = [0, 0, 203.2, 203.2]')
+    recipe.write_text(recipe_text)
+    setup = process.prepare(recipe, allow_tiling=True)
+    plan = tiling.plan_tiles(setup, 25.4)
+    keys = [tiling.geometry_key(task, tiling.window_content(task)[0])
+            for task in (tiling.TileTask(setup.recipe, 0, plan, tile) for tile in plan.tiles)]
+    assert len(set(keys)) < len(keys) / 2
+    # translation only: two interior tiles one pitch apart share a key, an edge tile does not
+    by_index = {(t.row, t.col): k for t, k in zip(plan.tiles, keys)}
+    assert by_index[(3, 3)] == by_index[(3, 4)] != by_index[(0, 0)]
+
+
+def test_a_tile_smaller_than_its_halo_is_refused(runs, tmp_path, capsys):
+    setup, _, _ = runs
+    with pytest.raises(LithoInputError, match="at least its halo"):
+        tiling.plan_tiles(setup, 1.0)
+    assert main(["simulate", str(setup.recipe.path), "-o", str(tmp_path / "out"), "--tile", "1"]) == 2
+    assert "at least its halo" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_tile_streams_depend_on_the_seed_and_the_tile_only(runs):
+    _, _, tiled = runs
+    a, b = tiled.plan.tiles[:2]
+    assert tiling.tile_seed(7, a, 0) == tiling.tile_seed(7, a, 0)
+    assert len({tiling.tile_seed(7, a, 0), tiling.tile_seed(7, b, 0), tiling.tile_seed(8, a, 0),
+                tiling.tile_seed(7, a, 1)}) == 4
+
+
+def test_outputs_that_would_not_fit_on_disk_are_refused(runs, tmp_path, monkeypatch, capsys):
+    import shutil
+
+    setup, _, _ = runs
+    real = shutil.disk_usage
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: real(p)._replace(free=1000))
+    assert main(["simulate", str(setup.recipe.path), "-o", str(tmp_path / "full"), "--tile", "40"]) == 2
+    assert "free there" in capsys.readouterr().err
+    assert not (tmp_path / "full").exists()
+
+
+def test_report_and_table_of_a_tiled_run(runs, tmp_path):
+    _, _, tiled = runs
+    tiling.write_tiled(tiled, tmp_path)
+    report = json.loads((tmp_path / "report.json").read_text())
+    step = report["steps"][0]
+    assert step["designed_pixels"] == 4 and step["defects"] == {"missing": [], "bridged": [], "area_off": []}
+    lines = (tmp_path / "pixels.csv").read_text().splitlines()
+    assert len(lines) == 1 + 4
+    assert litho.read_mask(tmp_path / "predicted.gds", layer=(101, 0)).polygons
+    assert (tmp_path / "overview.png").stat().st_size > 0
+    assert (MASKS / "stripe_1000ppi.gds").exists()
+
+
+def test_the_report_finds_exactly_the_injected_mask_defects(small_recipe_text, tmp_path):
+    # masks/panel_3x3_defects.gds: masks/panel_3x3.gds with a missing R pixel (0,0), a bridge from (2,0)
+    # to (2,1) and a 4 µm particle in (1,2) (masks/README.md); measured against the clean layout
+    recipe = tmp_path / "panel.toml"
+    recipe.write_text(small_recipe_text.replace("stripe_1000ppi_2x2.gds", "panel_3x3_defects.gds")
+                      .replace("pixel_um = 0.2\n", GUARD))
+    out = tmp_path / "out"
+    assert main(["simulate", str(recipe), "-o", str(out), "--tile", "40", "--no-figures", "-q",
+                 "--design", str(MASKS / "panel_3x3.gds"), "--scheduler", "threads"]) == 0
+    step = json.loads((out / "report.json").read_text())["steps"][0]
+    pitch = 25.4
+    site = lambda x, y: [round(x // pitch), round(y // pitch)]  # noqa: E731 - column, row of a centroid
+    assert step["designed_pixels"] == 9
+    assert [site(*p) for p in step["defects"]["missing"]] == [[0, 0]]
+    assert sorted(site(*p) for p in step["defects"]["bridged"]) == [[2, 0], [2, 1]]
+    assert [site(*p) for p in step["defects"]["area_off"]] == [[1, 2]]
