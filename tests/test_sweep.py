@@ -57,6 +57,42 @@ def test_threads_and_a_dask_cluster_give_the_same_answer_as_one_by_one(write_rec
     assert serial == threaded == clustered
 
 
+def _same_rows(a: list[dict], b: list[dict], tol: float = 1e-9) -> None:
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        assert x.keys() == y.keys()
+        for key in x:
+            if isinstance(x[key], float) and isinstance(y[key], float):
+                assert x[key] == pytest.approx(y[key], rel=tol, abs=tol), key
+            else:
+                assert x[key] == y[key], key
+
+
+def test_shared_sweep_equals_independent_simulations(write_recipe, small_recipe_text):
+    """Dose and developer time share one image per optics group; film thickness starts a new group."""
+    text = small_recipe_text + '\n[[step]]\nname = "R"\n[step.mask]\nlayer = "R"\n' \
+        '\n[[step]]\nname = "G"\n[step.mask]\nlayer = "G"\n[step.exposure]\ndose = "40 mJ/cm^2"\n'
+    recipe = litho.load_recipe(write_recipe(text))
+    axes = [parse_vary("exposure.dose=8,20,40"), parse_vary("developer.time=5,60"),
+            parse_vary("film.thickness=25,35")]
+    shared = sweep(recipe, axes, scheduler="sync")["rows"]
+    alone = sweep(recipe, axes, scheduler="sync", share=False)["rows"]
+    assert len(shared) == 3 * 2 * 2 * 2
+    _same_rows(shared, alone)
+    assert len({r["iou_mean"] for r in shared}) > 4          # the points really differ
+
+
+def test_sweep_groups_points_by_their_optics():
+    from litho.sweep import chemistry_only
+
+    assert chemistry_only(parse_vary("exposure.dose=1,2"))
+    assert chemistry_only(parse_vary("exposure.dose_mj_cm2=1,2"))
+    assert chemistry_only(parse_vary("developer.time=1,2"))
+    assert not chemistry_only(parse_vary("exposure.gap=1,2"))
+    assert not chemistry_only(parse_vary("exposure.dosimetry=1,2"))
+    assert not chemistry_only(parse_vary("film.thickness=1,2"))
+
+
 def test_map_tasks_refuses_an_unknown_scheduler():
     with pytest.raises(LithoInputError, match="scheduler"):
         map_tasks(abs, [1], scheduler="http://nowhere")

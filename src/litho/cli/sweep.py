@@ -29,6 +29,8 @@ def register(subparsers) -> None:
     p.add_argument("--pixel-um", type=pixel_um_option, default=None,
                    help=f"sample pitch for every point, {PIXEL_UM_HELP}")
     p.add_argument("-o", "--out", default="out", help="output directory (default: out)")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress bar (it is drawn on stderr only when stderr is a terminal and CI is unset)")
     p.set_defaults(func=run)
 
 
@@ -63,7 +65,7 @@ def run(args) -> int:
     axes = [parse_vary(v) if isinstance(v, str) else v for v in args.vary]
     recipe = load_recipe(args.recipe)
     start = time.perf_counter()
-    result = sweep(recipe, axes, scheduler=args.scheduler, pixel_um=args.pixel_um)
+    result = sweep(recipe, axes, scheduler=args.scheduler, pixel_um=args.pixel_um, quiet=args.quiet)
     points = len(result["rows"]) // max(1, len(recipe.steps))
     print(f"{recipe.name}: {points} points x {len(recipe.steps)} steps in {time.perf_counter() - start:.1f} s")
     names = [a.name for a in axes]
