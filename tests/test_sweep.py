@@ -134,3 +134,19 @@ def test_sweep_bad_input_is_one_line_and_writes_nothing(tmp_path, write_recipe, 
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and named in err[0]
     assert not out.exists()
+
+
+def test_proximity_transfer_cache_evicts_whole_gaps():
+    import numpy as np
+
+    from litho.optics.proximity import GapTransferCache
+
+    cache = GapTransferCache(max_sets=2, max_bytes=10 * 800)
+    h = np.zeros(100)                       # 800 bytes
+    for gap in (1.0, 2.0):
+        for direction in range(4):
+            cache.put(("gap", gap), direction, h)
+    assert len(cache) == 2 and cache.get(("gap", 1.0), 3) is not None
+    cache.put(("gap", 3.0), 0, h)           # a third gap evicts the least recently used one, whole
+    assert cache.get(("gap", 2.0), 0) is None and cache.get(("gap", 1.0), 0) is not None
+    assert cache.evicted_sets == 1

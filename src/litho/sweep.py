@@ -293,8 +293,8 @@ def sweep(recipe: Recipe, axes: list[Axis], *, scheduler: str | None = None, pix
                   description=f"sweep {len(points)} points") as bar:
         # a bar counts points as they finish where the tasks run in this process
         tick = bar.update if local else _no_tick
-        results = map_tasks(_simulate_group, [([recipes[n] for n in group], pixel_um, tick, share) for group in members],
-                            scheduler=scheduler, workers=workers)
+        tasks = [([recipes[n] for n in group], pixel_um, tick, share) for group in members]
+        results = map_tasks(_simulate_group, tasks, scheduler=scheduler, workers=workers)
         if not local:
             bar.update(len(points))
     per_point: list = [None] * len(points)
