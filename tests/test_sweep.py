@@ -150,3 +150,52 @@ def test_proximity_transfer_cache_evicts_whole_gaps():
     cache.put(("gap", 3.0), 0, h)           # a third gap evicts the least recently used one, whole
     assert cache.get(("gap", 2.0), 0) is None and cache.get(("gap", 1.0), 0) is not None
     assert cache.evicted_sets == 1
+
+
+class _Terminal:
+    """A stderr stand-in that says it is a terminal and keeps what is written."""
+
+    def __init__(self):
+        self.text = ""
+
+    def isatty(self):
+        return True
+
+    def write(self, s):
+        self.text += s
+
+    def flush(self):
+        pass
+
+
+def test_progress_bar_only_on_a_terminal_outside_ci_and_without_quiet(monkeypatch):
+    import io
+    import sys
+
+    from litho import progress
+
+    monkeypatch.delenv("CI", raising=False)
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.setattr(progress, "DELAY_S", 0.0)
+    assert progress.progress_enabled() and not progress.progress_enabled(quiet=True)
+    with progress.Progress(3, "points") as bar:
+        for _ in range(3):
+            bar.update()
+    assert "/3" in terminal.text and "points" in terminal.text and bar.done == 3
+    monkeypatch.setenv("CI", "true")
+    assert not progress.progress_enabled()
+    monkeypatch.delenv("CI")
+    assert not progress.progress_enabled(stream=io.StringIO())   # a pipe or a log file: no bar
+
+
+def test_sweep_command_quiet_and_piped_stderr_stay_free_of_bars(tmp_path, write_recipe, capsys, monkeypatch):
+    from litho import progress
+
+    monkeypatch.setattr(progress, "DELAY_S", 0.0)
+    monkeypatch.delenv("CI", raising=False)
+    recipe = write_recipe()
+    for extra in (["--quiet"], []):   # capsys's stderr is not a terminal
+        assert main(["sweep", str(recipe), "--vary", "exposure.dose=10,30", "-o", str(tmp_path / "o"),
+                     *extra]) == 0
+        assert capsys.readouterr().err == ""

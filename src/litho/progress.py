@@ -47,8 +47,8 @@ class Progress:
 
     Parameters
     ----------
-    total : int
-        Items expected.
+    total : int or None
+        Items expected (None: unknown, the bar shows the count and rate only).
     unit : str
         What an item is ("points", "sizes"), shown after the count.
     enabled : bool, optional
@@ -57,8 +57,9 @@ class Progress:
         Shown before the bar.
     """
 
-    def __init__(self, total: int, unit: str = "it", *, enabled: bool | None = None, description: str = ""):
-        self.total = int(total)
+    def __init__(self, total: int | None, unit: str = "it", *, enabled: bool | None = None,
+                 description: str = ""):
+        self.total = None if total is None else int(total)
         self.done = 0
         self._lock = threading.Lock()
         self._bar = None
@@ -76,14 +77,6 @@ class Progress:
             self.done += n
             if self._bar is not None:
                 self._bar.update(n)
-
-    def add_total(self, n: int) -> None:
-        """Expect ``n`` more items (searches that refine as they go)."""
-        with self._lock:
-            self.total += n
-            if self._bar is not None:
-                self._bar.total = self.total
-                self._bar.refresh()
 
     def close(self) -> None:
         if self._bar is not None:

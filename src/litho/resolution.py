@@ -349,7 +349,8 @@ def _runs(done: dict[float, Trial]) -> list[list]:
 
 def min_feature(recipe: Recipe, feature: str = "line-space", *, step: int | str = 0, gap_um: float = 1.0,
                 size_range_um: tuple[float, float] | None = None, criteria: Criteria = Criteria(),
-                points_per_decade: float = POINTS_PER_DECADE) -> MinFeature:
+                points_per_decade: float = POINTS_PER_DECADE,
+                progress: Callable[[], None] | None = None) -> MinFeature:
     """The smallest ``feature`` that ``recipe`` prints.
 
     Parameters
@@ -369,6 +370,8 @@ def min_feature(recipe: Recipe, feature: str = "line-space", *, step: int | str 
         CD tolerance and minimum central h/h0.
     points_per_decade : float
         Density of the coarse scan.
+    progress : callable, optional
+        Called with no argument after each size is judged.
 
     Returns
     -------
@@ -391,8 +394,14 @@ def min_feature(recipe: Recipe, feature: str = "line-space", *, step: int | str 
     low, high = size_range_um or _default_range(recipe.steps[index], feature, gap_um)
     if not 0 < low < high:
         raise LithoInputError(f"size range {low:g}..{high:g} um: give 0 < low < high")
-    scan = scan_sizes(lambda size: evaluate(recipe, index, feature, size, gap_um, criteria), low, high,
-                      points_per_decade=points_per_decade, extend=size_range_um is None)
+    tick = progress or (lambda: None)
+
+    def trial(size):
+        out = evaluate(recipe, index, feature, size, gap_um, criteria)
+        tick()
+        return out
+
+    scan = scan_sizes(trial, low, high, points_per_decade=points_per_decade, extend=size_range_um is None)
     searched = (min(t.size_um for t in scan.trials), max(t.size_um for t in scan.trials))
     return MinFeature(feature, scan.size_um, scan.trials, gap_um if feature == "pixel-array" else None,
                       at_search_floor=scan.at_search_floor, smallest_printing_um=scan.smallest_printing_um,
@@ -440,12 +449,20 @@ def _default_range(step, feature: str, gap_um: float) -> tuple[float, float]:
 
 
 def search_all(recipe: Recipe, features=FEATURES, *, step: int | str = 0, gap_um: float = 1.0,
-               criteria: Criteria = Criteria(), points_per_decade: float = POINTS_PER_DECADE) -> dict:
-    """:func:`min_feature` for several features, as a JSON-ready dict."""
+               criteria: Criteria = Criteria(), points_per_decade: float = POINTS_PER_DECADE,
+               quiet: bool = True) -> dict:
+    """:func:`min_feature` for several features, as a JSON-ready dict.
+
+    ``quiet=False`` draws a progress bar of the sizes simulated on stderr
+    (:mod:`litho.progress`; the number of sizes is not known in advance).
+    """
+    from .progress import Progress, progress_enabled
+
     index = recipe.step_index(step)
     s = recipe.steps[index]
-    results = [min_feature(recipe, f, step=index, gap_um=gap_um, criteria=criteria,
-                           points_per_decade=points_per_decade) for f in features]
+    with Progress(None, "sizes", enabled=progress_enabled(quiet), description="min-feature") as bar:
+        results = [min_feature(recipe, f, step=index, gap_um=gap_um, criteria=criteria,
+                               points_per_decade=points_per_decade, progress=bar.update) for f in features]
     return {
         "recipe": str(recipe.path) if recipe.path else recipe.name,
         "step": s.name,
