@@ -89,3 +89,27 @@ def test_epe_sign_follows_the_bias(bias):
     # Corners of a shrunken print lie farther than the bias; along the edges it is exact.
     assert np.median(epe) == pytest.approx(bias, abs=1e-9)
     assert np.all(np.sign(epe[np.abs(epe) > 1e-9]) == np.sign(bias))
+
+
+def test_a_one_row_window_is_measured_not_crashed():
+    """One sample high: each sample stands for its cell (contourpy needs two rows)."""
+    grid = Grid((1, 40), 0.1, (0.0, 0.0))
+    nrt = np.zeros((1, 40))
+    nrt[0, 10:30] = 1.0
+    m = measure(nrt, grid, [box(1.0, 0.0, 3.0, 0.1)])
+    assert m.pixels[0].cd_x_um == pytest.approx(2.0, abs=0.1) and m.pixels[0].iou > 0.9
+    assert m.missing_pixels == 0 and m.bridges == 0
+
+
+def test_a_one_row_periodic_step_simulates(write_recipe):
+    import dataclasses
+
+    import litho
+    from litho.process import simulate_step
+
+    recipe = litho.load_recipe(write_recipe())
+    recipe = dataclasses.replace(recipe, simulation=dataclasses.replace(recipe.simulation, window="periodic"))
+    grid = Grid((1, 40), 0.2, (0.0, 0.0))
+    result = simulate_step(recipe.steps[0], (1, 0), (box(2.0, 0.0, 6.0, 0.2),), grid, recipe)
+    assert result.remaining_thickness.shape == (1, 40)
+    assert result.metrology.pixels[0].cd_x_um > 0

@@ -93,7 +93,14 @@ def printed_polygons(remaining_thickness: np.ndarray, grid: Grid, threshold: flo
     """
     if not np.any(remaining_thickness >= threshold):
         return []
-    gen = contourpy.contour_generator(grid.x_um, grid.y_um, remaining_thickness,
+    x, y, values = grid.x_um, grid.y_um, np.asarray(remaining_thickness)
+    # A window one sample high (or wide) has nothing to contour across it; each sample then
+    # stands for its whole cell, so the row is repeated at the cell's two edges.
+    if values.shape[0] == 1:
+        values, y = np.repeat(values, 2, axis=0), y[0] + 0.5 * grid.pixel_um * np.array([-1.0, 1.0])
+    if values.shape[1] == 1:
+        values, x = np.repeat(values, 2, axis=1), x[0] + 0.5 * grid.pixel_um * np.array([-1.0, 1.0])
+    gen = contourpy.contour_generator(x, y, values,
                                       fill_type=contourpy.FillType.OuterOffset,
                                       line_type=contourpy.LineType.Separate)
     points_list, offsets_list = gen.filled(threshold, np.inf)
