@@ -206,7 +206,27 @@ def _develop_point(recipe: Recipe, index: int, layer, design, grid, shared):
                       metrology=metrology, overlay_um=(float(overlay[0]), float(overlay[1])))
 
 
-def _simulate_group(args) -> list[list[dict]]:
+class _GroupTask:
+    """The points of one optics group, as one Dask task's argument.
+
+    A plain object: Dask walks lists, dicts and dataclasses in task
+    arguments looking for collections, and a recipe's nested raw tables made
+    that walk a tenth of a sweep's time.
+    """
+
+    __slots__ = ("recipes", "pixel_um", "tick", "share")
+
+    def __init__(self, recipes, pixel_um, tick, share):
+        self.recipes, self.pixel_um, self.tick, self.share = recipes, pixel_um, tick, share
+
+    def __getstate__(self):
+        return (self.recipes, self.pixel_um, self.tick, self.share)
+
+    def __setstate__(self, state):
+        self.recipes, self.pixel_um, self.tick, self.share = state
+
+
+def _simulate_group(task: _GroupTask) -> list[list[dict]]:
     """Rows of every point of a group that shares its optics: each step imaged once.
 
     The points differ only in chemistry-only fields (:func:`chemistry_only`);
@@ -214,7 +234,7 @@ def _simulate_group(args) -> list[list[dict]]:
     computed once, then each point scales the dose and develops and measures
     it. Equal to simulating each point alone to float rounding.
     """
-    recipes, pixel_um, tick, share = args
+    recipes, pixel_um, tick, share = task.recipes, task.pixel_um, task.tick, task.share
     if pixel_um == "auto" or not share:   # the pitch search is per point: no sharing
         out = []
         for r in recipes:
@@ -293,7 +313,7 @@ def sweep(recipe: Recipe, axes: list[Axis], *, scheduler: str | None = None, pix
                   description=f"sweep {len(points)} points") as bar:
         # a bar counts points as they finish where the tasks run in this process
         tick = bar.update if local else _no_tick
-        tasks = [([recipes[n] for n in group], pixel_um, tick, share) for group in members]
+        tasks = [_GroupTask([recipes[n] for n in group], pixel_um, tick, share) for group in members]
         results = map_tasks(_simulate_group, tasks, scheduler=scheduler, workers=workers)
         if not local:
             bar.update(len(points))
