@@ -15,7 +15,8 @@ def register(subparsers) -> None:
         "Simulate a recipe over a grid of parameter values (dose, gap, focus, film thickness...) and "
         "report per point and step: IoU, CD error, EPE, missing pixels, bridges, residue, PLQY and whether "
         "the point is in spec (no missing pixel, no bridge, CD within 10%); with a dose axis also the "
-        "exposure latitude. Points run in parallel with Dask (locally, or on a cluster with --scheduler). "
+        "exposure latitude. Points that differ only in dose or developer share one aerial image and depth-resolved "
+        "dose per step; the other points run in parallel with Dask (locally, or on a cluster with --scheduler). "
         "Writes sweep.csv, sweep.json and sweep.png.",
         "litho sweep recipes/rgb_stripe_1000ppi.toml --vary exposure.dose=150:450:7 "
         "--vary exposure.gap=2,5 -o out/sweep"))
