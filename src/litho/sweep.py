@@ -243,17 +243,17 @@ def _simulate_group(task: _GroupTask) -> list[list[dict]]:
         return out
     first = recipes[0]
     masks, designs, grid = _setup(first, pixel_um)
-    steps_per_point: list[list] = [[] for _ in recipes]
+    # rows, not step results, are kept per point: a group of many doses holds one image per step
+    rows_per_point: list[list] = [[] for _ in recipes]
+    last = len(masks) - 1
     for k, (mask, design) in enumerate(zip(masks, designs)):
         shared = _unit_exposure(first.steps[k], design, grid, first)
-        for steps, r in zip(steps_per_point, recipes):
-            steps.append(_develop_point(r, k, mask.layer, design, grid, shared))
+        for rows, r in zip(rows_per_point, recipes):
+            rows.extend(_step_rows([_develop_point(r, k, mask.layer, design, grid, shared)]))
+            if k == last:
+                tick()
         del shared
-    out = []
-    for steps in steps_per_point:
-        out.append(_step_rows(steps))
-        tick()
-    return out
+    return rows_per_point
 
 
 def _no_tick() -> None:
