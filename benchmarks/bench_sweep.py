@@ -1,39 +1,99 @@
-"""Speed-up of a sweep mapped with Dask threads over the same sweep run one by one.
+"""A dose × gap sweep that shares work, against the same points simulated independently.
 
-    python benchmarks/bench_sweep.py
+    python benchmarks/bench_sweep.py [--doses 10] [--gaps 10] [--pixels 2] [--steps R]
 
-Eight points (dose × film thickness) of the shipped 254 nm contact-print
-recipe; prints both wall times and their ratio (threads / one by one) —
-on 2 cores the ideal is 0.5.
+The shipped RGB proximity recipe (``recipes/rgb_stripe_1000ppi.toml``) cut
+to a ``--pixels`` × ``--pixels`` window of its 1000 ppi array and to the
+``--steps`` given, swept over ``--doses`` × ``--gaps`` points (default
+10 × 10 = 100). Three runs of the same points, in this order, each after the
+optics caches are emptied:
+
+1. ``litho.sweep`` (points at one gap share one image and unit local dose;
+   gaps are mapped with Dask threads);
+2. the same sweep with ``share=False``: every point an independent
+   ``litho.simulate`` mapped with Dask threads (what the sweep did before);
+3. a plain serial loop of ``litho.simulate`` over the points.
+
+Prints the wall times, their ratios (target: the shared sweep ≥ 10× faster
+than the independent simulations), and the largest difference of any
+metric between runs 1 and 3 (float noise).
 """
 
 from __future__ import annotations
 
+import argparse
+import copy
+import itertools
 import time
 from pathlib import Path
 
+import numpy as np
+
 import litho
-from litho.sweep import parse_vary, sweep
+from litho.optics import clear_caches
+from litho.recipe import recipe_from_dict
+from litho.sweep import _step_rows, parse_vary, point_recipe, sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def bench_recipe(pixels: int, steps: list[str]):
+    base = litho.load_recipe(ROOT / "recipes" / "rgb_stripe_1000ppi.toml")
+    raw = copy.deepcopy(dict(base.raw))
+    raw["mask"]["window_um"] = [0.0, 0.0, 25.4 * pixels, 25.4 * pixels]
+    raw["step"] = [s for s in raw["step"] if s["name"] in steps]
+    return recipe_from_dict(raw, source=str(base.path), base_dir=base.path.parent, path=base.path)
+
+
+def worst_difference(a: list[dict], b: list[dict]) -> float:
+    worst = 0.0
+    for x, y in zip(a, b):
+        for key, value in x.items():
+            if isinstance(value, float) and isinstance(y.get(key), float) and np.isfinite(value):
+                worst = max(worst, abs(value - y[key]))
+    return worst
+
+
 def main() -> None:
-    recipe = litho.load_recipe(ROOT / "recipes" / "ebt_cdse_254nm.toml")
-    axes = [parse_vary("exposure.dose=1:6:4"), parse_vary("film.thickness=25,35")]
-    sweep(recipe, axes[:1], scheduler="sync")  # warm imports and caches
-    times = {}
-    for scheduler in ("sync", "threads"):
-        best = float("inf")
-        for _ in range(3):
-            t = time.perf_counter()
-            sweep(recipe, axes, scheduler=scheduler)
-            best = min(best, time.perf_counter() - t)
-        times[scheduler] = best
-    print("8 points, ebt_cdse_254nm.toml (best of 3)")
-    print(f"  one by one (sync): {times['sync']:.2f} s")
-    print(f"  Dask threads:      {times['threads']:.2f} s")
-    print(f"  ratio threads / sync: {times['threads'] / times['sync']:.2f}")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--doses", type=int, default=10)
+    parser.add_argument("--gaps", type=int, default=10)
+    parser.add_argument("--pixels", type=int, default=2)
+    parser.add_argument("--steps", default="R", help="comma-separated step names (default R)")
+    args = parser.parse_args()
+    recipe = bench_recipe(args.pixels, args.steps.split(","))
+    axes = [parse_vary(f"exposure.dose=150:450:{args.doses}"), parse_vary(f"exposure.gap=3:12:{args.gaps}")]
+    points = list(itertools.product(*(a.values for a in axes)))
+    sweep(recipe, [parse_vary("exposure.dose=300")])   # imports and first-call set-up out of the figures
+
+    times, rows = {}, {}
+    clear_caches()
+    t = time.perf_counter()
+    rows["shared"] = sweep(recipe, axes)["rows"]
+    times["shared"] = time.perf_counter() - t
+
+    clear_caches()
+    t = time.perf_counter()
+    rows["independent"] = sweep(recipe, axes, share=False)["rows"]
+    times["independent"] = time.perf_counter() - t
+
+    clear_caches()
+    t = time.perf_counter()
+    serial = []
+    for values in points:
+        result = litho.simulate(point_recipe(recipe, axes, values))
+        serial.extend({**dict(zip([a.name for a in axes], values)), **row} for row in _step_rows(result.steps))
+    times["serial"] = time.perf_counter() - t
+    rows["serial"] = serial
+
+    print(f"{len(points)} points ({args.doses} doses x {args.gaps} gaps), steps {args.steps}, "
+          f"{args.pixels} x {args.pixels} pixels of rgb_stripe_1000ppi.toml")
+    print(f"  shared sweep (Dask threads):          {times['shared']:8.2f} s")
+    print(f"  independent simulations (Dask threads): {times['independent']:6.2f} s")
+    print(f"  plain serial loop of simulate:        {times['serial']:8.2f} s")
+    print(f"  ratio independent / shared: {times['independent'] / times['shared']:.1f}  (target >= 10)")
+    print(f"  ratio serial / shared:      {times['serial'] / times['shared']:.1f}")
+    print(f"  largest metric difference shared vs serial: {worst_difference(rows['shared'], rows['serial']):.2e}")
 
 
 if __name__ == "__main__":

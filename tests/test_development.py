@@ -116,3 +116,37 @@ def test_contrast_curve_rejects_unsorted_doses():
     f, x, d = mats()
     with pytest.raises(LithoInputError, match="increasing"):
         contrast_curve(f, x, d, "N2", 254, [3.0, 1.0])
+
+
+@pytest.mark.parametrize("film_over, dev_over", [
+    ({}, {}),                                           # the shipped dispersion
+    ({"crosslink_dispersion": 0.0}, {}),                # exact local model: a kink at the gel point
+    ({"crosslink_dispersion": 0.0}, {"gelation": "lattice"}),
+    ({"crosslink_dispersion": 0.3}, {"gelation": "lattice", "time_s": 1.0}),
+])
+def test_tabulated_development_matches_the_direct_evaluation_within_1e5(film_over, dev_over):
+    """The response table in the activation exponent against photochemistry and gelation done per voxel."""
+    f, x, d = mats(film_over=film_over, dev_over=dev_over)
+    rng = np.random.default_rng(3)
+    # every regime: nothing, the gel point, the steep edge, saturation; depth profiles from the film
+    dose = np.concatenate([[0.0, 1e-12], np.geomspace(1e-4, 1e4, 5998), rng.uniform(0.0, 20.0, 4000)])
+    exposures = [(254.0, dose.reshape(100, 100))]
+    direct = develop(exposures, f, x, d, "N2", tabulated=False)
+    table = develop(exposures, f, x, d, "N2")
+    assert np.abs(table.remaining_thickness - direct.remaining_thickness).max() < 1e-5
+    assert np.abs(table.retained_fraction_depth - direct.retained_fraction_depth).max() < 1e-5
+    assert np.abs(table.gel_fraction_bottom - direct.gel_fraction_bottom).max() < 1e-5
+    assert np.abs(table.plqy_retention - direct.plqy_retention).max() < 1e-5
+    np.testing.assert_allclose(table.crosslinks_per_qd_bottom, direct.crosslinks_per_qd_bottom, rtol=1e-4,
+                               atol=1e-9)
+
+
+def test_tabulated_development_of_two_lines_and_a_reflecting_substrate():
+    """x = Σ C_λ E_λ per voxel is what the table is in, whatever the line mix and depth profile."""
+    f, x, d = mats(film_over={"substrate_reflectance": 0.3})
+    rng = np.random.default_rng(4)
+    a, b = rng.uniform(0, 8, (50, 60)), rng.uniform(0, 8, (50, 60))
+    exposures = [(254.0, a), (275.0, b)]
+    direct = develop(exposures, f, x, d, "N2", tabulated=False)
+    table = develop(exposures, f, x, d, "N2")
+    assert np.abs(table.remaining_thickness - direct.remaining_thickness).max() < 1e-5

@@ -89,3 +89,64 @@ def test_epe_sign_follows_the_bias(bias):
     # Corners of a shrunken print lie farther than the bias; along the edges it is exact.
     assert np.median(epe) == pytest.approx(bias, abs=1e-9)
     assert np.all(np.sign(epe[np.abs(epe) > 1e-9]) == np.sign(bias))
+
+
+def test_a_one_row_window_is_measured_not_crashed():
+    """One sample high: each sample stands for its cell (contourpy needs two rows)."""
+    grid = Grid((1, 40), 0.1, (0.0, 0.0))
+    nrt = np.zeros((1, 40))
+    nrt[0, 10:30] = 1.0
+    m = measure(nrt, grid, [box(1.0, 0.0, 3.0, 0.1)])
+    assert m.pixels[0].cd_x_um == pytest.approx(2.0, abs=0.1) and m.pixels[0].iou > 0.9
+    assert m.missing_pixels == 0 and m.bridges == 0
+
+
+def test_a_one_row_periodic_step_simulates(write_recipe):
+    import dataclasses
+
+    import litho
+    from litho.process import simulate_step
+
+    recipe = litho.load_recipe(write_recipe())
+    recipe = dataclasses.replace(recipe, simulation=dataclasses.replace(recipe.simulation, window="periodic"))
+    grid = Grid((1, 40), 0.2, (0.0, 0.0))
+    result = simulate_step(recipe.steps[0], (1, 0), (box(2.0, 0.0, 6.0, 0.2),), grid, recipe)
+    assert result.remaining_thickness.shape == (1, 40)
+    assert result.metrology.pixels[0].cd_x_um > 0
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_array_metrology_equals_the_per_pixel_measurement(seed):
+    """measure() measures all pixels with shapely's array functions; _measure_pixel is the reference."""
+    import shapely
+    from scipy.ndimage import gaussian_filter
+    from shapely.geometry import Polygon
+
+    from litho.layout.geometry import merge
+    from litho.metrology import _measure_pixel
+    from litho.raster import rasterize
+
+    rng = np.random.default_rng(seed)
+    grid = Grid((120, 130), 0.1, (0.0, 0.0))
+    design = [box(1 + 3 * i + rng.uniform(0, 0.3), 1 + 3 * j, 3 + 3 * i, 2.5 + 3 * j + rng.uniform(0, 0.3))
+              for i in range(4) for j in range(3)]
+    design.append(Polygon([(0.5, 9), (2, 9), (2, 10), (1, 10), (1, 11.5), (0.5, 11.5)]))   # a concave L
+    nrt = gaussian_filter(rasterize(merge(design), grid), rng.uniform(1, 6)) * rng.uniform(0.6, 1.6)
+    nrt += rng.normal(0, 0.03, nrt.shape)
+    m = measure(nrt, grid, design, 0.5)
+    printed = printed_polygons(nrt, grid, 0.5)
+    tree = shapely.STRtree(printed) if printed else None
+    for i, poly in enumerate(design):
+        hits = [] if tree is None else [int(k) for k in tree.query(poly, predicate="intersects")]
+        hits = [k for k in hits if printed[k].intersection(poly).area > 1e-9 * poly.area]
+        matched = shapely.union_all([printed[k] for k in hits]) if hits else Polygon()
+        ref = _measure_pixel(i, poly, matched, grid.pixel_um, m.pixels[i].mean_nrt, m.pixels[i].centre_nrt,
+                             bridged=m.pixels[i].bridged).as_dict()
+        got = m.pixels[i].as_dict()
+        for key, value in ref.items():
+            if isinstance(value, float):
+                assert got[key] == pytest.approx(value, abs=1e-12, nan_ok=True), key
+            elif isinstance(value, (list, tuple)):
+                assert got[key] == pytest.approx(value, abs=1e-12), key
+            else:
+                assert got[key] == value, key

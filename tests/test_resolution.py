@@ -145,4 +145,27 @@ def test_min_feature_and_sweep_share_one_in_spec_rule():
     from litho import resolution, sweep
 
     assert "field_failure" in inspect.getsource(resolution.judge)
-    assert "field_failure" in inspect.getsource(sweep._simulate_point)
+    assert "field_failure" in inspect.getsource(sweep._step_rows)
+
+
+def test_one_off_projection_windows_are_imaged_by_abbe_and_agree_with_exact_kernels(monkeypatch):
+    """Each size is its own grid, imaged once: Abbe's sum, no kernel build. All kernels equal Abbe."""
+    import dataclasses
+
+    from litho.resolution import evaluate, one_off_optics
+
+    recipe = litho.load_recipe(PROJECTION)
+    optics = recipe.steps[0].exposure.optics
+    assert one_off_optics(optics).method == "abbe"
+    proximity = litho.load_recipe(RECIPES / "rgb_stripe_1000ppi.toml").steps[0].exposure.optics
+    assert one_off_optics(proximity) is proximity
+    size = 1.0
+    abbe = evaluate(recipe, 0, "line-space", size)
+    exact = dataclasses.replace(optics, kernel_tolerance=0.0)
+    step = dataclasses.replace(recipe.steps[0], exposure=dataclasses.replace(recipe.steps[0].exposure, optics=exact))
+    kernels_recipe = dataclasses.replace(recipe, steps=(step, *recipe.steps[1:]))
+    monkeypatch.setattr("litho.resolution.one_off_optics", lambda o: o)   # the kernel route
+    socs = evaluate(kernels_recipe, 0, "line-space", size)
+    assert abbe.simulated and abbe.prints == socs.prints
+    assert abbe.cd_x_um == pytest.approx(socs.cd_x_um, abs=1e-6)
+    assert abbe.centre_nrt == pytest.approx(socs.centre_nrt, abs=1e-6)

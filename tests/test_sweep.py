@@ -57,6 +57,42 @@ def test_threads_and_a_dask_cluster_give_the_same_answer_as_one_by_one(write_rec
     assert serial == threaded == clustered
 
 
+def _same_rows(a: list[dict], b: list[dict], tol: float = 1e-9) -> None:
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        assert x.keys() == y.keys()
+        for key in x:
+            if isinstance(x[key], float) and isinstance(y[key], float):
+                assert x[key] == pytest.approx(y[key], rel=tol, abs=tol), key
+            else:
+                assert x[key] == y[key], key
+
+
+def test_shared_sweep_equals_independent_simulations(write_recipe, small_recipe_text):
+    """Dose and developer time share one image per optics group; film thickness starts a new group."""
+    text = small_recipe_text + '\n[[step]]\nname = "R"\n[step.mask]\nlayer = "R"\n' \
+        '\n[[step]]\nname = "G"\n[step.mask]\nlayer = "G"\n[step.exposure]\ndose = "40 mJ/cm^2"\n'
+    recipe = litho.load_recipe(write_recipe(text))
+    axes = [parse_vary("exposure.dose=8,20,40"), parse_vary("developer.time=5,60"),
+            parse_vary("film.thickness=25,35")]
+    shared = sweep(recipe, axes, scheduler="sync")["rows"]
+    alone = sweep(recipe, axes, scheduler="sync", share=False)["rows"]
+    assert len(shared) == 3 * 2 * 2 * 2
+    _same_rows(shared, alone)
+    assert len({r["iou_mean"] for r in shared}) > 4          # the points really differ
+
+
+def test_sweep_groups_points_by_their_optics():
+    from litho.sweep import chemistry_only
+
+    assert chemistry_only(parse_vary("exposure.dose=1,2"))
+    assert chemistry_only(parse_vary("exposure.dose_mj_cm2=1,2"))
+    assert chemistry_only(parse_vary("developer.time=1,2"))
+    assert not chemistry_only(parse_vary("exposure.gap=1,2"))
+    assert not chemistry_only(parse_vary("exposure.dosimetry=1,2"))
+    assert not chemistry_only(parse_vary("film.thickness=1,2"))
+
+
 def test_map_tasks_refuses_an_unknown_scheduler():
     with pytest.raises(LithoInputError, match="scheduler"):
         map_tasks(abs, [1], scheduler="http://nowhere")
@@ -98,3 +134,68 @@ def test_sweep_bad_input_is_one_line_and_writes_nothing(tmp_path, write_recipe, 
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and named in err[0]
     assert not out.exists()
+
+
+def test_proximity_transfer_cache_evicts_whole_gaps():
+    import numpy as np
+
+    from litho.optics.proximity import GapTransferCache
+
+    cache = GapTransferCache(max_sets=2, max_bytes=10 * 800)
+    h = np.zeros(100)                       # 800 bytes
+    for gap in (1.0, 2.0):
+        for direction in range(4):
+            cache.put(("gap", gap), direction, h)
+    assert len(cache) == 2 and cache.get(("gap", 1.0), 3) is not None
+    cache.put(("gap", 3.0), 0, h)           # a third gap evicts the least recently used one, whole
+    assert cache.get(("gap", 2.0), 0) is None and cache.get(("gap", 1.0), 0) is not None
+    assert cache.evicted_sets == 1
+
+
+class _Terminal:
+    """A stderr stand-in that says it is a terminal and keeps what is written."""
+
+    def __init__(self):
+        self.text = ""
+
+    def isatty(self):
+        return True
+
+    def write(self, s):
+        self.text += s
+
+    def flush(self):
+        pass
+
+
+def test_progress_bar_only_on_a_terminal_outside_ci_and_without_quiet(monkeypatch):
+    import io
+    import sys
+
+    from litho import progress
+
+    monkeypatch.delenv("CI", raising=False)
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.setattr(progress, "DELAY_S", 0.0)
+    assert progress.progress_enabled() and not progress.progress_enabled(quiet=True)
+    with progress.Progress(3, "points") as bar:
+        for _ in range(3):
+            bar.update()
+    assert "/3" in terminal.text and "points" in terminal.text and bar.done == 3
+    monkeypatch.setenv("CI", "true")
+    assert not progress.progress_enabled()
+    monkeypatch.delenv("CI")
+    assert not progress.progress_enabled(stream=io.StringIO())   # a pipe or a log file: no bar
+
+
+def test_sweep_command_quiet_and_piped_stderr_stay_free_of_bars(tmp_path, write_recipe, capsys, monkeypatch):
+    from litho import progress
+
+    monkeypatch.setattr(progress, "DELAY_S", 0.0)
+    monkeypatch.delenv("CI", raising=False)
+    recipe = write_recipe()
+    for extra in (["--quiet"], []):   # capsys's stderr is not a terminal
+        assert main(["sweep", str(recipe), "--vary", "exposure.dose=10,30", "-o", str(tmp_path / "o"),
+                     *extra]) == 0
+        assert capsys.readouterr().err == ""

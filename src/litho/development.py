@@ -59,7 +59,7 @@ from .materials import Crosslinker, Developer, Film
 __all__ = [
     "Developed", "develop", "ContrastCurve", "contrast_curve", "flory_gel_fraction",
     "lattice_gel_fraction", "charlesby_pinner_gel_fraction", "swelling_survival", "gel_response",
-    "remaining_thickness", "default_dose_range",
+    "remaining_thickness", "default_dose_range", "ResponseTable", "response_table",
 ]
 
 
@@ -267,6 +267,116 @@ def remaining_thickness(kept_depth, survival_bottom, depth_weights, developer: D
     return undissolved + (1.0 - undissolved) * survival_bottom * np.sum(w * kept, axis=0)
 
 
+# --------------------------------------------------------------------------- tabulated response
+
+#: Log-grid step of the response table in ln x (x = Σ_λ C_λ E_λ, the activation exponent).
+#: Linear interpolation errs by ≈ step²/8 × |d²f/d(ln x)²|; the steepest case is a film without
+#: crosslink dispersion just above its gel point (g rises fast into a narrow swelling
+#: threshold): 2e-3 errs there by 4e-5, 5e-4 by 3e-6 (1.3e-6 on every shipped recipe),
+#: within the 1e-5 that tests/test_development.py asks. 64k nodes, built in ~0.1 s.
+TABLE_LOG_STEP = 5e-4
+#: The table spans x in [TABLE_X_MIN, TABLE_X_MAX]; below, nothing gels (the outputs are their
+#: x → 0 limits to < 1e-9), above, every photogroup is spent (e^{-x} < 1e-40 for any rate ≥ 0.01).
+TABLE_X_MIN, TABLE_X_MAX = 1e-10, 1e4
+
+
+@dataclass(frozen=True)
+class ResponseTable:
+    """The development outputs of one step as functions of the activation exponent x.
+
+    Everything develop() derives from the local dose goes through
+    x = Σ_λ C_λ·E_λ(z, y, x) at each depth sample and point (photolysis,
+    bonding, branching, gel, swelling survival: :func:`litho.chemistry.crosslink`,
+    :func:`gel_response`), and none of it couples points or depths until the
+    depth average. So the table is in x per voxel, the one quantity that is
+    pointwise for any number of lines and any depth profile (the depth-resolved
+    film makes h/h₀ itself a function of a whole dose profile, not of one number).
+    h/h₀ = u + (1 − u)·S(x_bottom)·Σ_z w_z·kept(x_z) is then formed from the
+    looked-up kept and S, and the time-dependent u outside the table, so a
+    developer-time sweep reuses it.
+
+    The grid is uniform in ln x and has a node at the gel point (where
+    kept and g have a kink when the crosslink density does not scatter),
+    so linear interpolation is second order everywhere.
+    """
+
+    log_x0: float
+    inv_step: float
+    kept: np.ndarray
+    survival: np.ndarray
+    gel_fraction: np.ndarray
+    crosslinks_per_qd: np.ndarray
+
+    def lookup(self, exponent, *names: str):
+        """Interpolated ``names`` (of kept, survival, gel_fraction, crosslinks_per_qd) at ``exponent``."""
+        x = np.asarray(exponent, dtype=np.float64)
+        n = self.kept.size
+        with np.errstate(divide="ignore"):
+            pos = (np.log(np.maximum(x, TABLE_X_MIN)) - self.log_x0) * self.inv_step
+        np.clip(pos, 0.0, n - 1.0, out=pos)
+        i = np.minimum(pos.astype(np.intp), n - 2)
+        frac = pos - i
+        out = []
+        for name in names:
+            table = getattr(self, name)
+            lo = table[i]
+            out.append(lo + frac * (table[i + 1] - lo))
+        return out
+
+
+def _direct_response(x, film: Film, crosslinker: Crosslinker, developer: Developer, atmosphere: Atmosphere):
+    """c, g, kept, S at activation exponents ``x``, evaluated directly (the table's source)."""
+    from . import mechanisms
+    from .chemistry import branching_factor
+
+    mech = mechanisms.get(crosslinker.mechanism)
+    bonded = mech.bond_yield(crosslinker, film, atmosphere) * mech.reactive_fraction(x, crosslinker)
+    c = branching_factor(bonded, crosslinker, film)
+    g, kept, survive = gel_response(c, developer, film.crosslink_dispersion)
+    return c, g, kept, survive
+
+
+def _gel_point_exponent(film, crosslinker, developer, atmosphere) -> float | None:
+    """x at the gel point (where c reaches its critical value), or None when it is never reached."""
+    if developer.gelation == "lattice":
+        z = float(developer.lattice_neighbours)
+        c_star = -z * math.log1p(-1.0 / (z - 1.0))
+    else:
+        c_star = 1.0
+    lo, hi = math.log(TABLE_X_MIN), math.log(TABLE_X_MAX)
+
+    def c_of(log_x):
+        return float(_direct_response(np.array([math.exp(log_x)]), film, crosslinker, developer, atmosphere)[0][0])
+
+    if c_of(hi) <= c_star or c_of(lo) >= c_star:
+        return None
+    for _ in range(80):   # bisection in ln x: c rises with x
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if c_of(mid) < c_star else (lo, mid)
+    return 0.5 * (lo + hi)
+
+
+@functools.lru_cache(maxsize=64)
+def response_table(film: Film, crosslinker: Crosslinker, developer: Developer,
+                   atmosphere: Atmosphere) -> ResponseTable:
+    """The :class:`ResponseTable` of a step (cached: a sweep's points share it)."""
+    import dataclasses
+
+    developer = dataclasses.replace(developer, time_s=0.0)   # u is applied outside the table
+    lo, hi = math.log(TABLE_X_MIN), math.log(TABLE_X_MAX)
+    anchor = _gel_point_exponent(film, crosslinker, developer, atmosphere)
+    anchor = lo if anchor is None else anchor
+    # nodes anchor + k·step, covering [lo, hi]
+    k_lo = math.floor((lo - anchor) / TABLE_LOG_STEP)
+    k_hi = math.ceil((hi - anchor) / TABLE_LOG_STEP)
+    log_x = anchor + TABLE_LOG_STEP * np.arange(k_lo, k_hi + 1)
+    c, g, kept, survive = _direct_response(np.exp(log_x), film, crosslinker, developer, atmosphere)
+    for a in (c, g, kept, survive):
+        a.setflags(write=False)
+    return ResponseTable(log_x0=float(log_x[0]), inv_step=1.0 / TABLE_LOG_STEP, kept=kept, survival=survive,
+                         gel_fraction=g, crosslinks_per_qd=c)
+
+
 # --------------------------------------------------------------------------- develop
 
 @dataclass(frozen=True)
@@ -302,7 +412,7 @@ class Developed:
 
 def develop(exposures: LocalDose | Sequence[tuple[float, Any]], film: Film, crosslinker: Crosslinker,
             developer: Developer, atmosphere: Atmosphere | str, *, seed: int | None = None,
-            stochastic: bool = False, pixel_um: float | None = None) -> Developed:
+            stochastic: bool = False, pixel_um: float | None = None, tabulated: bool = True) -> Developed:
     """Develop an exposed film.
 
     Parameters
@@ -326,6 +436,11 @@ def develop(exposures: LocalDose | Sequence[tuple[float, Any]], film: Film, cros
     pixel_um : float, optional
         Sample pitch of the dose arrays, µm; sets the voxel size of the
         stochastic option (default: one QD per voxel, the finest scale).
+    tabulated : bool
+        Look the per-voxel response up in the step's :class:`ResponseTable`
+        (h/h₀ within 1e-5 of the direct evaluation, several times faster);
+        False evaluates photochemistry and gelation directly. The stochastic
+        option and Charlesby–Pinner gelation always evaluate directly.
 
     Returns
     -------
@@ -345,7 +460,10 @@ def develop(exposures: LocalDose | Sequence[tuple[float, Any]], film: Film, cros
     depth, weights = exposures.depth_nm, exposures.depth_weights
     local = list(lines)   # (wavelength, local dose (nz, *shape))
 
-    state = crosslink(local, film, crosslinker, atmosphere)
+    # solubility switches have no gel to tabulate; the stochastic option and Charlesby–Pinner work in dose
+    direct = (stochastic or not tabulated or developer.gelation == "charlesby-pinner"
+              or getattr(mechanisms.get(crosslinker.mechanism), "solubility_switch", False))
+    state = crosslink(local, film, crosslinker, atmosphere) if direct else None
     params: dict[str, Any] = {
         "depth_samples_nm": depth.tolist(),
         "molecules_per_qd": molecules_per_qd(crosslinker, film),
@@ -371,6 +489,8 @@ def develop(exposures: LocalDose | Sequence[tuple[float, Any]], film: Film, cros
         params["qds_per_voxel"] = qds_per_voxel
 
     switch = mechanisms.get(crosslinker.mechanism)
+    if not direct:
+        return _develop_tabulated(local, weights, depth, film, crosslinker, developer, atmosphere, params)
     if getattr(switch, "solubility_switch", False):
         # no gel: the mechanism gives the insoluble fraction from the ligand coverage left (litho.mechanisms.switches)
         g, kept, survive = switch.insoluble_response(state.bonded_fraction, crosslinker, film)
@@ -388,6 +508,31 @@ def develop(exposures: LocalDose | Sequence[tuple[float, Any]], film: Film, cros
         remaining_thickness=np.clip(nrt, 0.0, 1.0),
         gel_fraction_bottom=g[-1],
         crosslinks_per_qd_bottom=state.crosslinks_per_qd[-1],
+        plqy_retention=retention,
+        depth_nm=depth,
+        retained_fraction_depth=kept,
+        parameters=params,
+    )
+
+
+def _develop_tabulated(local, weights, depth, film, crosslinker, developer, atmosphere, params) -> Developed:
+    """:func:`develop` through the step's :class:`ResponseTable` (deterministic, Flory or lattice gelation)."""
+    exponent = None
+    for wavelength_nm, dose in local:   # x = Σ_λ C_λ·E_λ, as litho.chemistry.crosslink forms it
+        term = effective_activation_constant(crosslinker, film, atmosphere, wavelength_nm) * dose
+        exponent = term if exponent is None else exponent + term
+    np.maximum(exponent, 0.0, out=exponent)
+    table = response_table(film, crosslinker, developer, atmosphere)
+    kept, = table.lookup(exponent, "kept")
+    survive_bottom, g_bottom, c_bottom = table.lookup(exponent[-1], "survival", "gel_fraction",
+                                                      "crosslinks_per_qd")
+    nrt = remaining_thickness(kept, survive_bottom, weights, developer)
+    activated_per_qd = molecules_per_qd(crosslinker, film) * crosslinker.arms * -np.expm1(-exponent)
+    retention = plqy_retention(local, film, crosslinker, activated_per_qd, kept, weights)
+    return Developed(
+        remaining_thickness=np.clip(nrt, 0.0, 1.0),
+        gel_fraction_bottom=g_bottom,
+        crosslinks_per_qd_bottom=c_bottom,
         plqy_retention=retention,
         depth_nm=depth,
         retained_fraction_depth=kept,

@@ -93,7 +93,14 @@ def printed_polygons(remaining_thickness: np.ndarray, grid: Grid, threshold: flo
     """
     if not np.any(remaining_thickness >= threshold):
         return []
-    gen = contourpy.contour_generator(grid.x_um, grid.y_um, remaining_thickness,
+    x, y, values = grid.x_um, grid.y_um, np.asarray(remaining_thickness)
+    # A window one sample high (or wide) has nothing to contour across it; each sample then
+    # stands for its whole cell, so the row is repeated at the cell's two edges.
+    if values.shape[0] == 1:
+        values, y = np.repeat(values, 2, axis=0), y[0] + 0.5 * grid.pixel_um * np.array([-1.0, 1.0])
+    if values.shape[1] == 1:
+        values, x = np.repeat(values, 2, axis=1), x[0] + 0.5 * grid.pixel_um * np.array([-1.0, 1.0])
+    gen = contourpy.contour_generator(x, y, values,
                                       fill_type=contourpy.FillType.OuterOffset,
                                       line_type=contourpy.LineType.Separate)
     points_list, offsets_list = gen.filled(threshold, np.inf)
@@ -136,24 +143,25 @@ def measure(remaining_thickness: np.ndarray, grid: Grid, design: list[Polygon] |
     step = epe_step_um or grid.pixel_um
 
     # Which designed pixels each printed polygon touches: two or more is a bridge.
+    # One tree query and one array intersection for every (pixel, print) pair.
+    design_arr, printed_arr = _objects(design), _objects(printed)
     touching = {k: [] for k in range(len(printed))}
-    per_pixel_hits = []
-    for i, poly in enumerate(design):
-        hits = [] if printed_tree is None else [int(k) for k in printed_tree.query(poly, predicate="intersects")]
-        hits = [k for k in hits if printed[k].intersection(poly).area > 1e-9 * poly.area]
-        per_pixel_hits.append(hits)
-        for k in hits:
-            touching[k].append(i)
+    per_pixel_hits = [[] for _ in design]
+    if printed_tree is not None and len(design):
+        pix, prt = printed_tree.query(design_arr, predicate="intersects")
+        if pix.size:
+            overlap = shapely.area(shapely.intersection(printed_arr[prt], design_arr[pix]))
+            for i, k, a in zip(pix.tolist(), prt.tolist(), overlap.tolist()):
+                if a > 1e-9 * design[i].area:
+                    per_pixel_hits[i].append(k)
+                    touching[k].append(i)
     bridged_printed = {k for k, pix in touching.items() if len(pix) >= 2}
 
     mean_nrt = _mean_inside(remaining_thickness, grid, design)
     centre_nrt = _mean_inside(remaining_thickness, grid, [central_region(p) for p in design])
-    pixels = []
-    for i, poly in enumerate(design):
-        hits = per_pixel_hits[i]
-        matched = shapely.union_all([printed[k] for k in hits]) if hits else Polygon()
-        pixels.append(_measure_pixel(i, poly, matched, step, mean_nrt[i], centre_nrt[i],
-                                     bridged=any(k in bridged_printed for k in hits)))
+    matched = [shapely.union_all([printed[k] for k in hits]) if hits else Polygon() for hits in per_pixel_hits]
+    pixels = measure_pixels(design, matched, step, mean_nrt, centre_nrt,
+                            [any(k in bridged_printed for k in hits) for hits in per_pixel_hits])
 
     residue_max, residue_area = _residue(remaining_thickness, grid, design, printed, threshold)
     missing = sum(p.missing for p in pixels)
@@ -211,6 +219,163 @@ def _measure_pixel(index: int, design: Polygon, printed: Polygon, step_um: float
         missing=bool(missing),
         bridged=bool(bridged),
     )
+
+
+def _objects(items) -> np.ndarray:
+    """A 1-D object array of shapely geometries (never a 2-D array of their coordinates)."""
+    out = np.empty(len(items), dtype=object)
+    out[:] = list(items)
+    return out
+
+
+def measure_pixels(design, matched, step_um: float, mean_nrt, centre_nrt, bridged) -> list[PixelMetrics]:
+    """:func:`_measure_pixel` for every pixel at once, with shapely 2's array functions.
+
+    Each geometric operation (intersections with the design and the chord
+    lines, areas, centroids, EPE distances, corner boxes) is one call over
+    all pixels; results equal the per-pixel evaluation to float rounding
+    (tests/test_metrology.py).
+    """
+    n = len(design)
+    if n == 0:
+        return []
+    d = _objects(design)
+    m = _objects(matched)
+    bounds = shapely.bounds(d)
+    xmin, ymin, xmax, ymax = bounds.T
+    w, h = xmax - xmin, ymax - ymin
+    centres = shapely.centroid(d)
+    cx, cy = shapely.get_x(centres), shapely.get_y(centres)
+    empty = shapely.is_empty(m)
+    local = m.copy()
+    full = ~empty
+    if full.any():
+        local[full] = shapely.intersection(m[full], shapely.buffer(d[full], np.maximum(w, h)[full], quad_segs=16))
+    design_area = shapely.area(d)
+    missing = shapely.area(shapely.intersection(m, d)) < MISSING_AREA_FRACTION * design_area
+    lines_x = shapely.linestrings(np.stack([np.stack([xmin - w, cy], -1), np.stack([xmax + w, cy], -1)], 1))
+    lines_y = shapely.linestrings(np.stack([np.stack([cx, ymin - h], -1), np.stack([cx, ymax + h], -1)], 1))
+    cd_x, cd_y = _chords(local, lines_x, centres), _chords(local, lines_y, centres)
+    design_lines_x = shapely.linestrings(np.stack([np.stack([xmin - 1, cy], -1), np.stack([xmax + 1, cy], -1)], 1))
+    design_lines_y = shapely.linestrings(np.stack([np.stack([cx, ymin - 1], -1), np.stack([cx, ymax + 1], -1)], 1))
+    design_cd_x, design_cd_y = _chords(d, design_lines_x, centres), _chords(d, design_lines_y, centres)
+    union = shapely.area(shapely.union(d, local))
+    inter = shapely.area(shapely.intersection(d, local))
+    iou = np.divide(inter, union, out=np.zeros(n), where=union > 0)
+    shift_x, shift_y = np.full(n, np.nan), np.full(n, np.nan)
+    some = ~shapely.is_empty(local)
+    if some.any():   # the centroid of the printed area (sub-sample: the polygon's, not a count of samples)
+        printed_centres = shapely.centroid(local[some])
+        shift_x[some] = shapely.get_x(printed_centres) - cx[some]
+        shift_y[some] = shapely.get_y(printed_centres) - cy[some]
+    shift = np.hypot(shift_x, shift_y)
+    epe = _edge_placement_errors_all(design, local, step_um)
+    corners = _corner_rounding_all(design, local)
+    pixels = []
+    for i in range(n):
+        e = epe[i]
+        pixels.append(PixelMetrics(
+            index=i,
+            design_centroid_um=(float(cx[i]), float(cy[i])),
+            design_area_um2=float(design_area[i]),
+            printed_area_um2=float(shapely.area(local[i])),
+            cd_x_um=float(cd_x[i]), cd_y_um=float(cd_y[i]),
+            design_cd_x_um=float(design_cd_x[i]), design_cd_y_um=float(design_cd_y[i]),
+            centroid_shift_um=float(shift[i]),
+            centroid_shift_x_um=float(shift_x[i]),
+            centroid_shift_y_um=float(shift_y[i]),
+            iou=float(iou[i]),
+            epe_rms_um=float(np.sqrt(np.mean(e ** 2))) if e.size else math.nan,
+            epe_max_um=float(e[np.argmax(np.abs(e))]) if e.size else math.nan,
+            epe_mean_um=float(np.mean(e)) if e.size else math.nan,
+            corner_rounding_radius_um=float(corners[i]),
+            mean_nrt=float(mean_nrt[i]),
+            centre_nrt=float(centre_nrt[i]),
+            missing=bool(missing[i]),
+            bridged=bool(bridged[i]),
+        ))
+    return pixels
+
+
+def _chords(geometries: np.ndarray, lines: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """:func:`_chord` of each geometry with its line, through its centre, in array calls."""
+    out = np.zeros(len(geometries))
+    pieces = shapely.intersection(geometries, lines)
+    parts, owner = shapely.get_parts(pieces, return_index=True)
+    if parts.size == 0:
+        return out
+    is_line = shapely.get_type_id(parts) == 1          # LineString
+    near = shapely.distance(parts, centres[owner]) < 1e-9
+    length = shapely.length(parts)
+    hit = is_line & near
+    # the first part that holds the centre, as _chord takes it
+    for k in np.flatnonzero(hit)[::-1]:
+        out[owner[k]] = length[k]
+    return out
+
+
+def _edge_placement_errors_all(design, printed: np.ndarray, step_um: float) -> list[np.ndarray]:
+    """:func:`edge_placement_errors` of every pixel, the distances in one call."""
+    points, owner = [], []
+    for i, poly in enumerate(design):
+        for ring in [poly.exterior, *poly.interiors]:
+            count = max(8, int(math.ceil(ring.length / step_um)))
+            pts = shapely.line_interpolate_point(ring, np.linspace(0, ring.length, count, endpoint=False))
+            points.append(pts)
+            owner.append(np.full(pts.size, i))
+    if not points:
+        return [np.zeros(0) for _ in design]
+    points, owner = np.concatenate(points), np.concatenate(owner)
+    empty = shapely.is_empty(printed)
+    target = printed[owner]
+    distance = np.empty(points.size)
+    none = empty[owner]
+    if none.any():   # nothing printed: the shortfall is the distance to the centroid
+        distance[none] = -shapely.distance(points[none], shapely.centroid(_objects(design))[owner[none]])
+    some = ~none
+    if some.any():
+        d = shapely.distance(points[some], shapely.boundary(target[some]))
+        inside = shapely.contains_xy(target[some], shapely.get_x(points[some]), shapely.get_y(points[some]))
+        distance[some] = np.where(inside, d, -d)
+    order = np.argsort(owner, kind="stable")
+    splits = np.searchsorted(owner[order], np.arange(1, len(design)))
+    return np.split(distance[order], splits)
+
+
+def _corner_rounding_all(design, printed: np.ndarray) -> np.ndarray:
+    """:func:`corner_rounding_radius` of every pixel, corner areas in one call."""
+    out = np.full(len(design), math.nan)
+    boxes, owner = [], []
+    for i, poly in enumerate(design):
+        if shapely.is_empty(printed[i]):
+            continue
+        coords = np.asarray(poly.exterior.coords)[:-1]
+        n = len(coords)
+        if n < 3 or n > 16:
+            continue
+        xmin, ymin, xmax, ymax = poly.bounds
+        box_um = 0.25 * min(xmax - xmin, ymax - ymin)
+        grown = None
+        for k in range(n):
+            prev, here, nxt = coords[k - 1], coords[k], coords[(k + 1) % n]
+            a, b = prev - here, nxt - here
+            if np.linalg.norm(a) < 2 * box_um or np.linalg.norm(b) < 2 * box_um:
+                continue
+            a, b = a / np.linalg.norm(a), b / np.linalg.norm(b)
+            corner = Polygon([here, here + box_um * a, here + box_um * (a + b), here + box_um * b])
+            grown = poly.buffer(1e-9) if grown is None else grown
+            if not corner.is_valid or corner.area <= 0 or not grown.contains(corner):
+                continue
+            boxes.append(corner)
+            owner.append(i)
+    if not boxes:
+        return out
+    boxes_arr, owner = _objects(boxes), np.asarray(owner)
+    lost = shapely.area(boxes_arr) - shapely.area(shapely.intersection(boxes_arr, printed[owner]))
+    radii = np.sqrt(np.maximum(lost, 0.0) / (1 - math.pi / 4))
+    for i in np.unique(owner):
+        out[i] = float(np.mean(radii[owner == i]))
+    return out
 
 
 def _chord(geometry, line: LineString, centre) -> float:

@@ -2,8 +2,12 @@
 
 ``--vary exposure.dose=100:400:7`` varies one recipe field (a dotted path
 ``section.key``, in the key's canonical unit); several ``--vary`` make a full
-grid. Every point is an independent :func:`litho.process.simulate`, mapped
-with Dask (:mod:`litho.parallel`). The result is a table of per-step metrics
+grid. Points that differ only in the dose or the developer share their optics:
+the image and the depth-resolved dose of a unit exposure are computed once
+per step and each point only scales, develops and measures it (the dose is a
+scale factor on the image). Groups of different optics (gap, focus, film)
+are mapped with Dask (:mod:`litho.parallel`) and share transfer functions
+and kernels through the optics caches. The result is a table of per-step metrics
 per point, whether each point is in specification (the rule of
 :mod:`litho.spec`, shared with ``litho min-feature``: no missing pixel, no
 bridge, |CD error| ≤ 10% of the design CD in x and y, central h/h0 ≥ 0.8),
@@ -98,23 +102,152 @@ def point_recipe(recipe: Recipe, axes: list[Axis], values: tuple[float, ...]) ->
                             path=recipe.path)
 
 
-def _simulate_point(args) -> list[dict]:
-    from .process import simulate
+#: Fields that act after the image: the aerial image and the depth-resolved dose of a
+#: unit exposure are the same for every value, so a group of points that differ only in
+#: these is imaged once (the dose is a scale factor on the image, PHYSICS.md §3).
+_CHEMISTRY_ONLY = {"exposure": ("dose",), "developer": None}
 
-    recipe, values, pixel_um = args
-    result = simulate(recipe, pixel_um=pixel_um)
+
+def chemistry_only(axis: Axis) -> bool:
+    """True when ``axis`` changes only chemistry, development or metrology, not the image."""
+    if axis.section not in _CHEMISTRY_ONLY:
+        return False
+    keys = _CHEMISTRY_ONLY[axis.section]
+    return keys is None or any(axis.key == k or axis.key.startswith(k + "_") for k in keys)
+
+
+def _step_rows(steps) -> list[dict]:
+    """The table rows of one point: per step its metrics and whether it is in spec.
+
+    Built from the step results directly: a sweep needs no image-edge (NILS)
+    summary, contamination table or JSON report per point.
+    """
     rows = []
-    for step in result.report["steps"]:
-        m = step["metrics"]
-        pixels = step["pixels"]
+    for s in steps:
+        m = s.metrology.summary
+        pixels = [p.as_dict() for p in s.metrology.pixels]
         design_cd = np.array([[p["design_cd_x_um"], p["design_cd_y_um"]] for p in pixels]) if pixels else None
         in_spec = field_failure(pixels, m["bridges"], CRITERIA)[1] == ""
-        row = {"step": step["name"], **{k: m.get(k) for k in METRICS},
-               "plqy_retention_mean_in_print": step["plqy_retention_mean_in_print"],
-               "design_cd_x_um": float(design_cd[:, 0].mean()) if design_cd is not None else None,
-               "in_spec": in_spec}
-        rows.append(row)
+        plqy = np.asarray(s.developed.plqy_retention)
+        printed = s.remaining_thickness >= s.metrology.threshold
+        plqy_in_print = (float(plqy[printed].mean()) if printed.any() else None) if plqy.shape == printed.shape \
+            else float(np.mean(plqy))
+        rows.append({"step": s.name, **{k: m.get(k) for k in METRICS},
+                     "plqy_retention_mean_in_print": plqy_in_print,
+                     "design_cd_x_um": float(design_cd[:, 0].mean()) if design_cd is not None else None,
+                     "in_spec": in_spec})
     return rows
+
+
+def _simulate_point(args) -> list[dict]:
+    """One point as a full :func:`litho.process.simulate` (no sharing)."""
+    from .process import simulate
+
+    recipe, pixel_um = args
+    return _step_rows(simulate(recipe, pixel_um=pixel_um).steps)
+
+
+def _setup(recipe: Recipe, pixel_um):
+    """Masks, designs and the grid of ``recipe``: the one set-up path (:func:`litho.process.prepare`)."""
+    from .process import prepare
+
+    setup = prepare(recipe, pixel_um)
+    return setup.masks, setup.designs, setup.grid
+
+
+def _unit_exposure(step, design, grid, recipe):
+    """Transmission, top images, line-weighted intensity and the local dose of 1 mJ/cm² for one step."""
+    from .dose import depth_samples, image_depths_nm, local_dose
+    from .layout.geometry import merge
+    from .optics import SpectralImage, depth_images
+    from .process import shifted
+    from .raster import rasterize
+
+    periodic = recipe.simulation.window == "periodic"
+    transmission = rasterize(merge(shifted(design, step.exposure.overlay_um)), grid, periodic=periodic)
+    optics = step.exposure.optics
+    depth = depth_samples(step.film, step.crosslinker, [w for w, _ in optics.lines])
+    inside = depth_images(transmission, grid.pixel_um, optics, image_depths_nm(step.film, depth),
+                          film_index=step.film.refractive_index, periodic=periodic)
+    images = [SpectralImage(im.wavelength_nm, im.weight, np.array(im.at_depth(0.0))) for im in inside]
+    intensity = sum(im.weight * im.intensity for im in images)
+    unit = local_dose(inside, step.film, step.crosslinker, 1.0, depth)
+    return transmission, images, intensity, unit
+
+
+def _develop_point(recipe: Recipe, index: int, layer, design, grid, shared):
+    """Step ``index`` of ``recipe`` developed and measured on the shared unit exposure."""
+    from .development import develop
+    from .dose import LocalDose
+    from .metrology import measure
+    from .process import StepResult
+
+    step = recipe.steps[index]
+    transmission, images, intensity, unit = shared
+    dose = float(step.exposure.dose_mj_cm2)
+    local = LocalDose(tuple((w, dose * d) for w, d in unit.lines), unit.depth_nm, unit.depth_weights)
+    sim = recipe.simulation
+    developed = develop(local, step.film, step.crosslinker, step.developer, step.exposure.atmosphere,
+                        seed=recipe.seed, stochastic=sim.stochastic, pixel_um=grid.pixel_um)
+    metrology = measure(developed.remaining_thickness, grid, design, sim.threshold)
+    overlay = step.exposure.overlay_um
+    return StepResult(name=step.name, step=step, grid=grid, layer=tuple(layer), design=design,
+                      transmission=transmission, images=images, intensity=intensity, developed=developed,
+                      metrology=metrology, overlay_um=(float(overlay[0]), float(overlay[1])))
+
+
+class _GroupTask:
+    """The points of one optics group, as one Dask task's argument.
+
+    A plain object: Dask walks lists, dicts and dataclasses in task
+    arguments looking for collections, and a recipe's nested raw tables made
+    that walk a tenth of a sweep's time.
+    """
+
+    __slots__ = ("recipes", "pixel_um", "tick", "share")
+
+    def __init__(self, recipes, pixel_um, tick, share):
+        self.recipes, self.pixel_um, self.tick, self.share = recipes, pixel_um, tick, share
+
+    def __getstate__(self):
+        return (self.recipes, self.pixel_um, self.tick, self.share)
+
+    def __setstate__(self, state):
+        self.recipes, self.pixel_um, self.tick, self.share = state
+
+
+def _simulate_group(task: _GroupTask) -> list[list[dict]]:
+    """Rows of every point of a group that shares its optics: each step imaged once.
+
+    The points differ only in chemistry-only fields (:func:`chemistry_only`);
+    for each step the image and the local dose of a unit exposure are
+    computed once, then each point scales the dose and develops and measures
+    it. Equal to simulating each point alone to float rounding.
+    """
+    recipes, pixel_um, tick, share = task.recipes, task.pixel_um, task.tick, task.share
+    if pixel_um == "auto" or not share:   # the pitch search is per point: no sharing
+        out = []
+        for r in recipes:
+            out.append(_simulate_point((r, pixel_um)))
+            tick()
+        return out
+    first = recipes[0]
+    masks, designs, grid = _setup(first, pixel_um)
+    # rows, not step results, are kept per point: a group of many doses holds one image per step
+    rows_per_point: list[list] = [[] for _ in recipes]
+    last = len(masks) - 1
+    for k, (mask, design) in enumerate(zip(masks, designs)):
+        shared = _unit_exposure(first.steps[k], design, grid, first)
+        for rows, r in zip(rows_per_point, recipes):
+            rows.extend(_step_rows([_develop_point(r, k, mask.layer, design, grid, shared)]))
+            if k == last:
+                tick()
+        del shared
+    return rows_per_point
+
+
+def _no_tick() -> None:
+    return None
 
 
 class SweepResult(dict):
@@ -129,8 +262,22 @@ class SweepResult(dict):
 
 
 def sweep(recipe: Recipe, axes: list[Axis], *, scheduler: str | None = None, pixel_um: float | None = None,
-          workers: int | None = None) -> SweepResult:
+          workers: int | None = None, share: bool = True, quiet: bool = True) -> dict:
     """Simulate ``recipe`` at every combination of the axes' values.
+
+    Points that differ only in chemistry-only fields (dose, developer; see
+    :func:`chemistry_only`) form one group whose image and depth-resolved
+    unit dose are computed once; groups (different gap, focus, film...)
+    are mapped with Dask and share transfer functions and kernels through
+    the optics caches.
+
+    Parameters
+    ----------
+    share : bool
+        False simulates every point independently (the reference the shared
+        path is tested against).
+    quiet : bool
+        No progress bar (:mod:`litho.progress`).
 
     Returns
     -------
@@ -140,6 +287,7 @@ def sweep(recipe: Recipe, axes: list[Axis], *, scheduler: str | None = None, pix
         ``exposure_latitude`` when a dose axis is present.
     """
     from .parallel import map_tasks
+    from .progress import Progress, progress_enabled
 
     if not axes:
         raise LithoInputError("give at least one --vary KEY=a:b:n")
@@ -152,13 +300,30 @@ def sweep(recipe: Recipe, axes: list[Axis], *, scheduler: str | None = None, pix
     recipes = [point_recipe(recipe, axes, values) for values in points]
     for r in recipes:
         pitch = pixel_um or r.simulation.pixel_um
-        if pitch:
+        if pitch and pitch != "auto":
             for step in r.steps:
                 step.exposure.optics.check_pixel(pitch, str(r.path or "recipe"))
-    results = map_tasks(_simulate_point, [(r, v, pixel_um) for r, v in zip(recipes, points)],
-                        scheduler=scheduler, workers=workers)
+    optics_axes = [i for i, a in enumerate(axes) if not (share and chemistry_only(a))]
+    groups: dict[tuple, list[int]] = {}
+    for n, values in enumerate(points):
+        key = tuple(values[i] for i in optics_axes) if share else (n,)
+        groups.setdefault(key, []).append(n)
+    members = list(groups.values())
+    local = scheduler in (None, "threads", "sync")
+    with Progress(len(points), "points", enabled=progress_enabled(quiet),
+                  description=f"sweep {len(points)} points") as bar:
+        # a bar counts points as they finish where the tasks run in this process
+        tick = bar.update if local else _no_tick
+        tasks = [_GroupTask([recipes[n] for n in group], pixel_um, tick, share) for group in members]
+        results = map_tasks(_simulate_group, tasks, scheduler=scheduler, workers=workers)
+        if not local:
+            bar.update(len(points))
+    per_point: list = [None] * len(points)
+    for group, group_rows in zip(members, results):
+        for n, rows_n in zip(group, group_rows):
+            per_point[n] = rows_n
     rows = []
-    for values, point_rows in zip(points, results):
+    for values, point_rows in zip(points, per_point):
         for row in point_rows:
             rows.append({**{n: v for n, v in zip(names, values)}, **row})
     out = SweepResult({"recipe": str(recipe.path) if recipe.path else recipe.name,

@@ -44,6 +44,8 @@ def register(subparsers) -> None:
                    default=POINTS_PER_DECADE,
                    help=f"density of the size scan (default: {POINTS_PER_DECADE:g}); finer finds narrower islands")
     add_figure_options(p)
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress bar (it is drawn on stderr only when stderr is a terminal and CI is unset)")
     p.set_defaults(func=run)
 
 
@@ -65,7 +67,7 @@ def run(args) -> int:
     out = output_dir(args.out)
     recipe = load_recipe(args.recipe)
     report = search_all(recipe, features, step=args.step, gap_um=args.gap_um, criteria=criteria,
-                        points_per_decade=args.points_per_decade)
+                        points_per_decade=args.points_per_decade, quiet=args.quiet)
     print(summary_text(report))
     with atomic_dir(out) as tmp:
         (tmp / "min_feature.json").write_text(json.dumps(report, indent=2) + "\n")

@@ -16,7 +16,8 @@ def register(subparsers) -> None:
         "Simulate a recipe over a grid of parameter values (dose, gap, focus, film thickness...) and "
         "report per point and step: IoU, CD error, EPE, missing pixels, bridges, residue, PLQY and whether "
         "the point is in spec (no missing pixel, no bridge, CD within 10%); with a dose axis also the "
-        "exposure latitude. Points run in parallel with Dask (locally, or on a cluster with --scheduler). "
+        "exposure latitude. Points that differ only in dose or developer share one aerial image and depth-resolved "
+        "dose per step; the other points run in parallel with Dask (locally, or on a cluster with --scheduler). "
         "Writes sweep.csv, sweep.json and sweep.png (per step: Bossung curves, the dose x gap/focus matrix "
         "with the largest in-spec window, exposure latitude vs depth of focus or gap latitude).",
         "litho sweep recipes/rgb_stripe_1000ppi.toml --vary exposure.dose=150:450:7 "
@@ -32,6 +33,8 @@ def register(subparsers) -> None:
                    help=f"sample pitch for every point, {PIXEL_UM_HELP}")
     p.add_argument("-o", "--out", default="out", help="output directory (default: out)")
     add_figure_options(p)
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress bar (it is drawn on stderr only when stderr is a terminal and CI is unset)")
     p.set_defaults(func=run)
 
 
@@ -67,7 +70,7 @@ def run(args) -> int:
     axes = [parse_vary(v) if isinstance(v, str) else v for v in args.vary]
     recipe = load_recipe(args.recipe)
     start = time.perf_counter()
-    result = sweep(recipe, axes, scheduler=args.scheduler, pixel_um=args.pixel_um)
+    result = sweep(recipe, axes, scheduler=args.scheduler, pixel_um=args.pixel_um, quiet=args.quiet)
     points = len(result["rows"]) // max(1, len(recipe.steps))
     print(f"{recipe.name}: {points} points x {len(recipe.steps)} steps in {time.perf_counter() - start:.1f} s")
     names = [a.name for a in axes]

@@ -73,6 +73,9 @@ def clear_caches() -> None:
     """Forget every cached transfer function and kernel set (memory only)."""
     TRANSFER_CACHE.clear()
     KERNEL_CACHE.clear()
+    from .proximity import GAP_TRANSFERS   # the proximity transfer functions, kept per gap
+
+    GAP_TRANSFERS.clear()
 
 
 # --------------------------------------------------------------------------- on disk

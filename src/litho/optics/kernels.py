@@ -249,7 +249,8 @@ def socs_kernels(optics, shape: tuple[int, int], pixel_um: float, wavelength_nm:
         kernels = _load(path, key, shape, pixel_um, wavelength_nm, t0)
         if kernels is not None:
             return KERNEL_CACHE.put(key, kernels, kernels.nbytes)
-    kernels = _build(optics, shape, pixel_um, wavelength_nm, tolerance, t0)
+    with __import__("threadpoolctl").threadpool_limits(max(1, (os.cpu_count() or 2) // 2), "blas"):
+        kernels = _build(optics, shape, pixel_um, wavelength_nm, tolerance, t0)
     if path is not None:
         _save(path, key, kernels)
     return KERNEL_CACHE.put(key, kernels, kernels.nbytes)

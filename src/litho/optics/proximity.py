@@ -41,12 +41,22 @@ import scipy.fft as sfft
 
 from ..errors import LithoInputError
 from . import _checks, contact
+import threading
+from collections import OrderedDict
+
 from .cache import TRANSFER_CACHE
 from .kernels import BATCH, _placement, sum_field_intensities
 from .spectrum import parse_spectrum, resolve_lines
 from .window import WORKERS, BandPlan, MaskSpectrum
 
 OWNER = "ProximityOptics"
+#: Transfer-function sets kept, one per gap (a set: every illumination direction, depth
+#: and line of one gap on one band grid; 253 MB for the shipped RGB recipe). A sweep
+#: runs one gap per task, so this many gaps (Dask threads plus one) stay cached at once
+#: instead of thrashing a per-array LRU that holds less than two sets.
+TRANSFER_GAP_SETS = 4
+#: Byte budget of all sets together; a set alone larger than this is not kept.
+TRANSFER_BUDGET_BYTES = 4 * TRANSFER_CACHE.max_bytes
 ANGULAR_PROFILES = ("uniform", "gaussian")
 # Evanescent components weaker than this (field amplitude, relative to the
 # clear field) are left out of the band; they change the intensity by < 1e-12.
@@ -411,10 +421,68 @@ class ProximityOptics:
         return [plan.interpolate(a, self.precision) for a in acc]
 
     def _cached_transfer(self, plan: BandPlan, fy, fx, wavelength_nm, tilt) -> np.ndarray:
-        key = ("proximity", plan.key, wavelength_nm, self.propagation_gap_um, self.gap_index, self.film_depth_um,
-               self.film_index, float(tilt[0]), float(tilt[1]))
-        h = TRANSFER_CACHE.get(key)
+        gap_key = ("proximity", plan.key, self.propagation_gap_um, self.gap_index, self.film_index)
+        key = (wavelength_nm, self.film_depth_um, float(tilt[0]), float(tilt[1]))
+        h = GAP_TRANSFERS.get(gap_key, key)
         if h is None:
             h = self.transfer(fy, fx, wavelength_nm)
-            TRANSFER_CACHE.put(key, h, h.nbytes)
+            GAP_TRANSFERS.put(gap_key, key, h)
         return h
+
+
+class GapTransferCache:
+    """Transfer functions grouped by gap, least-recently-used gap evicted as a whole set.
+
+    Thread-safe (Dask threads share it). Evicting whole gaps keeps the sets
+    that tasks are still using intact: a per-array LRU smaller than two sets
+    evicts the arrays of the gap in use whenever another gap runs beside it.
+    """
+
+    def __init__(self, max_sets: int = TRANSFER_GAP_SETS, max_bytes: int = TRANSFER_BUDGET_BYTES):
+        self._lock = threading.Lock()
+        self.max_sets, self.max_bytes = int(max_sets), int(max_bytes)
+        self._sets: OrderedDict = OrderedDict()   # gap key -> {array key: array}
+        self._bytes: dict = {}
+        self.hits = self.misses = self.evicted_sets = 0
+
+    def get(self, gap_key, key):
+        with self._lock:
+            arrays = self._sets.get(gap_key)
+            h = None if arrays is None else arrays.get(key)
+            if h is None:
+                self.misses += 1
+                return None
+            self._sets.move_to_end(gap_key)
+            self.hits += 1
+            return h
+
+    def put(self, gap_key, key, h: np.ndarray) -> None:
+        with self._lock:
+            if self._bytes.get(gap_key, 0) + h.nbytes > self.max_bytes:
+                return   # this gap alone exceeds the budget: keep what it has, compute the rest
+            arrays = self._sets.setdefault(gap_key, {})
+            self._sets.move_to_end(gap_key)
+            if key not in arrays:
+                arrays[key] = h
+                self._bytes[gap_key] = self._bytes.get(gap_key, 0) + h.nbytes
+            while len(self._sets) > 1 and (len(self._sets) > self.max_sets or self.nbytes > self.max_bytes):
+                oldest = next(iter(self._sets))
+                del self._sets[oldest]
+                del self._bytes[oldest]
+                self.evicted_sets += 1
+
+    @property
+    def nbytes(self) -> int:
+        return sum(self._bytes.values())
+
+    def __len__(self) -> int:
+        return len(self._sets)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._sets.clear()
+            self._bytes.clear()
+            self.hits = self.misses = self.evicted_sets = 0
+
+
+GAP_TRANSFERS = GapTransferCache()
