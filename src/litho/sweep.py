@@ -262,7 +262,7 @@ class SweepResult(dict):
 
 
 def sweep(recipe: Recipe, axes: list[Axis], *, scheduler: str | None = None, pixel_um: float | None = None,
-          workers: int | None = None, share: bool = True, quiet: bool = True) -> dict:
+          workers: int | None = None, share: bool = True, quiet: bool = True) -> SweepResult:
     """Simulate ``recipe`` at every combination of the axes' values.
 
     Points that differ only in chemistry-only fields (dose, developer; see
