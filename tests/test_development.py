@@ -150,3 +150,18 @@ def test_tabulated_development_of_two_lines_and_a_reflecting_substrate():
     direct = develop(exposures, f, x, d, "N2", tabulated=False)
     table = develop(exposures, f, x, d, "N2")
     assert np.abs(table.remaining_thickness - direct.remaining_thickness).max() < 1e-5
+
+
+@pytest.mark.parametrize("name", ["Tris-TAD", "IP-6-LiXer", "PETMP"])
+def test_tabulated_development_of_multi_arm_crosslinkers_equals_the_direct_one(name):
+    # regression: the table used the branching factor instead of the exact hypergraph degree
+    from litho import materials
+
+    film = materials.resolve("film", {"material": "CsPbBr3" if name == "PETMP" else "InP/ZnSe/ZnS"})
+    xl = materials.resolve("crosslinker", {"material": name})
+    dev = materials.resolve("developer", {"material": "toluene"})
+    wavelength = {"Tris-TAD": 365.0, "IP-6-LiXer": 254.0, "PETMP": 275.0}[name]
+    doses = np.geomspace(0.1, 3000, 400)
+    fast = develop([(wavelength, doses)], film, xl, dev, "N2").remaining_thickness
+    slow = develop([(wavelength, doses)], film, xl, dev, "N2", tabulated=False).remaining_thickness
+    assert np.max(np.abs(fast - slow)) < 1e-5

@@ -327,11 +327,12 @@ class ResponseTable:
 def _direct_response(x, film: Film, crosslinker: Crosslinker, developer: Developer, atmosphere: Atmosphere):
     """c, g, kept, S at activation exponents ``x``, evaluated directly (the table's source)."""
     from . import mechanisms
-    from .chemistry import branching_factor
+    from .chemistry import flory_equivalent_links
 
     mech = mechanisms.get(crosslinker.mechanism)
     bonded = mech.bond_yield(crosslinker, film, atmosphere) * mech.reactive_fraction(x, crosslinker)
-    c = branching_factor(bonded, crosslinker, film)
+    # the same c as litho.chemistry.crosslink: exact hypergraph gelation for n >= 3 arms
+    c = flory_equivalent_links(bonded, crosslinker, film)
     g, kept, survive = gel_response(c, developer, film.crosslink_dispersion)
     return c, g, kept, survive
 
