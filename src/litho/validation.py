@@ -287,11 +287,7 @@ def predict_resolution(row: Row, constants: Constants | None, dose_mj_cm2: float
             "developer": {"material": s.developer},
             "mask": {"file": str(mask), "layer": "R"},
         }
-        try:
-            recipe = recipe_from_dict(raw, source=f"validation row {row.id}", base_dir=Path(tmp))
-        except Exception:
-            raw["exposure"].pop("contact_mode")
-            recipe = recipe_from_dict(raw, source=f"validation row {row.id}", base_dir=Path(tmp))
+        recipe = recipe_from_dict(raw, source=f"validation row {row.id}", base_dir=Path(tmp))
         if constants is not None:
             recipe = _with_constants(recipe, constants)
         found = min_feature(recipe, "line-space")
