@@ -342,6 +342,37 @@ def _edge_placement_errors_all(design, printed: np.ndarray, step_um: float) -> l
     return np.split(distance[order], splits)
 
 
+def corner_boxes(design: Polygon) -> list[Polygon]:
+    """The square boxes (side a quarter of the design's smaller extent) at its sharp convex corners.
+
+    Empty for designs that are not polygons of 3 to 16 vertices, and for
+    vertices whose edges are too short to hold a box.
+    """
+    coords = np.asarray(design.exterior.coords)[:-1]
+    n = len(coords)
+    if n < 3 or n > 16:
+        return []
+    xmin, ymin, xmax, ymax = design.bounds
+    box_um = 0.25 * min(xmax - xmin, ymax - ymin)
+    grown = design.buffer(1e-9)
+    boxes = []
+    for k in range(n):
+        prev, here, nxt = coords[k - 1], coords[k], coords[(k + 1) % n]
+        a, b = prev - here, nxt - here
+        if np.linalg.norm(a) < 2 * box_um or np.linalg.norm(b) < 2 * box_um:
+            continue
+        a, b = a / np.linalg.norm(a), b / np.linalg.norm(b)
+        corner = Polygon([here, here + box_um * a, here + box_um * (a + b), here + box_um * b])
+        if corner.is_valid and corner.area > 0 and grown.contains(corner):
+            boxes.append(corner)
+    return boxes
+
+
+def _radius_of_lost_area(lost):
+    """A corner rounded with radius r misses (1 − π/4)·r² of its square box."""
+    return np.sqrt(np.maximum(lost, 0.0) / (1 - math.pi / 4))
+
+
 def _corner_rounding_all(design, printed: np.ndarray) -> np.ndarray:
     """:func:`corner_rounding_radius` of every pixel, corner areas in one call."""
     out = np.full(len(design), math.nan)
@@ -349,30 +380,14 @@ def _corner_rounding_all(design, printed: np.ndarray) -> np.ndarray:
     for i, poly in enumerate(design):
         if shapely.is_empty(printed[i]):
             continue
-        coords = np.asarray(poly.exterior.coords)[:-1]
-        n = len(coords)
-        if n < 3 or n > 16:
-            continue
-        xmin, ymin, xmax, ymax = poly.bounds
-        box_um = 0.25 * min(xmax - xmin, ymax - ymin)
-        grown = None
-        for k in range(n):
-            prev, here, nxt = coords[k - 1], coords[k], coords[(k + 1) % n]
-            a, b = prev - here, nxt - here
-            if np.linalg.norm(a) < 2 * box_um or np.linalg.norm(b) < 2 * box_um:
-                continue
-            a, b = a / np.linalg.norm(a), b / np.linalg.norm(b)
-            corner = Polygon([here, here + box_um * a, here + box_um * (a + b), here + box_um * b])
-            grown = poly.buffer(1e-9) if grown is None else grown
-            if not corner.is_valid or corner.area <= 0 or not grown.contains(corner):
-                continue
-            boxes.append(corner)
-            owner.append(i)
+        found = corner_boxes(poly)
+        boxes.extend(found)
+        owner.extend([i] * len(found))
     if not boxes:
         return out
     boxes_arr, owner = _objects(boxes), np.asarray(owner)
     lost = shapely.area(boxes_arr) - shapely.area(shapely.intersection(boxes_arr, printed[owner]))
-    radii = np.sqrt(np.maximum(lost, 0.0) / (1 - math.pi / 4))
+    radii = _radius_of_lost_area(lost)
     for i in np.unique(owner):
         out[i] = float(np.mean(radii[owner == i]))
     return out
@@ -421,24 +436,7 @@ def corner_rounding_radius(design: Polygon, printed) -> float:
     """
     if printed.is_empty:
         return math.nan
-    coords = np.asarray(design.exterior.coords)[:-1]
-    n = len(coords)
-    if n < 3 or n > 16:
-        return math.nan
-    xmin, ymin, xmax, ymax = design.bounds
-    box_um = 0.25 * min(xmax - xmin, ymax - ymin)
-    radii = []
-    for k in range(n):
-        prev, here, nxt = coords[k - 1], coords[k], coords[(k + 1) % n]
-        a, b = prev - here, nxt - here
-        if np.linalg.norm(a) < 2 * box_um or np.linalg.norm(b) < 2 * box_um:
-            continue
-        a, b = a / np.linalg.norm(a), b / np.linalg.norm(b)
-        corner = Polygon([here, here + box_um * a, here + box_um * (a + b), here + box_um * b])
-        if not corner.is_valid or corner.area <= 0 or not design.buffer(1e-9).contains(corner):
-            continue
-        lost = corner.area - corner.intersection(printed).area
-        radii.append(math.sqrt(max(lost, 0.0) / (1 - math.pi / 4)))
+    radii = [float(_radius_of_lost_area(c.area - c.intersection(printed).area)) for c in corner_boxes(design)]
     return float(np.mean(radii)) if radii else math.nan
 
 
