@@ -344,13 +344,7 @@ class ProximityOptics:
             # area coverage of a binary mask, whose pixel-averaged intensity is
             # the coverage itself; a complex one is a field.
             return np.abs(t) ** 2 if np.iscomplexobj(t) else np.array(t, dtype=np.float64)
-        pixel_um = spectrum.pixel_um
-        lam_um = wavelength_nm * 1e-3
-        sx, sy, weights = self.directions(pixel_um)
-        f0x, f0y = sx / lam_um, sy / lam_um
-        tilt = float(np.max(np.hypot(f0x, f0y)))
-        plan = BandPlan.make(spectrum.shape, pixel_um, self.field_band_per_um(wavelength_nm, tilt))
-        box = spectrum.box(plan)
+        f0x, f0y, weights, plan, box = self._band_setup(spectrum, wavelength_nm, self)
         fy, fx = plan.fy_per_um, plan.fx_per_um
         scale = plan.field_scale
 
@@ -360,6 +354,16 @@ class ProximityOptics:
                 yield box * h * (math.sqrt(w) * scale)
 
         return plan.interpolate(sum_field_intensities(plan, spectra(), self.precision), self.precision)
+
+    def _band_setup(self, spectrum: MaskSpectrum, wavelength_nm: float, directions_of: "ProximityOptics"):
+        """Tilt frequencies and weights of ``directions_of``'s cone, the band plan of this optics for them,
+        and the mask spectrum's band box: what every image of one line starts from."""
+        lam_um = wavelength_nm * 1e-3
+        sx, sy, weights = directions_of.directions(spectrum.pixel_um)
+        f0x, f0y = sx / lam_um, sy / lam_um
+        tilt = float(np.max(np.hypot(f0x, f0y)))
+        plan = BandPlan.make(spectrum.shape, spectrum.pixel_um, self.field_band_per_um(wavelength_nm, tilt))
+        return f0x, f0y, weights, plan, spectrum.box(plan)
 
     def depth_intensities(self, spectrum: MaskSpectrum, wavelength_nm: float, film_depths_um,
                           film_index: float) -> list[np.ndarray]:
@@ -391,13 +395,8 @@ class ProximityOptics:
             return [m.line_intensity(spectrum, wavelength_nm) for m in members]
         top = dataclasses.replace(self, film_depth_um=0.0, film_index=film_index)
         deepest = members[int(np.argmax(depths))]
-        pixel_um = spectrum.pixel_um
         lam_um = wavelength_nm * 1e-3
-        sx, sy, weights = deepest.directions(pixel_um)
-        f0x, f0y = sx / lam_um, sy / lam_um
-        tilt = float(np.max(np.hypot(f0x, f0y)))
-        plan = BandPlan.make(spectrum.shape, pixel_um, top.field_band_per_um(wavelength_nm, tilt))
-        box = spectrum.box(plan)
+        f0x, f0y, weights, plan, box = top._band_setup(spectrum, wavelength_nm, deepest)
         fy, fx = plan.fy_per_um, plan.fx_per_um
         my, mx = plan.field_shape
         rows, cols = _placement(plan)
