@@ -397,16 +397,15 @@ def simulate(recipe: Recipe | str | Path, *, pixel_um: float | str | None = None
     return result
 
 
-def simulate_step(step: Step, layer: tuple[int, int], design: tuple, grid: Grid, recipe: Recipe,
-                  say: Callable[[str], None] = lambda m: None, *,
-                  overlay_um: tuple[float, float] = (0.0, 0.0)) -> StepResult:
-    """Image, expose, develop and measure one step on ``grid``.
+def expose_step(step: Step, design: tuple, grid: Grid, recipe: Recipe, dose_mj_cm2: float, *,
+                overlay_um: tuple[float, float] = (0.0, 0.0), say: Callable[[str], None] = lambda m: None):
+    """Rasterise, image and expose one step: the mask → LocalDose half of :func:`simulate_step`.
 
-    The mask is ``design`` moved by ``overlay_um`` (µm); the print is
-    measured against the unmoved ``design``, so overlay shows up in the
-    centroid shift, IoU and EPE.
+    Returns ``(transmission, images, intensity, local_dose)``: the mask's area
+    coverage, the top-of-film image per spectral line, their line-weighted sum
+    (clear field = 1), and the dose at every depth sample for an incident
+    ``dose_mj_cm2`` (a sweep asks for 1 mJ/cm² and scales it).
     """
-    from .development import develop
     from .dose import depth_samples, image_depths_nm, local_dose
     from .optics import SpectralImage, depth_images
     from .raster import rasterize
@@ -427,9 +426,25 @@ def simulate_step(step: Step, layer: tuple[int, int], design: tuple, grid: Grid,
                           guard_um=sim.guard_um)
     images = [SpectralImage(im.wavelength_nm, im.weight, np.array(im.at_depth(0.0))) for im in inside]
     intensity = sum(im.weight * im.intensity for im in images)
+    local = local_dose(inside, step.film, step.crosslinker, dose_mj_cm2, depth)
+    return transmission, images, intensity, local
+
+
+def simulate_step(step: Step, layer: tuple[int, int], design: tuple, grid: Grid, recipe: Recipe,
+                  say: Callable[[str], None] = lambda m: None, *,
+                  overlay_um: tuple[float, float] = (0.0, 0.0)) -> StepResult:
+    """Image, expose, develop and measure one step on ``grid``.
+
+    The mask is ``design`` moved by ``overlay_um`` (µm); the print is
+    measured against the unmoved ``design``, so overlay shows up in the
+    centroid shift, IoU and EPE.
+    """
+    from .development import develop
+
+    sim = recipe.simulation
+    transmission, images, intensity, local = expose_step(step, design, grid, recipe, step.exposure.dose_mj_cm2,
+                                                         overlay_um=overlay_um, say=say)
     say(f"{step.name}: crosslinking and development")
-    local = local_dose(inside, step.film, step.crosslinker, step.exposure.dose_mj_cm2, depth)
-    del inside
     developed = develop(local, step.film, step.crosslinker, step.developer, step.exposure.atmosphere,
                         seed=recipe.seed, stochastic=sim.stochastic, pixel_um=grid.pixel_um)
     say(f"{step.name}: metrology")

@@ -156,23 +156,11 @@ def _setup(recipe: Recipe, pixel_um):
 
 
 def _unit_exposure(step, design, grid, recipe):
-    """Transmission, top images, line-weighted intensity and the local dose of 1 mJ/cm² for one step."""
-    from .dose import depth_samples, image_depths_nm, local_dose
-    from .layout.geometry import merge
-    from .optics import SpectralImage, depth_images
-    from .process import shifted
-    from .raster import rasterize
+    """Transmission, top images, line-weighted intensity and the local dose of 1 mJ/cm² for one step
+    (:func:`litho.process.expose_step`, as :func:`litho.process.simulate_step` exposes it)."""
+    from .process import expose_step
 
-    periodic = recipe.simulation.window == "periodic"
-    transmission = rasterize(merge(shifted(design, step.exposure.overlay_um)), grid, periodic=periodic)
-    optics = step.exposure.optics
-    depth = depth_samples(step.film, step.crosslinker, [w for w, _ in optics.lines])
-    inside = depth_images(transmission, grid.pixel_um, optics, image_depths_nm(step.film, depth),
-                          film_index=step.film.refractive_index, periodic=periodic)
-    images = [SpectralImage(im.wavelength_nm, im.weight, np.array(im.at_depth(0.0))) for im in inside]
-    intensity = sum(im.weight * im.intensity for im in images)
-    unit = local_dose(inside, step.film, step.crosslinker, 1.0, depth)
-    return transmission, images, intensity, unit
+    return expose_step(step, design, grid, recipe, 1.0, overlay_um=step.exposure.overlay_um)
 
 
 def _develop_point(recipe: Recipe, index: int, layer, design, grid, shared):
