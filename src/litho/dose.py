@@ -66,11 +66,16 @@ class LocalDose:
         Depth samples below the film top, nm (top = 0, bottom = thickness).
     depth_weights : ndarray, shape (nz,)
         Weights that average over the depth (sum to 1).
+    thickness_nm : ndarray or None
+        The local film thickness h0(y, x), nm, of a film coated over topography
+        (:mod:`litho.topography`): sample k of a column then sits at
+        depth_nm[k]·h0/thickness (:mod:`litho.local_film`). None: the planar film.
     """
 
     lines: tuple
     depth_nm: np.ndarray
     depth_weights: np.ndarray
+    thickness_nm: np.ndarray | None = None
 
     @property
     def wavelengths_nm(self) -> list[float]:
@@ -124,7 +129,7 @@ def image_depths_nm(film: Film, depth_nm: np.ndarray) -> np.ndarray:
 
 
 def local_dose(images: Sequence[Any], film: Film, crosslinker: Crosslinker | None, dose_mj_cm2: float,
-               depth_nm: np.ndarray | None = None) -> LocalDose:
+               depth_nm: np.ndarray | None = None, *, thickness_nm: np.ndarray | None = None) -> LocalDose:
     """The local dose E(z, y, x) per line from the images inside the film.
 
     Parameters
@@ -136,6 +141,12 @@ def local_dose(images: Sequence[Any], film: Film, crosslinker: Crosslinker | Non
         Incident dose on a clear area at the film top (the recipe dose).
     depth_nm : ndarray, optional
         The depth samples; default :func:`depth_samples` of the images' lines.
+    thickness_nm : ndarray (ny, nx), optional
+        Local film thickness h0, nm, for a film coated over topography: each
+        column's samples sit at the same fractions of its own thickness and
+        take that thickness's fluence (:func:`litho.local_film.fluence_components_local`);
+        the images stay those of the planar samples. A map equal to
+        ``film.thickness_nm`` everywhere gives the planar result.
 
     Returns
     -------
@@ -149,15 +160,21 @@ def local_dose(images: Sequence[Any], film: Film, crosslinker: Crosslinker | Non
     h = film.thickness_nm
     lines = []
     for im in images:
-        down, up = film_optics.fluence_components(film, crosslinker, im.wavelength_nm, z)
+        if thickness_nm is None:
+            down, up = film_optics.fluence_components(film, crosslinker, im.wavelength_nm, z)
+        else:
+            from .local_film import fluence_components_local
+
+            down, up = fluence_components_local(film, crosslinker, im.wavelength_nm, z, thickness_nm)
         scale = float(dose_mj_cm2) * im.weight
         dose = np.empty((z.size,) + im.intensity.shape[1:])
         for k, zk in enumerate(z):
             dose[k] = (scale * down[k]) * _image_at(im, zk)
-            if up[k] != 0.0:
+            if np.any(up[k] != 0.0):
                 dose[k] += (scale * up[k]) * _image_at(im, 2.0 * h - zk)
         lines.append((float(im.wavelength_nm), dose))
-    out = LocalDose(tuple(lines), z, film_optics.depth_weights(z))
+    out = LocalDose(tuple(lines), z, film_optics.depth_weights(z),
+                    None if thickness_nm is None else np.asarray(thickness_nm, dtype=np.float64))
     out.check(film)
     return out
 

@@ -58,6 +58,9 @@ class StepResult:
     metrology : Metrology
     overlay_um : (float, float)
         Offset of the mask from the design when it was exposed, µm.
+    coating : litho.topography.Coating or None
+        The film as coated over the recipe's ``[substrate]`` banks (local
+        thickness h0(x, y)); None on a flat substrate.
     """
 
     name: str
@@ -71,6 +74,7 @@ class StepResult:
     developed: Any
     metrology: Metrology
     overlay_um: tuple[float, float] = (0.0, 0.0)
+    coating: Any = None
 
     @property
     def remaining_thickness(self) -> np.ndarray:
@@ -227,6 +231,8 @@ class Setup:
         The pitch search of ``pixel_um="auto"`` (empty otherwise).
     layers : tuple of (int, int)
         Each step's mask layer.
+    substrate : litho.topography.SubstrateMap or None
+        The recipe's ``[substrate]`` banks laid on ``grid`` (None: flat).
     """
 
     recipe: Recipe
@@ -238,6 +244,7 @@ class Setup:
     fits: bool = True
     convergence: dict = field(default_factory=dict)
     layers: tuple = ()
+    substrate: Any = None
 
 
 def prepare(recipe: Recipe | str | Path, pixel_um: float | str | None = None, *,
@@ -298,7 +305,20 @@ def prepare(recipe: Recipe | str | Path, pixel_um: float | str | None = None, *,
     return Setup(recipe=recipe, masks=tuple(m for m, _ in masks), designs=tuple(d for _, d in masks),
                  overlays_um=tuple(tuple(float(v) for v in s.exposure.overlay_um) for s in recipe.steps),
                  grid=grid, memory=estimate, fits=fits, convergence=convergence,
-                 layers=tuple(tuple(m.layer) for m, _ in masks))
+                 layers=tuple(tuple(m.layer) for m, _ in masks), substrate=_substrate(recipe, grid, fits, say))
+
+
+def _substrate(recipe: Recipe, grid: Grid, fits: bool, say: Callable[[str], None]):
+    """The ``[substrate]`` banks on ``grid`` (litho.topography), or None; refused with tiling."""
+    if recipe.substrate is None:
+        return None
+    if not fits:
+        raise LithoInputError(f"{recipe.path or 'recipe'}: [substrate] banks are simulated on one grid, and this "
+                              "grid needs tiling; give a smaller mask.window_um or a coarser simulation.pixel_um")
+    from .topography import prepare_substrate
+
+    say(f"substrate: banks from {recipe.substrate.file.name} layer {recipe.substrate.bank_layer}")
+    return prepare_substrate(recipe, grid)
 
 
 def prepare_design(recipe: Recipe, design: tuple, grid: Grid, *, step: int = 0, window: str = "isolated",
@@ -382,7 +402,7 @@ def simulate(recipe: Recipe | str | Path, *, pixel_um: float | str | None = None
     results = []
     for step, (mask, design) in zip(recipe.steps, masks):
         results.append(simulate_step(step, mask.layer, design, grid, recipe, say,
-                                     overlay_um=step.exposure.overlay_um))
+                                     overlay_um=step.exposure.overlay_um, coating=_coating(setup, step)))
     contamination = colour_contamination(results)
     if check_convergence and not convergence:
         from .convergence import check
@@ -397,14 +417,25 @@ def simulate(recipe: Recipe | str | Path, *, pixel_um: float | str | None = None
     return result
 
 
+def _coating(setup: Setup, step: Step):
+    """The step's film coated over the set-up's substrate banks (litho.topography), or None."""
+    if setup.substrate is None:
+        return None
+    from .topography import coat
+
+    return coat(setup.substrate, step.film)
+
+
 def expose_step(step: Step, design: tuple, grid: Grid, recipe: Recipe, dose_mj_cm2: float, *,
-                overlay_um: tuple[float, float] = (0.0, 0.0), say: Callable[[str], None] = lambda m: None):
+                overlay_um: tuple[float, float] = (0.0, 0.0), say: Callable[[str], None] = lambda m: None,
+                thickness_nm: np.ndarray | None = None):
     """Rasterise, image and expose one step: the mask → LocalDose half of :func:`simulate_step`.
 
     Returns ``(transmission, images, intensity, local_dose)``: the mask's area
     coverage, the top-of-film image per spectral line, their line-weighted sum
     (clear field = 1), and the dose at every depth sample for an incident
-    ``dose_mj_cm2`` (a sweep asks for 1 mJ/cm² and scales it).
+    ``dose_mj_cm2`` (a sweep asks for 1 mJ/cm² and scales it). ``thickness_nm``:
+    the local film thickness h0(y, x) of a film coated over banks (:func:`litho.dose.local_dose`).
     """
     from .dose import depth_samples, image_depths_nm, local_dose
     from .optics import SpectralImage, depth_images
@@ -426,33 +457,40 @@ def expose_step(step: Step, design: tuple, grid: Grid, recipe: Recipe, dose_mj_c
                           guard_um=sim.guard_um)
     images = [SpectralImage(im.wavelength_nm, im.weight, np.array(im.at_depth(0.0))) for im in inside]
     intensity = sum(im.weight * im.intensity for im in images)
-    local = local_dose(inside, step.film, step.crosslinker, dose_mj_cm2, depth)
+    local = local_dose(inside, step.film, step.crosslinker, dose_mj_cm2, depth, thickness_nm=thickness_nm)
     return transmission, images, intensity, local
 
 
 def simulate_step(step: Step, layer: tuple[int, int], design: tuple, grid: Grid, recipe: Recipe,
                   say: Callable[[str], None] = lambda m: None, *,
-                  overlay_um: tuple[float, float] = (0.0, 0.0)) -> StepResult:
+                  overlay_um: tuple[float, float] = (0.0, 0.0), coating=None) -> StepResult:
     """Image, expose, develop and measure one step on ``grid``.
 
     The mask is ``design`` moved by ``overlay_um`` (µm); the print is
     measured against the unmoved ``design``, so overlay shows up in the
-    centroid shift, IoU and EPE.
+    centroid shift, IoU and EPE. ``coating`` (a :class:`litho.topography.Coating`
+    on ``grid``) exposes and develops the film at its local thickness h0(x, y);
+    h/h0 is then relative to the local h0 (0 where no film was coated).
     """
     from .development import develop
 
     sim = recipe.simulation
-    transmission, images, intensity, local = expose_step(step, design, grid, recipe, step.exposure.dose_mj_cm2,
-                                                         overlay_um=overlay_um, say=say)
+    transmission, images, intensity, local = expose_step(
+        step, design, grid, recipe, step.exposure.dose_mj_cm2, overlay_um=overlay_um, say=say,
+        thickness_nm=None if coating is None else coating.thickness_nm)
     say(f"{step.name}: crosslinking and development")
     developed = develop(local, step.film, step.crosslinker, step.developer, step.exposure.atmosphere,
                         seed=recipe.seed, stochastic=sim.stochastic, pixel_um=grid.pixel_um)
+    if coating is not None:
+        from .topography import without_absent_film
+
+        developed = without_absent_film(developed, coating)
     say(f"{step.name}: metrology")
     metrology = measure(developed.remaining_thickness, grid, design, sim.threshold)
     return StepResult(name=step.name, step=step, grid=grid, layer=tuple(layer), design=design,
                       transmission=transmission, images=images, intensity=intensity,
                       developed=developed, metrology=metrology,
-                      overlay_um=(float(overlay_um[0]), float(overlay_um[1])))
+                      overlay_um=(float(overlay_um[0]), float(overlay_um[1])), coating=coating)
 
 
 def choose_pixel_um(design, optics=()) -> float:

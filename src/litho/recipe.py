@@ -38,7 +38,7 @@ from .units import BARE_KEY_UNITS, VECTOR_KEYS, _unit_suffix, normalize_table
 
 SECTIONS = ("film", "crosslinker", "exposure", "developer", "mask")
 MATERIAL_SECTIONS = ("film", "crosslinker", "developer")
-OPTIONAL_SECTIONS = ("simulation",)
+OPTIONAL_SECTIONS = ("simulation", "substrate")
 TOP_LEVEL_KEYS = ("name", "description", "seed", "step", *SECTIONS, *OPTIONAL_SECTIONS)
 # keys of [exposure] that belong to the process, not to the optics
 EXPOSURE_PROCESS_KEYS = ("dose_mj_cm2", "atmosphere", "overlay_um")
@@ -160,6 +160,9 @@ class Recipe:
     simulation : Simulation
     raw : dict
         The recipe as read, for echoing and for writing calibrated copies.
+    substrate : litho.topography.Substrate or None
+        The ``[substrate]`` section: pixel-define-layer banks under the film
+        (None: a flat substrate).
     """
 
     name: str
@@ -169,6 +172,7 @@ class Recipe:
     steps: tuple[Step, ...]
     simulation: Simulation
     raw: Mapping[str, Any] = field(repr=False, compare=False, default_factory=dict)
+    substrate: Any = None
 
     def _step_lines(self) -> list[str]:
         lines = []
@@ -322,7 +326,17 @@ def recipe_from_dict(raw: Mapping[str, Any], *, source: str | None = None,
         steps=tuple(steps),
         simulation=_build_simulation(raw.get("simulation", {}), source),
         raw=copy.deepcopy(dict(raw)),
+        substrate=_build_substrate(raw, source, base_dir, steps[0].mask),
     )
+
+
+def _build_substrate(raw: Mapping, source: str | None, base_dir: Path, first_mask: MaskSpec):
+    """The ``[substrate]`` section (litho.topography), or None when the recipe has none."""
+    if "substrate" not in raw:
+        return None
+    from .topography import substrate_from_table
+
+    return substrate_from_table(raw["substrate"], source, base_dir, first_mask)
 
 
 def _merged_section(raw: Mapping, step: Mapping, name: str, label: str, source: str | None) -> dict:
