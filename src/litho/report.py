@@ -115,6 +115,7 @@ def build_report(result) -> dict:
             "overlay": step_overlay(s),
             "metrics": s.metrology.summary,
             "pixels": [pixel_record(p) for p in s.metrology.pixels],
+            **_substrate_block(s),
         })
     report = to_jsonable({
         "schema_version": SCHEMA_VERSION,
@@ -142,6 +143,15 @@ def build_report(result) -> dict:
         "colour_contamination": result.contamination,
     })
     return rounded(report)
+
+
+def _substrate_block(step_result) -> dict:
+    """``{"substrate": ...}`` for a film coated over PDL banks (litho.pdl_metrics), else nothing."""
+    if getattr(step_result, "coating", None) is None:
+        return {}
+    from .pdl_metrics import substrate_report
+
+    return {"substrate": substrate_report(step_result)}
 
 
 #: The per-step numbers of the top-level ``summary`` (metrics key -> summary key).
