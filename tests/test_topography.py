@@ -142,6 +142,16 @@ def test_trapezoidal_bank_rises_over_the_sidewall_run():
     assert vertical.sum() * 0.25 ** 2 == pytest.approx(100.0, rel=1e-12)
 
 
+def test_periodic_bank_is_the_array_seen_through_one_period():
+    from litho.gds import read_mask
+
+    bank = read_mask(ROOT / "masks" / "stripe_1000ppi_2x2_pdl.gds", layer=(30, 0)).geometry
+    pitch = 25.4 / 101
+    one = bank_height_um(bank, Grid((101, 101), pitch, (1.0, 1.0)), 1.0, 40.0, periodic=True)
+    two = bank_height_um(bank, Grid((202, 202), pitch, (1.0, 1.0)), 1.0, 40.0)
+    assert np.max(np.abs(one - two[:101, :101])) < 1e-12
+
+
 # --------------------------------------------------------------------------- local thickness optics
 
 @pytest.mark.parametrize("model", ["beer-lambert", "transfer-matrix"])

@@ -227,28 +227,71 @@ def bank_height_um(bank, grid: Grid, height_um: float, sidewall_deg: float, *, p
     ny, nx = grid.shape
     if height_um == 0.0:
         return np.zeros((ny, nx))
-    xmin, ymin, xmax, ymax = grid.bounds_um
-    if periodic:
-        px, py = xmax - xmin, ymax - ymin
-        cell = bank.intersection(box(xmin, ymin, xmax, ymax))
-        bank = shapely.union_all([affinity.translate(cell, i * px, j * py) for i in (-1, 0, 1) for j in (-1, 0, 1)])
     if sidewall_deg >= 90.0:
         from .raster import rasterize
 
         return height_um * rasterize(bank, grid, periodic=periodic)
+    xmin, ymin, xmax, ymax = grid.bounds_um
+    if periodic:        # the period's bank and its eight neighbours: edges across the window's sides
+        px, py = xmax - xmin, ymax - ymin
+        cell = bank.intersection(box(xmin, ymin, xmax, ymax))
+        bank = shapely.union_all([affinity.translate(cell, i * px, j * py) for i in (-1, 0, 1) for j in (-1, 0, 1)])
     run_um = height_um / math.tan(math.radians(sidewall_deg))
-    pad = run_um + 2.0 * grid.pixel_um
-    # the distance to the bank's edge is the distance to the nearest place without bank
-    frame = box(xmin - pad, ymin - pad, xmax + pad, ymax + pad)
-    outside = frame.difference(bank)
-    pieces = [g for g in getattr(outside, "geoms", [outside]) if not g.is_empty]
-    if not pieces:       # bank everywhere: its top covers the grid
-        return np.full((ny, nx), float(height_um))
-    xs, ys = np.meshgrid(grid.x_um, grid.y_um)
-    points = shapely.points(xs.ravel(), ys.ravel())
-    tree = shapely.STRtree(pieces)
-    _, distance = tree.query_nearest(points, return_distance=True, all_matches=False)
-    return height_um * np.minimum(distance.reshape(ny, nx) / run_um, 1.0)
+    segments = _segments(bank)
+    inside = _inside(segments, grid)
+    distance = _edge_distance(segments, grid, run_um)
+    return np.where(inside, height_um * np.minimum(distance / run_um, 1.0), 0.0)
+
+
+def _segments(geometry) -> np.ndarray:
+    """Every edge of every ring of ``geometry``: (n, 4) rows of x0, y0, x1, y1, µm."""
+    rows = []
+    for poly in getattr(geometry, "geoms", [geometry]):
+        if poly.is_empty or poly.geom_type != "Polygon":
+            continue
+        for ring in (poly.exterior, *poly.interiors):
+            c = np.asarray(ring.coords)
+            rows.append(np.hstack([c[:-1], c[1:]]))
+    return np.concatenate(rows) if rows else np.zeros((0, 4))
+
+
+def _inside(segments: np.ndarray, grid: Grid) -> np.ndarray:
+    """Sample centres inside the polygons whose edges are ``segments`` (even-odd rule, by scanlines)."""
+    ny, nx = grid.shape
+    x, y = grid.x_um, grid.y_um
+    crossings = np.zeros((ny, nx + 1), dtype=np.int64)
+    x0, y0, x1, y1 = segments.T
+    lo, hi = np.minimum(y0, y1), np.maximum(y0, y1)
+    for k in np.nonzero(hi > lo)[0]:
+        # rows whose centre line the edge crosses (half-open in y, so a vertex is counted once)
+        i0, i1 = np.searchsorted(y, lo[k], "left"), np.searchsorted(y, hi[k], "left")
+        if i1 <= i0:
+            continue
+        rows = np.arange(i0, i1)
+        xc = x0[k] + (y[rows] - y0[k]) * (x1[k] - x0[k]) / (y1[k] - y0[k])
+        # a crossing left of sample j's centre counts for j and every sample to its right
+        np.add.at(crossings, (rows, np.searchsorted(x, xc, "right")), 1)
+    return (np.cumsum(crossings, axis=1)[:, :nx] % 2) == 1
+
+
+def _edge_distance(segments: np.ndarray, grid: Grid, reach_um: float) -> np.ndarray:
+    """Distance of each sample centre to the nearest edge, µm, exact below ``reach_um`` (capped there)."""
+    ny, nx = grid.shape
+    x, y = grid.x_um, grid.y_um
+    out = np.full((ny, nx), float(reach_um))
+    for x0, y0, x1, y1 in segments:
+        # only samples within reach of this edge can have it as their nearest edge within reach
+        j0, j1 = np.searchsorted(x, min(x0, x1) - reach_um), np.searchsorted(x, max(x0, x1) + reach_um)
+        i0, i1 = np.searchsorted(y, min(y0, y1) - reach_um), np.searchsorted(y, max(y0, y1) + reach_um)
+        if j1 <= j0 or i1 <= i0:
+            continue
+        dx, dy = x1 - x0, y1 - y0
+        length2 = dx * dx + dy * dy
+        px, py = x[None, j0:j1] - x0, y[i0:i1, None] - y0
+        t = np.clip((px * dx + py * dy) / length2, 0.0, 1.0) if length2 > 0 else np.zeros((1, 1))
+        d = np.hypot(px - t * dx, py - t * dy)
+        np.minimum(out[i0:i1, j0:j1], d, out=out[i0:i1, j0:j1])
+    return out
 
 
 # --------------------------------------------------------------------------- coating
