@@ -185,6 +185,19 @@ def test_residue_on_vertical_bank_tops_rises_with_bank_height_at_fixed_dose():
     assert all(a > b for a, b in zip(coated, coated[1:]))
 
 
+def test_a_sweep_over_banks_simulates_the_coated_film():
+    from litho.sweep import parse_vary, sweep
+
+    recipe = build(one_pixel_raw())
+    rows = sweep(recipe, [parse_vary("exposure.dose=300")])["rows"]
+    metrics = litho.simulate(recipe).report["steps"][0]["metrics"]
+    assert rows[0]["iou_mean"] == pytest.approx(metrics["iou_mean"], abs=1e-5)   # the report rounds
+    planar = copy.deepcopy(one_pixel_raw())
+    del planar["substrate"]
+    assert litho.simulate(build(planar)).report["steps"][0]["metrics"]["iou_mean"] != pytest.approx(
+        metrics["iou_mean"], abs=1e-6)
+
+
 # --------------------------------------------------------------------------- bad inputs
 
 @pytest.mark.parametrize("change, words", [

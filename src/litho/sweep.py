@@ -291,6 +291,8 @@ def sweep(recipe: Recipe, axes: list[Axis], *, scheduler: str | None = None, pix
         if pitch and pitch != "auto":
             for step in r.steps:
                 step.exposure.optics.check_pixel(pitch, str(r.path or "recipe"))
+    # a film over [substrate] banks is exposed at its local thickness (litho.topography): full simulations
+    share = share and recipe.substrate is None
     optics_axes = [i for i, a in enumerate(axes) if not (share and chemistry_only(a))]
     groups: dict[tuple, list[int]] = {}
     for n, values in enumerate(points):
