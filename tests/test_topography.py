@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 from shapely.geometry import box
 
 import litho
@@ -91,6 +92,18 @@ def test_coating_keeps_the_dispensed_volume(kernel, periodic, planar_nm, solids,
                             solids_fraction=solids)
     assert h.min() >= 0.0
     assert h.mean() == pytest.approx(planar_nm, rel=1e-12)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), planar_nm=st.floats(5.0, 3000.0), levelling_um=st.floats(0.0, 100.0),
+       solids=st.floats(0.01, 1.0), kernel=st.sampled_from(["capillary", "gaussian"]), periodic=st.booleans())
+def test_coated_film_is_non_negative_and_keeps_its_volume_for_any_banks(seed, planar_nm, levelling_um, solids,
+                                                                       kernel, periodic):
+    b = random_banks(seed, shape=(24, 32))
+    h = coated_thickness_nm(b, planar_nm, levelling_um, 0.25, periodic=periodic, kernel=kernel,
+                            solids_fraction=solids)
+    assert h.min() >= 0.0
+    assert h.mean() == pytest.approx(planar_nm, rel=1e-10)
 
 
 def test_thin_film_over_tall_banks_is_clipped_and_keeps_its_volume():

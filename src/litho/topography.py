@@ -87,6 +87,7 @@ __all__ = [
 
 SUBSTRATE_KEYS = ("file", "bank_layer", "cell", "bank_height_um", "sidewall_deg", "levelling_length_um",
                   "levelling_kernel", "solids_fraction")
+TEXT_KEYS = ("file", "bank_layer", "cell", "levelling_kernel")
 LEVELLING_KERNELS = ("capillary", "gaussian")
 #: Tallest bank accepted, µm: display PDL banks are 0.5-3 µm; beyond 100 µm it is not a thin-film bank.
 BANK_HEIGHT_MAX_UM = 100.0
@@ -147,7 +148,10 @@ def substrate_from_table(table: Any, source: str | None, base_dir: Path, first_m
     if not isinstance(table, Mapping):
         raise LithoInputError(f"{where(source, 'substrate')}: must be a table ([substrate])")
     spelling: dict[str, str] = {}
-    table = normalize_table(table, source, "substrate", spelling)
+    # names (a file, a layer, a cell, a kernel) are not quantities: kept from the unit parser
+    names = {k: v for k, v in table.items() if k in TEXT_KEYS}
+    table = {**normalize_table({k: v for k, v in table.items() if k not in TEXT_KEYS}, source, "substrate",
+                               spelling), **names}
     shown = {k: spelling.get(k, k) for k in SUBSTRATE_KEYS}
     for key in table:
         if key not in SUBSTRATE_KEYS:
