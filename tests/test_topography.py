@@ -198,17 +198,33 @@ def test_residue_on_vertical_bank_tops_rises_with_bank_height_at_fixed_dose():
     assert all(a > b for a, b in zip(coated, coated[1:]))
 
 
-def test_a_sweep_over_banks_simulates_the_coated_film():
+@pytest.fixture(scope="module")
+def banked():
+    return litho.simulate(build(one_pixel_raw()))
+
+
+def test_a_sweep_over_banks_simulates_the_coated_film(banked, planar_and_flat):
     from litho.sweep import parse_vary, sweep
 
-    recipe = build(one_pixel_raw())
-    rows = sweep(recipe, [parse_vary("exposure.dose=300")])["rows"]
-    metrics = litho.simulate(recipe).report["steps"][0]["metrics"]
+    rows = sweep(banked.recipe, [parse_vary("exposure.dose=300")])["rows"]
+    metrics = banked.report["steps"][0]["metrics"]
     assert rows[0]["iou_mean"] == pytest.approx(metrics["iou_mean"], abs=1e-5)   # the report rounds
-    planar = copy.deepcopy(one_pixel_raw())
-    del planar["substrate"]
-    assert litho.simulate(build(planar)).report["steps"][0]["metrics"]["iou_mean"] != pytest.approx(
-        metrics["iou_mean"], abs=1e-6)
+    planar = planar_and_flat[0].report["steps"][0]["metrics"]
+    assert planar["iou_mean"] != pytest.approx(metrics["iou_mean"], abs=1e-4)
+
+
+def test_banked_run_reports_bank_tops_edges_and_openings_and_draws_the_cut(banked, tmp_path):
+    validate_report(banked.report)
+    block = banked.report["steps"][0]["substrate"]
+    tops, edges = block["bank_tops"], block["pixel_edges"]
+    assert block["coated_thickness_mean_um"] == pytest.approx(0.03, rel=1e-5)
+    assert tops["area_fraction"] > 0 and tops["coated_thickness_mean_um"] < 0.03 < edges["coated_thickness_mean_um"]
+    assert 0 <= tops["residue_thickness_mean_um"] <= tops["coated_thickness_mean_um"]
+    assert tops["residue_thickness_max_um"] <= block["coated_thickness_max_um"]   # development only removes film
+    assert edges["developed_thickness_min_um"] <= edges["coated_thickness_min_um"]
+    assert block["openings"]["count"] == 1 and block["openings"]["covered_fraction_min"] == pytest.approx(1.0)
+    written = banked.save(tmp_path / "out")
+    assert tmp_path / "out" / "pdl_cross_section.png" in written
 
 
 # --------------------------------------------------------------------------- bad inputs

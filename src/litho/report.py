@@ -154,6 +154,16 @@ def _substrate_block(step_result) -> dict:
     return {"substrate": substrate_report(step_result)}
 
 
+def _save_substrate_figure(result, out_dir: Path, options) -> None:
+    """pdl_cross_section.png for a film coated over PDL banks (litho.topography_plot)."""
+    if not any(getattr(s, "coating", None) is not None for s in result.steps):
+        return
+    from .plot import save
+    from .topography_plot import pdl_cross_section_figure
+
+    save(pdl_cross_section_figure(result), out_dir / "pdl_cross_section.png", options)
+
+
 #: The per-step numbers of the top-level ``summary`` (metrics key -> summary key).
 SUMMARY_KEYS = {
     "designed_pixels": "pixels", "missing_pixels": "missing_pixels", "bridges": "bridges",
@@ -453,6 +463,7 @@ def save_result(result, out_dir: str | Path, *, figures: bool = True, html: bool
 
             # figures: True, or a litho.plot.FigureOptions (formats, dpi)
             save_figures(result, tmp, None if figures is True else figures)
+            _save_substrate_figure(result, tmp, None if figures is True else figures)
         if html:
             from .html_report import write_html_report
 
