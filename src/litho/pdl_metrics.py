@@ -105,7 +105,7 @@ def substrate_report(step_result) -> dict | None:
     for k, poly in enumerate(openings):
         weight, where = _coverage(poly, grid)
         area = float(weight.sum())
-        centre = poly.representative_point()
+        centre = poly.centroid if poly.contains(poly.centroid) else poly.representative_point()
         records.append({
             "index": k,
             "centroid_um": [float(poly.centroid.x), float(poly.centroid.y)],
