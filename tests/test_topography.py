@@ -213,7 +213,7 @@ def test_a_sweep_over_banks_simulates_the_coated_film(banked, planar_and_flat):
     assert planar["iou_mean"] != pytest.approx(metrics["iou_mean"], abs=1e-4)
 
 
-def test_banked_run_reports_bank_tops_edges_and_openings_and_draws_the_cut(banked, tmp_path):
+def test_banked_run_reports_bank_tops_edges_and_openings_and_draws_the_cut(banked, planar_and_flat, tmp_path):
     validate_report(banked.report)
     block = banked.report["steps"][0]["substrate"]
     tops, edges = block["bank_tops"], block["pixel_edges"]
@@ -223,8 +223,15 @@ def test_banked_run_reports_bank_tops_edges_and_openings_and_draws_the_cut(banke
     assert tops["residue_thickness_max_um"] <= block["coated_thickness_max_um"]   # development only removes film
     assert edges["developed_thickness_min_um"] <= edges["coated_thickness_min_um"]
     assert block["openings"]["count"] == 1 and block["openings"]["covered_fraction_min"] == pytest.approx(1.0)
-    written = banked.save(tmp_path / "out")
-    assert tmp_path / "out" / "pdl_cross_section.png" in written
+    from litho.report import _save_substrate_figure       # what Result.save adds for a banked recipe
+    from litho.topography_plot import pdl_cross_section_figure
+
+    fig = pdl_cross_section_figure(banked)
+    assert len(fig.axes) == 2 and "PDL" in fig._suptitle.get_text()
+    _save_substrate_figure(banked, tmp_path, None)
+    assert (tmp_path / "pdl_cross_section.png").stat().st_size > 10_000
+    with pytest.raises(LithoInputError, match="no \\[substrate\\]"):
+        pdl_cross_section_figure(planar_and_flat[0])
 
 
 # --------------------------------------------------------------------------- bad inputs
