@@ -182,6 +182,19 @@ def test_local_fluence_is_the_planar_fluence_of_each_columns_thickness(model):
         assert np.allclose(up[(slice(None),) + idx], u, rtol=0, atol=1e-12)
 
 
+@settings(max_examples=30, deadline=None)
+@given(thin=st.floats(0.5, 500.0), extra=st.floats(0.01, 500.0), reflectance=st.floats(0.0, 0.9))
+def test_a_thinner_column_takes_more_dose_at_every_sampled_fraction_of_its_depth(thin, extra, reflectance):
+    """Why residue h/h0 rises on drained bank tops: less film above each sample absorbs less."""
+    film = dataclasses.replace(materials.resolve("film", {"material": "CdSe/ZnS", "thickness_nm": 30}),
+                               substrate_reflectance=reflectance)
+    xl = materials.resolve("crosslinker", {"material": "EBT", "loading_wt_pct": 2})
+    z = np.linspace(0.0, 30.0, 5)
+    down, up = fluence_components_local(film, xl, 254.0, z, np.array([thin, thin + extra]))
+    total = down + up
+    assert np.all(total[:, 0] >= total[:, 1])
+
+
 # --------------------------------------------------------------------------- residue invariant
 
 def test_residue_on_vertical_bank_tops_rises_with_bank_height_at_fixed_dose():
