@@ -275,7 +275,8 @@ def aerial_series(transmission, pixel_um: float, optics, **kwargs) -> np.ndarray
 
 # --------------------------------------------------------------------------- recipes
 
-TOOLS = ("contact", "proximity", "projection")
+# "maskless" images through ProjectionOptics; its mirror grid is the mask model (litho.maskmodel)
+TOOLS = ("contact", "proximity", "projection", "maskless")
 GAP_MEDIA = {"air": 1.000293, "n2": 1.000298, "nitrogen": 1.000298, "vacuum": 1.0, "ar": 1.000281}
 
 PROXIMITY_KEYS = ("wavelength_nm", "spectrum", "gap_um", "collimation_half_angle_deg", "angular_profile",
@@ -335,13 +336,14 @@ def from_exposure(table: Mapping[str, Any], source: str | None = None):
     if not isinstance(tool, str) or tool.strip().lower() not in TOOLS:
         raise LithoInputError(f"{section}.tool = {_show(tool)}: must be one of {', '.join(TOOLS)}")
     tool = tool.strip().lower()
-    accepted = {"projection": PROJECTION_KEYS, "proximity": PROXIMITY_KEYS, "contact": CONTACT_KEYS}[tool]
+    accepted = {"projection": PROJECTION_KEYS, "maskless": PROJECTION_KEYS, "proximity": PROXIMITY_KEYS,
+                "contact": CONTACT_KEYS}[tool]
     unknown = sorted(set(table) - set(accepted))
     if unknown:
         raise LithoInputError(f"{section}: unknown key(s) {', '.join(unknown)} for tool = {tool!r}; "
                               f"accepted: tool, {', '.join(accepted)}")
     try:
-        if tool == "projection":
+        if tool in ("projection", "maskless"):
             from .projection import ProjectionOptics
 
             return ProjectionOptics.from_table(table, source)
