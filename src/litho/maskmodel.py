@@ -39,6 +39,8 @@ MIRROR_PITCH_MAX_UM = 1000.0     # DMD and LCoS pixels are 3-20 µm; far beyond 
 DEMAG_MAX = 1000.0
 GREY_BITS_MAX = 16               # DMD controllers show at most 8-16 bit-planes per colour
 ORIGIN_MAX_UM = 1e7
+# Overlaps within this fraction of a sample of 0 or 1 are round-off of an edge on a sample boundary.
+OVERLAP_SNAP = 1e-9
 MASKLESS_KEYS = ("mirror_pitch_um", "fill_factor", "demagnification", "grey_bits", "pattern",
                  "mirror_origin_um")
 
@@ -251,8 +253,10 @@ def _overlap_matrix(n_samples: int, x0_um: float, dx_um: float, n_mirrors: int, 
     left = x0_um + k * dx_um
     frac = (np.minimum(hi[:, None], left + dx_um) - np.maximum(lo[:, None], left)) / dx_um
     m = np.broadcast_to(np.arange(n_mirrors)[:, None], k.shape)
-    keep = (k >= 0) & (k < n_samples) & (frac > 0)
-    return scipy.sparse.csr_matrix((np.minimum(frac[keep], 1.0), (k[keep], m[keep])),
+    # an edge on a sample boundary leaves round-off slivers (1e-15 of a sample): snap them
+    frac = np.where(frac > 1 - OVERLAP_SNAP, 1.0, frac)
+    keep = (k >= 0) & (k < n_samples) & (frac > OVERLAP_SNAP)
+    return scipy.sparse.csr_matrix((frac[keep], (k[keep], m[keep])),
                                    shape=(n_samples, n_mirrors))
 
 

@@ -419,9 +419,10 @@ def _spelled(key: str) -> str:
 def _tool_keys(tool: str, contact: tuple, projection: tuple, proximity: tuple) -> tuple:
     """The optics (and mask-model) keys of ``[exposure]`` for a tool."""
     from .maskmodel import MASKLESS_KEYS
+    from .optics.imaging import MASKLESS_OPTICS_KEYS
 
     return {"projection": projection, "contact": contact,
-            "maskless": projection + MASKLESS_KEYS}.get(tool, proximity)
+            "maskless": MASKLESS_OPTICS_KEYS + MASKLESS_KEYS}.get(tool, proximity)
 
 
 def _build_exposure(table: dict, prefix: str, source: str | None,
@@ -442,7 +443,7 @@ def _build_exposure(table: dict, prefix: str, source: str | None,
         if key in canonical:
             continue
         if key in other:
-            other_tool = "projection" if tool != "projection" else "proximity"
+            other_tool = "proximity" if tool in ("projection", "maskless") else "projection"
             raise LithoInputError(f"{label(key)}: belongs to tool = {other_tool!r}, not {tool!r}; accepted: "
                                   f"{', '.join(exposure_keys(tool))}")
         written = spelling.get(key, key)

@@ -287,6 +287,9 @@ PROJECTION_KEYS = ("wavelength_nm", "spectrum", "na", "sigma", "source", "sigma_
                    "sigma_centre", "sigma_radius", "orientation_deg", "source_step_sigma", "defocus_um",
                    "zernike", "reduction", "immersion_index", "kernel_tolerance", "kernel_cache_dir", "precision")
 
+# The maskless tool's demagnification lives with its mirror grid (litho.maskmodel), not in `reduction`.
+MASKLESS_OPTICS_KEYS = tuple(k for k in PROJECTION_KEYS if k != "reduction")
+
 
 def from_exposure(table: Mapping[str, Any], source: str | None = None):
     """Build the optics of a recipe's normalised ``[exposure]`` table.
@@ -336,7 +339,7 @@ def from_exposure(table: Mapping[str, Any], source: str | None = None):
     if not isinstance(tool, str) or tool.strip().lower() not in TOOLS:
         raise LithoInputError(f"{section}.tool = {_show(tool)}: must be one of {', '.join(TOOLS)}")
     tool = tool.strip().lower()
-    accepted = {"projection": PROJECTION_KEYS, "maskless": PROJECTION_KEYS, "proximity": PROXIMITY_KEYS,
+    accepted = {"projection": PROJECTION_KEYS, "maskless": MASKLESS_OPTICS_KEYS, "proximity": PROXIMITY_KEYS,
                 "contact": CONTACT_KEYS}[tool]
     unknown = sorted(set(table) - set(accepted))
     if unknown:
