@@ -239,6 +239,7 @@ BITMAP_DEMAG_MAX = 1000.0
 
 def _register_bitmap(sub) -> None:
     """``litho mask bitmap``: a GDS layer rasterised onto a maskless projector's mirror grid."""
+    sub.metavar = "{LAYOUT,info,bitmap}"
     q = sub.add_parser("bitmap", **example_help(
         "Rasterise a GDS/OASIS layer onto the mirror grid of a maskless (DMD) projector and write the "
         "mirror states as a greyscale PNG or an NPY array (row 0 = the top row of mirrors). Each mirror's "
