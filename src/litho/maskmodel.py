@@ -19,6 +19,28 @@ frame and the time-weighted sum of their intensities is the exposure.
 
 Models are found by name in :data:`MASK_MODELS`; a tool names its model in
 :data:`TOOL_MASK_MODELS` (a new mask model is a new entry).
+
+Notes
+-----
+The mirror grid is an amplitude mask: an on mirror reflects with amplitude 1
+over its square, the gap and an off mirror with 0 (an off mirror tilts its
+light out of the projection lens). The phase ramp of the tilted mirrors (a
+DMD is a blazed grating; the blaze condition sets the efficiency per
+wavelength) is left out, as are the mirror-edge diffraction details below the
+sample pitch. The reflecting square is area-sampled exactly on the simulation
+grid (the overlap of a square with a grid cell is separable in x and y).
+
+Grey levels are pulse-width modulation: level k of ``2**B - 1`` is the
+binary bit-planes of k, plane b shown for a fraction 2^b/(2^B - 1) of the
+exposure. Frames are shown at different times, so the exposure is the sum of
+their images' intensities weighted by those fractions; two grey mirrors
+interfere only during the time both are on. A uniform grey g therefore gives
+g times the intensity of the all-on pattern (an analogue amplitude g would
+give g²).
+
+The recipe's dose is the dose of a gapless, fully-on mirror array; the gaps
+and the light the grid diffracts outside the pupil are in the image (an
+all-on grid of fill f gives f² where the lens passes the zero order only).
 """
 
 from __future__ import annotations
