@@ -211,7 +211,7 @@ def test_transmission_in_unit_range_and_mean_is_fill_times_grey(levels, fill, bi
     assert sum(frames.weights) <= 1 + 1e-12
     grey = quantise(levels, bits) / ((1 << bits) - 1)
     assert frames.coverage.mean() * grid.shape[0] * grid.shape[1] * dx ** 2 == pytest.approx(
-        fill * grey.sum() * pitch_um ** 2, rel=1e-9, abs=1e-12)
+        fill * grey.sum() * pitch_um ** 2, rel=1e-7, abs=1e-12)   # snapped slivers are < 1e-9 of a sample
 
 
 def test_bitmap_rows_are_image_rows_top_first():
@@ -266,3 +266,9 @@ def test_bitmap_must_be_2d_fractions():
         check_bitmap(np.zeros((2, 2, 3)))
     with pytest.raises(LithoInputError, match=r"\[0, 1\]"):
         check_bitmap(np.full((2, 2), 1.5))
+
+
+def test_periodic_window_off_the_mirror_grid_is_refused():
+    mirrors = MirrorGrid(pitch_um=15.0, demagnification=10, levels=np.ones((4, 4)))
+    with pytest.raises(LithoInputError, match="whole number of 1.5 um mirrors"):
+        mirrors.frames(None, Grid((70, 70), 0.1), periodic=True)       # 7 um is 4.67 mirrors
