@@ -303,6 +303,18 @@ MASK_MODELS = {"gds": GdsMask, "mirror-grid": MirrorGrid}
 TOOL_MASK_MODELS = {"maskless": "mirror-grid"}
 
 
+def tool_keys(tool: str) -> tuple[str, ...]:
+    """The ``[exposure]`` keys of the mask model of ``tool`` (none for a chrome mask)."""
+    name = TOOL_MASK_MODELS.get(tool)
+    return () if name is None else MASK_MODEL_KEYS[name]
+
+
+def for_tool(tool: str, table: Mapping[str, Any], label, base_dir: str | Path = ".") -> Any:
+    """The mask model of ``tool`` from its recipe keys (:func:`tool_keys`); None for a chrome mask."""
+    name = TOOL_MASK_MODELS.get(tool)
+    return None if name is None else MASK_MODEL_BUILDERS[name](table, label, base_dir)
+
+
 def mask_model(exposure) -> Any:
     """The mask model of a step's exposure (:attr:`litho.recipe.Exposure.mask_model`; GDS when unset)."""
     model = getattr(exposure, "mask_model", None)
@@ -352,5 +364,8 @@ def mirror_grid_from_table(table: Mapping[str, Any], label, base_dir: str | Path
                       origin_um=origin, levels=levels)
 
 
+MASK_MODEL_KEYS = {"mirror-grid": MASKLESS_KEYS}
+MASK_MODEL_BUILDERS = {"mirror-grid": mirror_grid_from_table}
+
 __all__ = ["Frames", "GdsMask", "MirrorGrid", "MASK_MODELS", "TOOL_MASK_MODELS", "MASKLESS_KEYS", "mask_model",
-           "mirror_grid_from_table", "mirror_levels", "quantise"]
+           "mirror_grid_from_table", "mirror_levels", "quantise", "tool_keys", "for_tool"]

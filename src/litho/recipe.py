@@ -418,11 +418,11 @@ def _spelled(key: str) -> str:
 
 def _tool_keys(tool: str, contact: tuple, projection: tuple, proximity: tuple) -> tuple:
     """The optics (and mask-model) keys of ``[exposure]`` for a tool."""
-    from .maskmodel import MASKLESS_KEYS
+    from .maskmodel import tool_keys
     from .optics.imaging import MASKLESS_OPTICS_KEYS
 
     return {"projection": projection, "contact": contact,
-            "maskless": MASKLESS_OPTICS_KEYS + MASKLESS_KEYS}.get(tool, proximity)
+            "maskless": MASKLESS_OPTICS_KEYS}.get(tool, proximity) + tool_keys(tool)
 
 
 def _build_exposure(table: dict, prefix: str, source: str | None,
@@ -454,12 +454,10 @@ def _build_exposure(table: dict, prefix: str, source: str | None,
     atmosphere = chemistry.parse_atmosphere(table.pop("atmosphere", "air"), source)
     overlay = fields.pair(table.pop("overlay_um", (0.0, 0.0)), label("overlay_um"), lo=-OVERLAY_MAX_UM,
                           hi=OVERLAY_MAX_UM, unit="µm", scalar=True)
-    mask_model = None
-    if tool == "maskless":
-        from .maskmodel import MASKLESS_KEYS, mirror_grid_from_table
+    from .maskmodel import for_tool, tool_keys
 
-        mask_model = mirror_grid_from_table({k: table.pop(k) for k in MASKLESS_KEYS if k in table}, label,
-                                            base_dir)
+    # the tool's mask model (a maskless tool's mirror grid) takes its keys; the optics the rest
+    mask_model = for_tool(tool, {k: table.pop(k) for k in tool_keys(tool) if k in table}, label, base_dir)
     try:
         optics_obj = optics.from_exposure(table, source)
     except LithoInputError as err:
