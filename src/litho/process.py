@@ -438,23 +438,25 @@ def expose_step(step: Step, design: tuple, grid: Grid, recipe: Recipe, dose_mj_c
     the local film thickness h0(y, x) of a film coated over banks (:func:`litho.dose.local_dose`).
     """
     from .dose import depth_samples, image_depths_nm, local_dose
-    from .optics import SpectralImage, depth_images
-    from .raster import rasterize
+    from .maskmodel import mask_model
+    from .optics import SpectralImage
 
     sim = recipe.simulation
     say(f"{step.name}: rasterising {len(design)} pixels on a {grid.shape[1]}x{grid.shape[0]} grid "
         f"at {grid.pixel_um:g} um")
     geometry = merge(shifted(design, overlay_um))
     # a periodic window is one period: a mask moved by the overlay wraps around it
-    transmission = rasterize(geometry, grid, periodic=sim.window == "periodic")
+    frames = mask_model(step.exposure).frames(geometry, grid, periodic=sim.window == "periodic",
+                                              overlay_um=overlay_um)
+    transmission = frames.coverage
     say(f"{step.name}: aerial image ({step.exposure.tool})")
     # The film stage gets the image at each depth it samples (and, for the substrate's
     # reflection, at the unfolded path 2h - z), not the top image at every depth.
     optics = step.exposure.optics
     depth = depth_samples(step.film, step.crosslinker, [w for w, _ in optics.lines])
-    inside = depth_images(transmission, grid.pixel_um, optics, image_depths_nm(step.film, depth),
-                          film_index=step.film.refractive_index, periodic=sim.window == "periodic",
-                          guard_um=sim.guard_um)
+    inside = frames.depth_images(grid.pixel_um, optics, image_depths_nm(step.film, depth),
+                                 film_index=step.film.refractive_index, periodic=sim.window == "periodic",
+                                 guard_um=sim.guard_um)
     images = [SpectralImage(im.wavelength_nm, im.weight, np.array(im.at_depth(0.0))) for im in inside]
     intensity = sum(im.weight * im.intensity for im in images)
     local = local_dose(inside, step.film, step.crosslinker, dose_mj_cm2, depth, thickness_nm=thickness_nm)

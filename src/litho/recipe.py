@@ -90,13 +90,17 @@ class Exposure:
     Attributes
     ----------
     tool : str
-        "contact", "proximity" or "projection".
+        "contact", "proximity", "projection" or "maskless".
     optics : ProximityOptics or ProjectionOptics
     dose_mj_cm2 : float
         Incident dose on a clear area, mJ/cm².
     atmosphere : litho.chemistry.Atmosphere
     overlay_um : tuple[float, float]
         Mask offset (x, y) in µm relative to the first step's alignment.
+    mask_model : litho.maskmodel model or None
+        What the mask is before the optics (:mod:`litho.maskmodel`): None is
+        the chrome mask drawn from the layout; ``tool = "maskless"`` gives its
+        :class:`~litho.maskmodel.MirrorGrid`.
     """
 
     tool: str
@@ -104,6 +108,7 @@ class Exposure:
     dose_mj_cm2: float
     atmosphere: Any
     overlay_um: tuple[float, float] = (0.0, 0.0)
+    mask_model: Any = None
 
 
 @dataclass(frozen=True)
@@ -383,7 +388,7 @@ def _build_step(raw: Mapping, table: Mapping, index: int, count: int, source: st
     film = materials.resolve("film", sections["film"], source)
     crosslinker = materials.resolve("crosslinker", sections["crosslinker"], source)
     developer = materials.resolve("developer", sections["developer"], source)
-    exposure = _build_exposure(sections["exposure"], prefix, source, spellings["exposure"])
+    exposure = _build_exposure(sections["exposure"], prefix, source, spellings["exposure"], base_dir=base_dir)
     chemistry.check_wavelengths(crosslinker, film, [w for w, _ in exposure.optics.lines], source)
     mask = _build_mask(sections["mask"], prefix, source, base_dir)
     return Step(name=name, film=film, crosslinker=crosslinker, exposure=exposure,
@@ -411,7 +416,7 @@ def exposure_keys(tool: str) -> tuple[str, ...]:
     """The ``[exposure]`` keys accepted for a tool, as a recipe writes them (``dose``, ``gap``, ...)."""
     from .optics.imaging import CONTACT_KEYS, PROJECTION_KEYS, PROXIMITY_KEYS
 
-    optics_keys = {"projection": PROJECTION_KEYS, "contact": CONTACT_KEYS}.get(tool, PROXIMITY_KEYS)
+    optics_keys = _tool_keys(tool, CONTACT_KEYS, PROJECTION_KEYS, PROXIMITY_KEYS)
     return tuple(_spelled(k) for k in ("tool", *EXPOSURE_PROCESS_KEYS, *optics_keys))
 
 
@@ -425,8 +430,17 @@ def _spelled(key: str) -> str:
     return key
 
 
+def _tool_keys(tool: str, contact: tuple, projection: tuple, proximity: tuple) -> tuple:
+    """The optics (and mask-model) keys of ``[exposure]`` for a tool."""
+    from .maskmodel import tool_keys
+    from .optics.imaging import MASKLESS_OPTICS_KEYS
+
+    return {"projection": projection, "contact": contact,
+            "maskless": MASKLESS_OPTICS_KEYS}.get(tool, proximity) + tool_keys(tool)
+
+
 def _build_exposure(table: dict, prefix: str, source: str | None,
-                    spelling: Mapping[str, str] | None = None) -> Exposure:
+                    spelling: Mapping[str, str] | None = None, *, base_dir: Path = Path(".")) -> Exposure:
     from . import chemistry, optics
     from .optics.imaging import CONTACT_KEYS, PROJECTION_KEYS, PROXIMITY_KEYS, TOOLS
 
@@ -436,14 +450,14 @@ def _build_exposure(table: dict, prefix: str, source: str | None,
     label = lambda key: where(source, f"{field_}.{spelling.get(key, key)}")  # noqa: E731
     tool = fields.choice(table.get("tool", "contact"), label("tool"), TOOLS)
     table["tool"] = tool
-    own = {"projection": PROJECTION_KEYS, "contact": CONTACT_KEYS}.get(tool, PROXIMITY_KEYS)
-    other = CONTACT_KEYS if tool == "projection" else PROJECTION_KEYS
+    own = _tool_keys(tool, CONTACT_KEYS, PROJECTION_KEYS, PROXIMITY_KEYS)
+    other = CONTACT_KEYS if tool in ("projection", "maskless") else PROJECTION_KEYS
     canonical = {"tool", *EXPOSURE_PROCESS_KEYS, *own}
     for key in table:
         if key in canonical:
             continue
         if key in other:
-            other_tool = "projection" if tool != "projection" else "proximity"
+            other_tool = "proximity" if tool in ("projection", "maskless") else "projection"
             raise LithoInputError(f"{label(key)}: belongs to tool = {other_tool!r}, not {tool!r}; accepted: "
                                   f"{', '.join(exposure_keys(tool))}")
         written = spelling.get(key, key)
@@ -454,6 +468,10 @@ def _build_exposure(table: dict, prefix: str, source: str | None,
     atmosphere = chemistry.parse_atmosphere(table.pop("atmosphere", "air"), source)
     overlay = fields.pair(table.pop("overlay_um", (0.0, 0.0)), label("overlay_um"), lo=-OVERLAY_MAX_UM,
                           hi=OVERLAY_MAX_UM, unit="µm", scalar=True)
+    from .maskmodel import for_tool, tool_keys
+
+    # the tool's mask model (a maskless tool's mirror grid) takes its keys; the optics the rest
+    mask_model = for_tool(tool, {k: table.pop(k) for k in tool_keys(tool) if k in table}, label, base_dir)
     try:
         optics_obj = optics.from_exposure(table, source)
     except LithoInputError as err:
@@ -467,7 +485,8 @@ def _build_exposure(table: dict, prefix: str, source: str | None,
                     break
             message = where(source, field_) + rest
         raise LithoInputError(message) from None
-    return Exposure(tool=tool, optics=optics_obj, dose_mj_cm2=dose, atmosphere=atmosphere, overlay_um=overlay)
+    return Exposure(tool=tool, optics=optics_obj, dose_mj_cm2=dose, atmosphere=atmosphere, overlay_um=overlay,
+                    mask_model=mask_model)
 
 
 def _build_mask(table: dict, prefix: str, source: str | None, base_dir: Path) -> MaskSpec:

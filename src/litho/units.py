@@ -44,7 +44,7 @@ BARE_KEY_UNITS = {
 }
 
 # Keys whose value is a vector of quantities in one unit ([x, y]); every other quantity is one number.
-VECTOR_KEYS = ("overlay_um",)
+VECTOR_KEYS = ("overlay_um", "mirror_origin_um")
 
 _QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
 

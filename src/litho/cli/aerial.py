@@ -78,7 +78,6 @@ def run(args) -> int:
     from ..optics import aerial_series, edge_slope_summary, image_log_slope, spectral_images
     from ..outputs import atomic_dir
     from ..process import prepare, shifted
-    from ..raster import rasterize
     from ..recipe import load_recipe
 
     if args.pixel_um is not None and not (args.pixel_um > 0 and math.isfinite(args.pixel_um)):
@@ -109,7 +108,7 @@ def run(args) -> int:
             # one step: aerial.npy; several: aerial_<step>.npy
             name = _safe(step.name) if len(recipe.steps) > 1 else ""
             geometry = _union(design)
-            transmission = rasterize(geometry, grid)
+            transmission = _mask_transmission(step, geometry, grid, recipe)
             guard = recipe.simulation.guard_um
             images = spectral_images(transmission, grid.pixel_um, optics, periodic=periodic, guard_um=guard)
             intensity = sum(im.weight * im.intensity for im in images)
@@ -193,3 +192,20 @@ def _figures(tmp: Path, name: str, step, intensity, ils, grid, design, options, 
         head = f"step {step.name}, {plot.tool_text(step, varied=key)}"
         plot.save(plot.series_figure(stack, entry["values"], key, grid, design, f"{what} series: {head}"),
                   tmp / _file(f"aerial_{key.removesuffix('_um')}_series", name, ".png"), options)
+
+
+def _mask_transmission(step, geometry, grid, recipe):
+    """The step's mask on the grid through its mask model (a chrome mask, or a maskless tool's mirrors).
+
+    The mirrors move with the overlay as the pattern does. A grey-level mirror grid is several
+    PWM frames whose images add, which this one-image command does not draw.
+    """
+    from ..errors import LithoInputError
+    from ..maskmodel import mask_model
+
+    model = mask_model(step.exposure)
+    if getattr(model, "grey_bits", 1) > 1:
+        raise LithoInputError(f"{recipe.path or 'recipe'}: step {step.name}: exposure.grey_bits = {model.grey_bits} "
+                              "is shown as PWM bit-planes; litho aerial draws one mask frame: use grey_bits = 1 "
+                              "here, or litho simulate (its report has the summed image)")
+    return model.frames(geometry, grid, overlay_um=step.exposure.overlay_um).coverage

@@ -123,6 +123,7 @@ def register(subparsers) -> None:
     info.add_argument("--cell", help="cell to describe (default: the top cell)")
     info.add_argument("--json", action="store_true", help="print as JSON")
     info.set_defaults(func=_info)
+    _register_bitmap(sub)
 
 
 def _check_vernier(args) -> None:
@@ -228,3 +229,97 @@ def _preview(layout_path: Path, png, title: str | None = None, options=None) -> 
                 fig.savefig(tmp, dpi=options.dpi, format=fmt)
     finally:
         plt.close(fig)
+
+
+# --------------------------------------------------------------------------- litho mask bitmap
+
+BITMAP_PITCH_MAX_UM = 1000.0
+BITMAP_DEMAG_MAX = 1000.0
+
+
+def _register_bitmap(sub) -> None:
+    """``litho mask bitmap``: a GDS layer rasterised onto a maskless projector's mirror grid."""
+    sub.metavar = "{LAYOUT,info,bitmap}"
+    q = sub.add_parser("bitmap", **example_help(
+        "Rasterise a GDS/OASIS layer onto the mirror grid of a maskless (DMD) projector and write the "
+        "mirror states as a greyscale PNG or an NPY array (row 0 = the top row of mirrors). Each mirror's "
+        "grey level is the layer's area coverage of its cell at the wafer (pitch = mirror pitch / "
+        "demagnification), quantised to --bits (1 bit: on where the coverage is >= 0.5). Prints the wafer "
+        "position of the bitmap's bottom-left mirror, the recipe's exposure.mirror_origin_um.",
+        "litho mask bitmap masks/stripe_1000ppi.gds --layer R --mirror-um 7.56 --demag 10 -o pattern.png"))
+    q.add_argument("file", metavar="LAYOUT", help="GDSII or OASIS file")
+    q.add_argument("--layer", default="R", help="layer: R/G/B, 'layer/datatype' or a number (default R)")
+    q.add_argument("--cell", help="cell to rasterise (default: the top cell)")
+    q.add_argument("--mirror-um", required=True,
+                   type=fields.option(fields.positive, "--mirror-um", hi=BITMAP_PITCH_MAX_UM, unit="µm"),
+                   help="mirror pitch at the modulator, um (7.56 for a 1080p DMD)")
+    q.add_argument("--demag", required=True,
+                   type=fields.option(fields.positive, "--demag", hi=BITMAP_DEMAG_MAX),
+                   help="modulator-to-wafer reduction of the projection lens, > 0")
+    q.add_argument("--bits", type=fields.option(fields.integer, "--bits", convert=int, lo=1, hi=16), default=1,
+                   help="grey-level bit depth, 1 to 16 (default 1: on/off)")
+    q.add_argument("--origin-um", type=_length_pair("--origin-um"), default=(0.0, 0.0), metavar="X,Y",
+                   help="a corner of the mirror grid on the wafer, um (default 0,0)")
+    q.add_argument("--window-um", type=fields.number_list("--window-um", lo=-1e7, hi=1e7, unit="um",
+                                                          example="0,0,203.2,203.2"),
+                   metavar="XMIN,YMIN,XMAX,YMAX", help="rasterise only this part of the layout, um")
+    q.add_argument("-o", "--output", required=True, metavar="FILE", help="output bitmap: .png or .npy")
+    q.add_argument("--json", action="store_true", help="print the summary as JSON")
+    q.set_defaults(func=_bitmap)
+
+
+def _length_pair(flag: str):
+    parse_list = fields.number_list(flag, lo=-1e7, hi=1e7, unit="um", example="0,0")
+
+    def parse(text: str):
+        values = parse_list(text)
+        if len(values) != 2:
+            raise argparse.ArgumentTypeError(f"{text!r}: give two numbers X,Y in um")
+        return values
+
+    return parse
+
+
+def _bitmap(args) -> int:
+    import math
+
+    from ..bitmap import BITMAP_SUFFIXES, MAX_MIRRORS_PER_SIDE, write_bitmap
+    from ..gds import read_mask
+    from ..maskmodel import mirror_levels
+    from ..outputs import atomic_file
+
+    out = output_file(args.output, "-o", BITMAP_SUFFIXES)
+    window = None
+    if args.window_um is not None:
+        if len(args.window_um) != 4 or not (args.window_um[2] > args.window_um[0]
+                                            and args.window_um[3] > args.window_um[1]):
+            raise LithoInputError(f"--window-um {','.join(f'{v:g}' for v in args.window_um)}: give "
+                                  "XMIN,YMIN,XMAX,YMAX with XMAX > XMIN and YMAX > YMIN")
+        window = tuple(args.window_um)
+    mask = read_mask(args.file, layer=args.layer, cell=args.cell, window=window)
+    pitch = args.mirror_um / args.demag
+    xmin, ymin, xmax, ymax = window if window is not None else mask.bounds_um
+    ox, oy = args.origin_um
+    i0, i1 = math.floor((xmin - ox) / pitch + 1e-9), math.ceil((xmax - ox) / pitch - 1e-9)
+    j0, j1 = math.floor((ymin - oy) / pitch + 1e-9), math.ceil((ymax - oy) / pitch - 1e-9)
+    nx, ny = max(1, i1 - i0), max(1, j1 - j0)
+    if max(nx, ny) > MAX_MIRRORS_PER_SIDE:
+        raise LithoInputError(f"{args.file}: the layer spans {nx} x {ny} mirrors of {pitch:g} um; a bitmap holds "
+                              f"at most {MAX_MIRRORS_PER_SIDE} per side (give --window-um or a larger pitch)")
+    corner = (ox + i0 * pitch, oy + j0 * pitch)
+    levels = mirror_levels(mask.geometry, pitch, corner, (ny, nx), args.bits)
+    with atomic_file(out) as tmp:
+        write_bitmap(tmp, levels[::-1], args.bits)     # image rows: row 0 is the top row of mirrors
+    top = (1 << args.bits) - 1
+    info = {"file": str(out), "layout": str(args.file), "layer": list(mask.layer), "mirrors": [nx, ny],
+            "mirror_pitch_um": args.mirror_um, "demagnification": args.demag, "projected_pitch_um": pitch,
+            "grey_bits": args.bits, "mirror_origin_um": [corner[0], corner[1]],
+            "on_fraction": float((levels > 0).mean()), "mean_grey": float(levels.mean() / top)}
+    if args.json:
+        print(json.dumps(info, indent=2))
+    else:
+        print(f"wrote {out} ({nx} x {ny} mirrors, {args.bits}-bit)")
+        print(f"  projected_pitch_um  {pitch:g}  ({args.mirror_um:g} um / {args.demag:g})")
+        print(f"  mirror_origin_um    [{corner[0]:g}, {corner[1]:g}]  (the bottom-left mirror's corner on the wafer)")
+        print(f"  mean_grey           {info['mean_grey']:.4f}")
+    return 0

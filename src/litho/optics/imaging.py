@@ -275,7 +275,8 @@ def aerial_series(transmission, pixel_um: float, optics, **kwargs) -> np.ndarray
 
 # --------------------------------------------------------------------------- recipes
 
-TOOLS = ("contact", "proximity", "projection")
+# "maskless" images through ProjectionOptics; its mirror grid is the mask model (litho.maskmodel)
+TOOLS = ("contact", "proximity", "projection", "maskless")
 GAP_MEDIA = {"air": 1.000293, "n2": 1.000298, "nitrogen": 1.000298, "vacuum": 1.0, "ar": 1.000281}
 
 PROXIMITY_KEYS = ("wavelength_nm", "spectrum", "gap_um", "collimation_half_angle_deg", "angular_profile",
@@ -285,6 +286,9 @@ CONTACT_KEYS = PROXIMITY_KEYS + ("contact_mode",)
 PROJECTION_KEYS = ("wavelength_nm", "spectrum", "na", "sigma", "source", "sigma_in", "sigma_out",
                    "sigma_centre", "sigma_radius", "orientation_deg", "source_step_sigma", "defocus_um",
                    "zernike", "reduction", "immersion_index", "kernel_tolerance", "kernel_cache_dir", "precision")
+
+# The maskless tool's demagnification lives with its mirror grid (litho.maskmodel), not in `reduction`.
+MASKLESS_OPTICS_KEYS = tuple(k for k in PROJECTION_KEYS if k != "reduction")
 
 
 def from_exposure(table: Mapping[str, Any], source: str | None = None):
@@ -335,13 +339,14 @@ def from_exposure(table: Mapping[str, Any], source: str | None = None):
     if not isinstance(tool, str) or tool.strip().lower() not in TOOLS:
         raise LithoInputError(f"{section}.tool = {_show(tool)}: must be one of {', '.join(TOOLS)}")
     tool = tool.strip().lower()
-    accepted = {"projection": PROJECTION_KEYS, "proximity": PROXIMITY_KEYS, "contact": CONTACT_KEYS}[tool]
+    accepted = {"projection": PROJECTION_KEYS, "maskless": MASKLESS_OPTICS_KEYS, "proximity": PROXIMITY_KEYS,
+                "contact": CONTACT_KEYS}[tool]
     unknown = sorted(set(table) - set(accepted))
     if unknown:
         raise LithoInputError(f"{section}: unknown key(s) {', '.join(unknown)} for tool = {tool!r}; "
                               f"accepted: tool, {', '.join(accepted)}")
     try:
-        if tool == "projection":
+        if tool in ("projection", "maskless"):
             from .projection import ProjectionOptics
 
             return ProjectionOptics.from_table(table, source)
