@@ -399,7 +399,7 @@ def _design_terms(design, grid: Grid | None, step_um: float) -> DesignTerms:
         neighbourhood=shapely.buffer(d, reach, quad_segs=16) if n else d,
         near_box=np.stack([xmin - grow, ymin - grow, xmax + grow, ymax + grow], -1),
         epe_points=[_edge_points(poly, step_um) for poly in design],
-        corner_boxes=[corner_boxes(poly) for poly in design])
+        corner_boxes=corner_boxes_all(design))
     if grid is not None:
         terms.update(mean_weights=_coverage_weights(grid, design),
                      centre_weights=_coverage_weights(grid, [central_region(p) for p in design]))
@@ -486,6 +486,39 @@ def corner_boxes(design: Polygon) -> list[Polygon]:
         if corner.is_valid and corner.area > 0 and grown.contains(corner):
             boxes.append(corner)
     return boxes
+
+
+def corner_boxes_all(design) -> list[list[Polygon]]:
+    """:func:`corner_boxes` of every design, the shapely work (validity, area, containment) in array calls."""
+    candidates, owner = [], []
+    grown_of = []
+    for i, poly in enumerate(design):
+        coords = np.asarray(poly.exterior.coords)[:-1]
+        n = len(coords)
+        if n < 3 or n > 16:
+            continue
+        xmin, ymin, xmax, ymax = poly.bounds
+        box_um = 0.25 * min(xmax - xmin, ymax - ymin)
+        a = np.roll(coords, 1, axis=0) - coords
+        b = np.roll(coords, -1, axis=0) - coords
+        na = np.sqrt(a[:, 0] * a[:, 0] + a[:, 1] * a[:, 1])
+        nb = np.sqrt(b[:, 0] * b[:, 0] + b[:, 1] * b[:, 1])
+        for k in np.flatnonzero((na >= 2 * box_um) & (nb >= 2 * box_um)):
+            here, ua, ub = coords[k], a[k] / na[k], b[k] / nb[k]
+            candidates.append([here, here + box_um * ua, here + box_um * (ua + ub), here + box_um * ub])
+            owner.append(i)
+        grown_of.append(i)
+    out: list[list[Polygon]] = [[] for _ in design]
+    if not candidates:
+        return out
+    owner = np.asarray(owner)
+    boxes = shapely.polygons(np.asarray(candidates))
+    grown = np.empty(len(design), dtype=object)
+    grown[grown_of] = shapely.buffer(_objects([design[i] for i in grown_of]), 1e-9, quad_segs=16)
+    keep = shapely.is_valid(boxes) & (shapely.area(boxes) > 0) & shapely.contains(grown[owner], boxes)
+    for k in np.flatnonzero(keep):
+        out[owner[k]].append(boxes[k])
+    return out
 
 
 def _radius_of_lost_area(lost):
