@@ -341,11 +341,19 @@ class DesignTerms:
     keep_out: Polygon | None = None
     outside: np.ndarray | None = None
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the grid arrays held (coverage weights and the keep-out mask)."""
+        weights = [w for ws in (self.mean_weights or [], self.centre_weights or []) for w in ws if w is not None]
+        return sum(w[2].nbytes for w in weights) + (self.outside.nbytes if self.outside is not None else 0)
+
 
 _TERMS: "OrderedDict[tuple, DesignTerms]" = OrderedDict()
 _TERMS_LOCK = threading.Lock()
-#: designs whose terms stay cached (a sweep runs a few groups side by side, each one design)
+#: designs whose terms stay cached (a sweep runs a few groups side by side, each one design),
+#: and the most bytes of weight and keep-out arrays they may hold together
 TERMS_CACHED = 8
+TERMS_BUDGET_BYTES = 256 * 2 ** 20
 
 
 def design_terms(design, grid: Grid, step_um: float) -> DesignTerms:
@@ -363,9 +371,11 @@ def design_terms(design, grid: Grid, step_um: float) -> DesignTerms:
             _TERMS.move_to_end(key)
             return found
     terms = _design_terms(design, grid, step_um)
+    if terms.nbytes > TERMS_BUDGET_BYTES:
+        return terms
     with _TERMS_LOCK:
         _TERMS[key] = terms
-        while len(_TERMS) > TERMS_CACHED:
+        while len(_TERMS) > TERMS_CACHED or sum(t.nbytes for t in _TERMS.values()) > TERMS_BUDGET_BYTES:
             _TERMS.popitem(last=False)
     return terms
 
