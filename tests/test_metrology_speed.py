@@ -70,3 +70,14 @@ def test_another_grid_does_not_take_the_cached_weights():
     a = design_terms(design, fine, 0.1)
     b = design_terms(design, coarse, 0.2)
     assert a is not b and b.outside.shape == coarse.shape
+
+
+def test_terms_larger_than_the_cache_budget_are_not_kept(monkeypatch):
+    import litho.metrology as metrology
+
+    design = _design(1)
+    grid = Grid((120, 110), 0.1, (0.0, 0.0))
+    monkeypatch.setattr(metrology, "TERMS_BUDGET_BYTES", 1000)
+    a = design_terms(design, grid, 0.1)
+    assert a.nbytes > 1000
+    assert design_terms(design, grid, 0.1) is not a
