@@ -464,7 +464,10 @@ def _edge_placement_errors_all(design, printed: np.ndarray, step_um: float, *, p
         distance[none] = -shapely.distance(points[none], shapely.centroid(_objects(design))[owner[none]])
     some = ~none
     if some.any():
-        d = shapely.distance(points[some], shapely.boundary(target[some]))
+        # each pixel's print boundary once, not once per edge sample
+        boundary = np.empty(len(printed), dtype=object)
+        boundary[~empty] = shapely.boundary(printed[~empty])
+        d = shapely.distance(points[some], boundary[owner[some]])
         inside = shapely.contains_xy(target[some], shapely.get_x(points[some]), shapely.get_y(points[some]))
         distance[some] = np.where(inside, d, -d)
     order = np.argsort(owner, kind="stable")
