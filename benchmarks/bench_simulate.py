@@ -64,7 +64,7 @@ def main() -> None:
         stage = message.split(": ", 1)[1].split(" ")[0]
         last[:] = [now, stage]
 
-    times = []
+    times, best_stages = [], {}
     for _ in range(3):
         stages.clear()
         last[:] = [time.perf_counter(), None]
@@ -72,12 +72,16 @@ def main() -> None:
         result = litho.simulate(recipe, progress=progress)
         times.append(time.perf_counter() - t)
         stages[last[1]] += time.perf_counter() - last[0]
+        if times[-1] == min(times):   # the stages of the run the total is taken from
+            best_stages = dict(stages)
     total = min(times)
+    stages = best_stages
     grid = result.steps[0].grid
     baseline = fft_pair_s(grid.shape)
     print(f"recipe: {path.name}, {len(result.steps)} steps, grid {grid.shape[1]} x {grid.shape[0]} "
           f"at {grid.pixel_um:g} um")
-    print(f"simulate (best of 3): {total:.2f} s")
+    print(f"load average {open('/proc/loadavg').read().split()[:3]}")
+    print(f"simulate (best of 3): {total:.2f} s (stages of that run)")
     for stage, seconds in sorted(stages.items(), key=lambda kv: -kv[1]):
         print(f"  {stage:<14s} {seconds:6.2f} s")
     print(f"baseline FFT pair of the grid: {baseline * 1e3:.1f} ms")
@@ -92,6 +96,9 @@ def main() -> None:
     print(f"floor: {len(directions)} steps x (1 mask FFT + {'/'.join(map(str, directions))} inverse FFTs at "
           f"{one_fft * 1e3:.1f} ms) + chemistry {stages.get('crosslinking', 0.0):.2f} s = {floor:.2f} s")
     print(f"ratio simulate / floor: {total / floor:.1f}  (target <= 3)")
+    aerial = stages.get("aerial", 0.0)
+    print(f"  aerial stage (optics: depth images) / floor: {aerial / floor:.1f}; "
+          f"everything else / floor: {(total - aerial) / floor:.1f}")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ field: missing pixels, bridges, residue between pixels.
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import contourpy
@@ -141,29 +143,33 @@ def measure(remaining_thickness: np.ndarray, grid: Grid, design: list[Polygon] |
     printed = printed_polygons(remaining_thickness, grid, threshold)
     printed_tree = shapely.STRtree(printed) if printed else None
     step = epe_step_um or grid.pixel_um
+    terms = design_terms(design, grid, step)
 
     # Which designed pixels each printed polygon touches: two or more is a bridge.
     # One tree query and one array intersection for every (pixel, print) pair.
-    design_arr, printed_arr = _objects(design), _objects(printed)
+    design_arr, printed_arr = terms.polygons, _objects(printed)
     touching = {k: [] for k in range(len(printed))}
     per_pixel_hits = [[] for _ in design]
+    overlap_um2 = np.zeros(len(design))
     if printed_tree is not None and len(design):
         pix, prt = printed_tree.query(design_arr, predicate="intersects")
         if pix.size:
             overlap = shapely.area(shapely.intersection(printed_arr[prt], design_arr[pix]))
             for i, k, a in zip(pix.tolist(), prt.tolist(), overlap.tolist()):
-                if a > 1e-9 * design[i].area:
+                if a > 1e-9 * terms.area[i]:
+                    overlap_um2[i] += a
                     per_pixel_hits[i].append(k)
                     touching[k].append(i)
     bridged_printed = {k for k, pix in touching.items() if len(pix) >= 2}
 
-    mean_nrt = _mean_inside(remaining_thickness, grid, design)
-    centre_nrt = _mean_inside(remaining_thickness, grid, [central_region(p) for p in design])
+    mean_nrt = _weighted_means(remaining_thickness, terms.mean_weights)
+    centre_nrt = _weighted_means(remaining_thickness, terms.centre_weights)
     matched = [shapely.union_all([printed[k] for k in hits]) if hits else Polygon() for hits in per_pixel_hits]
     pixels = measure_pixels(design, matched, step, mean_nrt, centre_nrt,
-                            [any(k in bridged_printed for k in hits) for hits in per_pixel_hits])
+                            [any(k in bridged_printed for k in hits) for hits in per_pixel_hits], terms=terms,
+                            overlap_um2=overlap_um2)
 
-    residue_max, residue_area = _residue(remaining_thickness, grid, design, printed, threshold)
+    residue_max, residue_area = _residue(remaining_thickness, grid, design, printed, threshold, terms=terms)
     missing = sum(p.missing for p in pixels)
     metrology = Metrology(threshold=threshold, printed=tuple(printed), pixels=tuple(pixels),
                           missing_pixels=missing, bridges=len(bridged_printed),
@@ -228,39 +234,46 @@ def _objects(items) -> np.ndarray:
     return out
 
 
-def measure_pixels(design, matched, step_um: float, mean_nrt, centre_nrt, bridged) -> list[PixelMetrics]:
+def measure_pixels(design, matched, step_um: float, mean_nrt, centre_nrt, bridged, *,
+                   terms: "DesignTerms | None" = None, overlap_um2=None) -> list[PixelMetrics]:
     """:func:`_measure_pixel` for every pixel at once, with shapely 2's array functions.
 
     Each geometric operation (intersections with the design and the chord
     lines, areas, centroids, EPE distances, corner boxes) is one call over
     all pixels; results equal the per-pixel evaluation to float rounding
-    (tests/test_metrology.py).
+    (tests/test_metrology.py). ``terms`` (:func:`design_terms`) holds what
+    depends on the design alone, so that measuring many prints of one design
+    (a dose sweep) computes it once. ``overlap_um2``, when given, is each
+    pixel's area of ``matched`` ∩ design (the sum of its disjoint printed
+    parts' overlaps, known from matching them).
     """
     n = len(design)
     if n == 0:
         return []
-    d = _objects(design)
+    t = terms if terms is not None else _design_terms(design, None, step_um)
+    d, cx, cy, centres = t.polygons, t.cx, t.cy, t.centres
     m = _objects(matched)
-    bounds = shapely.bounds(d)
-    xmin, ymin, xmax, ymax = bounds.T
-    w, h = xmax - xmin, ymax - ymin
-    centres = shapely.centroid(d)
-    cx, cy = shapely.get_x(centres), shapely.get_y(centres)
     empty = shapely.is_empty(m)
     local = m.copy()
     full = ~empty
     if full.any():
-        local[full] = shapely.intersection(m[full], shapely.buffer(d[full], np.maximum(w, h)[full], quad_segs=16))
-    design_area = shapely.area(d)
-    missing = shapely.area(shapely.intersection(m, d)) < MISSING_AREA_FRACTION * design_area
-    lines_x = shapely.linestrings(np.stack([np.stack([xmin - w, cy], -1), np.stack([xmax + w, cy], -1)], 1))
-    lines_y = shapely.linestrings(np.stack([np.stack([cx, ymin - h], -1), np.stack([cx, ymax + h], -1)], 1))
-    cd_x, cd_y = _chords(local, lines_x, centres), _chords(local, lines_y, centres)
-    design_lines_x = shapely.linestrings(np.stack([np.stack([xmin - 1, cy], -1), np.stack([xmax + 1, cy], -1)], 1))
-    design_lines_y = shapely.linestrings(np.stack([np.stack([cx, ymin - 1], -1), np.stack([cx, ymax + 1], -1)], 1))
-    design_cd_x, design_cd_y = _chords(d, design_lines_x, centres), _chords(d, design_lines_y, centres)
-    union = shapely.area(shapely.union(d, local))
-    inter = shapely.area(shapely.intersection(d, local))
+        # a print already inside the pixel's neighbourhood is its own restriction to it
+        mb = shapely.bounds(m)
+        inside = full & np.all((mb[:, :2] >= t.near_box[:, :2]) & (mb[:, 2:] <= t.near_box[:, 2:]), axis=1)
+        clip = full & ~inside
+        if clip.any():
+            local[clip] = shapely.intersection(m[clip], t.neighbourhood[clip])
+    design_area = t.area
+    on_design = np.asarray(overlap_um2, dtype=float) if overlap_um2 is not None else \
+        shapely.area(shapely.intersection(m, d))
+    missing = on_design < MISSING_AREA_FRACTION * design_area
+    cd_x, cd_y = _chords(local, t.lines_x, centres), _chords(local, t.lines_y, centres)
+    design_cd_x, design_cd_y = t.design_cd_x, t.design_cd_y
+    local_area = shapely.area(local)
+    # the design lies inside the neighbourhood local is clipped to: design ∩ local = design ∩ matched
+    inter = on_design
+    # |A ∪ B| = |A| + |B| − |A ∩ B|: one overlay fewer than shapely.union
+    union = design_area + local_area - inter
     iou = np.divide(inter, union, out=np.zeros(n), where=union > 0)
     shift_x, shift_y = np.full(n, np.nan), np.full(n, np.nan)
     some = ~shapely.is_empty(local)
@@ -269,8 +282,8 @@ def measure_pixels(design, matched, step_um: float, mean_nrt, centre_nrt, bridge
         shift_x[some] = shapely.get_x(printed_centres) - cx[some]
         shift_y[some] = shapely.get_y(printed_centres) - cy[some]
     shift = np.hypot(shift_x, shift_y)
-    epe = _edge_placement_errors_all(design, local, step_um)
-    corners = _corner_rounding_all(design, local)
+    epe = _edge_placement_errors_all(design, local, step_um, points=t.epe_points)
+    corners = _corner_rounding_all(design, local, boxes=t.corner_boxes)
     pixels = []
     for i in range(n):
         e = epe[i]
@@ -278,7 +291,7 @@ def measure_pixels(design, matched, step_um: float, mean_nrt, centre_nrt, bridge
             index=i,
             design_centroid_um=(float(cx[i]), float(cy[i])),
             design_area_um2=float(design_area[i]),
-            printed_area_um2=float(shapely.area(local[i])),
+            printed_area_um2=float(local_area[i]),
             cd_x_um=float(cd_x[i]), cd_y_um=float(cd_y[i]),
             design_cd_x_um=float(design_cd_x[i]), design_cd_y_um=float(design_cd_y[i]),
             centroid_shift_um=float(shift[i]),
@@ -295,6 +308,126 @@ def measure_pixels(design, matched, step_um: float, mean_nrt, centre_nrt, bridge
             bridged=bool(bridged[i]),
         ))
     return pixels
+
+
+@dataclass(frozen=True, eq=False)
+class DesignTerms:
+    """What the metrology of one design on one grid needs that no print changes.
+
+    Computed once per (design, grid, EPE step) by :func:`design_terms` and
+    reused by every :func:`measure` of that design: the polygons as an array,
+    their areas, centroids, chord lines and designed CDs, the neighbourhood
+    a print is restricted to, the EPE sample points, the corner boxes, the
+    exact-coverage weights of each pixel and of its central region, and the
+    samples clear of the residue keep-out zone.
+    """
+
+    design: tuple
+    polygons: np.ndarray
+    area: np.ndarray
+    centres: np.ndarray
+    cx: np.ndarray
+    cy: np.ndarray
+    lines_x: np.ndarray
+    lines_y: np.ndarray
+    design_cd_x: np.ndarray
+    design_cd_y: np.ndarray
+    neighbourhood: np.ndarray
+    near_box: np.ndarray
+    epe_points: list
+    corner_boxes: list
+    mean_weights: list | None = None
+    centre_weights: list | None = None
+    keep_out: Polygon | None = None
+    outside: np.ndarray | None = None
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the grid arrays held (coverage weights and the keep-out mask)."""
+        weights = [w for ws in (self.mean_weights or [], self.centre_weights or []) for w in ws if w is not None]
+        return sum(w[2].nbytes for w in weights) + (self.outside.nbytes if self.outside is not None else 0)
+
+
+_TERMS: "OrderedDict[tuple, DesignTerms]" = OrderedDict()
+_TERMS_LOCK = threading.Lock()
+#: designs whose terms stay cached (a sweep runs a few groups side by side, each one design),
+#: and the most bytes of weight and keep-out arrays they may hold together
+TERMS_CACHED = 8
+TERMS_BUDGET_BYTES = 256 * 2 ** 20
+
+
+def design_terms(design, grid: Grid, step_um: float) -> DesignTerms:
+    """The :class:`DesignTerms` of ``design`` on ``grid``, cached for the same design object.
+
+    The cache is keyed on the identity of the design sequence (and of its
+    polygons, checked on a hit), the grid and the EPE step: a sweep measures
+    one design tuple many times; a new design is simply computed afresh.
+    """
+    key = (id(design), grid, float(step_um))
+    with _TERMS_LOCK:
+        found = _TERMS.get(key)
+        if found is not None and len(found.design) == len(design) and all(
+                a is b for a, b in zip(found.design, design)):
+            _TERMS.move_to_end(key)
+            return found
+    terms = _design_terms(design, grid, step_um)
+    if terms.nbytes > TERMS_BUDGET_BYTES:
+        return terms
+    with _TERMS_LOCK:
+        _TERMS[key] = terms
+        while len(_TERMS) > TERMS_CACHED or sum(t.nbytes for t in _TERMS.values()) > TERMS_BUDGET_BYTES:
+            _TERMS.popitem(last=False)
+    return terms
+
+
+def _design_terms(design, grid: Grid | None, step_um: float) -> DesignTerms:
+    """:class:`DesignTerms` computed (the grid-dependent parts only when ``grid`` is given)."""
+    design = tuple(design)
+    d = _objects(design)
+    n = len(design)
+    if n:
+        xmin, ymin, xmax, ymax = shapely.bounds(d).T
+    else:
+        xmin = ymin = xmax = ymax = np.zeros(0)
+    w, h = xmax - xmin, ymax - ymin
+    centres = shapely.centroid(d)
+    cx, cy = shapely.get_x(centres), shapely.get_y(centres)
+
+    def lines(x0, y0, x1, y1):
+        return shapely.linestrings(np.stack([np.stack([x0, y0], -1), np.stack([x1, y1], -1)], 1)) if n \
+            else np.empty(0, dtype=object)
+
+    reach = np.maximum(w, h)
+    # a print whose bounds are inside the design's bounds grown by reach/√2 (less a margin)
+    # lies wholly inside the design buffered by reach: intersecting with it changes nothing
+    grow = reach / math.sqrt(2.0) * (1 - 1e-9)
+    terms = dict(
+        design=design, polygons=d, area=shapely.area(d), centres=centres, cx=cx, cy=cy,
+        lines_x=lines(xmin - w, cy, xmax + w, cy), lines_y=lines(cx, ymin - h, cx, ymax + h),
+        design_cd_x=_chords(d, lines(xmin - 1, cy, xmax + 1, cy), centres),
+        design_cd_y=_chords(d, lines(cx, ymin - 1, cx, ymax + 1), centres),
+        neighbourhood=shapely.buffer(d, reach, quad_segs=16) if n else d,
+        near_box=np.stack([xmin - grow, ymin - grow, xmax + grow, ymax + grow], -1),
+        epe_points=[_edge_points(poly, step_um) for poly in design],
+        corner_boxes=corner_boxes_all(design))
+    if grid is not None:
+        terms.update(mean_weights=_coverage_weights(grid, design),
+                     centre_weights=_coverage_weights(grid, [central_region(p) for p in design]))
+        band = max(RESIDUE_EXCLUSION_UM, 2 * grid.pixel_um)
+        keep_out = merge([p.buffer(band, join_style="mitre") for p in design]) if design else Polygon()
+        # A sample counts as outside only when no part of it touches the keep-out zone.
+        outside = coverage([keep_out], grid) < 1e-9 if not keep_out.is_empty else np.ones(grid.shape, bool)
+        terms.update(keep_out=keep_out, outside=outside)
+    return DesignTerms(**terms)
+
+
+def _edge_points(poly: Polygon, step_um: float) -> np.ndarray:
+    """EPE sample points of one design: every ring, spaced about ``step_um`` (at least 8 a ring)."""
+    points = []
+    for ring in [poly.exterior, *poly.interiors]:
+        count = max(8, int(math.ceil(ring.length / step_um)))
+        points.append(shapely.line_interpolate_point(ring, np.linspace(0, ring.length, count, endpoint=False)))
+    return np.concatenate(points)
 
 
 def _chords(geometries: np.ndarray, lines: np.ndarray, centres: np.ndarray) -> np.ndarray:
@@ -314,15 +447,12 @@ def _chords(geometries: np.ndarray, lines: np.ndarray, centres: np.ndarray) -> n
     return out
 
 
-def _edge_placement_errors_all(design, printed: np.ndarray, step_um: float) -> list[np.ndarray]:
-    """:func:`edge_placement_errors` of every pixel, the distances in one call."""
-    points, owner = [], []
-    for i, poly in enumerate(design):
-        for ring in [poly.exterior, *poly.interiors]:
-            count = max(8, int(math.ceil(ring.length / step_um)))
-            pts = shapely.line_interpolate_point(ring, np.linspace(0, ring.length, count, endpoint=False))
-            points.append(pts)
-            owner.append(np.full(pts.size, i))
+def _edge_placement_errors_all(design, printed: np.ndarray, step_um: float, *, points=None) -> list[np.ndarray]:
+    """:func:`edge_placement_errors` of every pixel, the distances in one call
+    (``points``: each pixel's edge samples, :func:`_edge_points`, when already known)."""
+    per_pixel = points if points is not None else [_edge_points(poly, step_um) for poly in design]
+    points = [p for p in per_pixel]
+    owner = [np.full(p.size, i) for i, p in enumerate(per_pixel)]
     if not points:
         return [np.zeros(0) for _ in design]
     points, owner = np.concatenate(points), np.concatenate(owner)
@@ -334,7 +464,10 @@ def _edge_placement_errors_all(design, printed: np.ndarray, step_um: float) -> l
         distance[none] = -shapely.distance(points[none], shapely.centroid(_objects(design))[owner[none]])
     some = ~none
     if some.any():
-        d = shapely.distance(points[some], shapely.boundary(target[some]))
+        # each pixel's print boundary once, not once per edge sample
+        boundary = np.empty(len(printed), dtype=object)
+        boundary[~empty] = shapely.boundary(printed[~empty])
+        d = shapely.distance(points[some], boundary[owner[some]])
         inside = shapely.contains_xy(target[some], shapely.get_x(points[some]), shapely.get_y(points[some]))
         distance[some] = np.where(inside, d, -d)
     order = np.argsort(owner, kind="stable")
@@ -368,19 +501,54 @@ def corner_boxes(design: Polygon) -> list[Polygon]:
     return boxes
 
 
+def corner_boxes_all(design) -> list[list[Polygon]]:
+    """:func:`corner_boxes` of every design, the shapely work (validity, area, containment) in array calls."""
+    candidates, owner = [], []
+    grown_of = []
+    for i, poly in enumerate(design):
+        coords = np.asarray(poly.exterior.coords)[:-1]
+        n = len(coords)
+        if n < 3 or n > 16:
+            continue
+        xmin, ymin, xmax, ymax = poly.bounds
+        box_um = 0.25 * min(xmax - xmin, ymax - ymin)
+        a = np.roll(coords, 1, axis=0) - coords
+        b = np.roll(coords, -1, axis=0) - coords
+        na = np.sqrt(a[:, 0] * a[:, 0] + a[:, 1] * a[:, 1])
+        nb = np.sqrt(b[:, 0] * b[:, 0] + b[:, 1] * b[:, 1])
+        for k in np.flatnonzero((na >= 2 * box_um) & (nb >= 2 * box_um)):
+            here, ua, ub = coords[k], a[k] / na[k], b[k] / nb[k]
+            candidates.append([here, here + box_um * ua, here + box_um * (ua + ub), here + box_um * ub])
+            owner.append(i)
+        grown_of.append(i)
+    out: list[list[Polygon]] = [[] for _ in design]
+    if not candidates:
+        return out
+    owner = np.asarray(owner)
+    boxes = shapely.polygons(np.asarray(candidates))
+    grown = np.empty(len(design), dtype=object)
+    grown[grown_of] = shapely.buffer(_objects([design[i] for i in grown_of]), 1e-9, quad_segs=16)
+    keep = shapely.is_valid(boxes) & (shapely.area(boxes) > 0) & shapely.contains(grown[owner], boxes)
+    for k in np.flatnonzero(keep):
+        out[owner[k]].append(boxes[k])
+    return out
+
+
 def _radius_of_lost_area(lost):
     """A corner rounded with radius r misses (1 − π/4)·r² of its square box."""
     return np.sqrt(np.maximum(lost, 0.0) / (1 - math.pi / 4))
 
 
-def _corner_rounding_all(design, printed: np.ndarray) -> np.ndarray:
-    """:func:`corner_rounding_radius` of every pixel, corner areas in one call."""
+def _corner_rounding_all(design, printed: np.ndarray, *, boxes=None) -> np.ndarray:
+    """:func:`corner_rounding_radius` of every pixel, corner areas in one call
+    (``boxes``: each pixel's :func:`corner_boxes`, when already known)."""
     out = np.full(len(design), math.nan)
+    per_pixel = boxes
     boxes, owner = [], []
     for i, poly in enumerate(design):
         if shapely.is_empty(printed[i]):
             continue
-        found = corner_boxes(poly)
+        found = per_pixel[i] if per_pixel is not None else corner_boxes(poly)
         boxes.extend(found)
         owner.extend([i] * len(found))
     if not boxes:
@@ -446,6 +614,12 @@ def _mean_inside(values: np.ndarray, grid: Grid, design) -> list[float]:
     Each polygon is rasterised by exact area coverage on the part of the grid
     its bounding box covers, so edge samples count by the share of them inside.
     """
+    return _weighted_means(values, _coverage_weights(grid, design))
+
+
+def _coverage_weights(grid: Grid, design) -> list:
+    """Per polygon ``(rows, cols, weight, total)``: its exact area coverage on the part of
+    ``grid`` its bounding box covers (None when it misses the grid)."""
     from .raster import rasterize
 
     out = []
@@ -458,13 +632,24 @@ def _mean_inside(values: np.ndarray, grid: Grid, design) -> list[float]:
         i0 = max(0, int(np.floor((ymin - y0) / grid.pixel_um)))
         i1 = min(ny, int(np.ceil((ymax - y0) / grid.pixel_um)))
         if i1 <= i0 or j1 <= j0:
-            out.append(math.nan)
+            out.append(None)
             continue
         sub = Grid((i1 - i0, j1 - j0), grid.pixel_um,
                    (x0 + j0 * grid.pixel_um, y0 + i0 * grid.pixel_um))
         weight = rasterize(poly, sub)
-        total = weight.sum()
-        out.append(float((weight * values[i0:i1, j0:j1]).sum() / total) if total > 0 else math.nan)
+        out.append((slice(i0, i1), slice(j0, j1), weight, weight.sum()))
+    return out
+
+
+def _weighted_means(values: np.ndarray, weights: list) -> list[float]:
+    """The mean of ``values`` under each of :func:`_coverage_weights`' weights (nan where none)."""
+    out = []
+    for entry in weights:
+        if entry is None:
+            out.append(math.nan)
+            continue
+        rows, cols, weight, total = entry
+        out.append(float((weight * values[rows, cols]).sum() / total) if total > 0 else math.nan)
     return out
 
 
@@ -477,12 +662,12 @@ def coverage(design, grid: Grid) -> np.ndarray:
     return rasterize(merge(design), grid)
 
 
-def _residue(values: np.ndarray, grid: Grid, design, printed, threshold: float) -> tuple[float, float]:
+def _residue(values: np.ndarray, grid: Grid, design, printed, threshold: float, *,
+             terms: DesignTerms | None = None) -> tuple[float, float]:
     """Largest h/h0 and printed area farther than the exclusion band from every designed pixel."""
-    band = max(RESIDUE_EXCLUSION_UM, 2 * grid.pixel_um)
-    keep_out = merge([p.buffer(band, join_style="mitre") for p in design]) if design else Polygon()
-    # A sample counts as outside only when no part of it touches the keep-out zone.
-    outside = coverage([keep_out], grid) < 1e-9 if not keep_out.is_empty else np.ones(values.shape, bool)
+    if terms is None or terms.outside is None:
+        terms = _design_terms(design, grid, grid.pixel_um)
+    keep_out, outside = terms.keep_out, terms.outside
     residue_max = float(values[outside].max()) if outside.any() else 0.0
     residue_area = float(sum(p.difference(keep_out).area for p in printed))
     return residue_max, residue_area
