@@ -744,6 +744,8 @@ def _reduce_to_step(recipe: Recipe, step: str | None) -> Recipe:
 def _ranges_of(vary) -> list[Range]:
     if isinstance(vary, str):
         return parse_ranges(vary)
+    if isinstance(vary, (list, tuple)) and all(isinstance(r, Range) for r in vary):
+        return list(vary)
     out = []
     for name, bounds in dict(vary).items():
         try:
@@ -762,9 +764,10 @@ def optimize(recipe: Recipe | str | Path, vary, objective: str = "cd", constrain
     Parameters
     ----------
     recipe : Recipe or path
-    vary : dict or str
+    vary : dict, str or list of Range
         ``{"exposure.dose": (150, 450), "exposure.gap": (2, 8)}`` (canonical
-        units of the keys) or the CLI text ``"exposure.dose=150:450,..."``.
+        units of the keys), the CLI text ``"exposure.dose=150:450,..."`` or
+        :class:`Range` objects.
     objective : {"iou", "cd", "plqy", "window"}
         See the module docstring.
     constraints : Constraints or dict, optional
