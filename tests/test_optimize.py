@@ -9,7 +9,7 @@ import pytest
 
 import litho
 from litho.cli import main
-from litho.optimize import Constraints, Plan, optimize, parse_ranges
+from litho.optimization import Constraints, Plan, optimize, parse_ranges
 from litho.sweep import parse_vary, sweep
 
 # coarse enough for CI: 2.5% of each range, 5 profile samples
@@ -22,7 +22,7 @@ def _cd_error(row) -> float:
 
 def test_cd_optimum_is_within_the_pitch_and_matches_a_fine_grid(write_recipe):
     recipe = litho.load_recipe(write_recipe())
-    result = optimize(recipe, {"exposure.dose": (5, 60)}, "cd", plan=FAST, scheduler="sync")
+    result = litho.optimize(recipe, {"exposure.dose": (5, 60)}, "cd", plan=FAST, scheduler="sync")
     pitch_um = recipe.simulation.pixel_um
     [row] = result.report["metrics"]
     assert abs(row["cd_x_error_mean_um"]) < pitch_um and abs(row["cd_y_error_mean_um"]) < pitch_um

@@ -12,7 +12,7 @@ ORDER = 17
 
 
 def register(subparsers) -> None:
-    from ..optimize import OBJECTIVES
+    from ..optimization import OBJECTIVES
 
     p = subparsers.add_parser("optimize", **example_help(
         "Find the settings within the given ranges that maximise an objective -- iou (mean IoU), cd "
@@ -57,7 +57,7 @@ def _vary_option(text: str):
     import argparse
 
     from ..errors import LithoInputError
-    from ..optimize import parse_ranges
+    from ..optimization import parse_ranges
 
     try:
         return parse_ranges(text)
@@ -67,7 +67,7 @@ def _vary_option(text: str):
 
 def run(args) -> int:
     from ..errors import LithoInputError
-    from ..optimize import Constraints, Plan, optimize, profile_figure
+    from ..optimization import Constraints, Plan, optimize, profile_figure
     from ..outputs import atomic_dir
     from ..parallel import check_scheduler
     from ..plot import save

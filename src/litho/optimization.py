@@ -68,7 +68,8 @@ from .errors import LithoInputError
 from .recipe import SECTIONS, Recipe, load_recipe, recipe_from_dict
 from .sweep import Axis, chemistry_only, point_recipe
 
-__all__ = ["OBJECTIVES", "Range", "Constraints", "OptimizeResult", "optimize", "parse_ranges", "profile_figure"]
+__all__ = ["OBJECTIVES", "Range", "Constraints", "Plan", "OptimizeResult", "optimize", "parse_ranges",
+           "reduce_to_step", "profile_figure"]
 
 OBJECTIVES = ("iou", "cd", "plqy", "window")
 OBJECTIVE_TEXT = {
@@ -725,7 +726,7 @@ class OptimizeResult:
                 f"{self.images} images, {self.wall_time_s:.1f} s)")
 
 
-def _reduce_to_step(recipe: Recipe, step: str | None) -> Recipe:
+def reduce_to_step(recipe: Recipe, step: str | None) -> Recipe:
     """``recipe`` with only the named step (its own film, mask, exposure): the others do not affect it."""
     if step is None:
         return recipe
@@ -808,7 +809,7 @@ def optimize(recipe: Recipe | str | Path, vary, objective: str = "cd", constrain
     if objective == "window":
         constraints = Constraints(constraints.allow_missing, constraints.allow_bridges, constraints.min_plqy, True)
     plan = plan or Plan()
-    judged = _reduce_to_step(recipe, step)
+    judged = reduce_to_step(recipe, step)
     axes = [Axis(r.section, r.key, (r.low,)) for r in ranges]
     # both ends of every range build (and so validate) a recipe before any simulation
     for corner in itertools.product(*((r.low, r.high) for r in ranges)):
@@ -900,9 +901,11 @@ def profile_figure(report: dict):
             lo, hi = sens["within_spec"]
             ax.plot([lo, hi], [0.02, 0.02], transform=ax.get_xaxis_transform(), color="#2e8b57", lw=4,
                     solid_capstyle="butt", label="in spec")
-        d = sens["d_objective"]
+        # |CD error| has a kink at its optimum: its slope is the CD error's
+        d, what = ((sens["d_cd_x_error_um"], "dCDx/dx") if objective in ("cd", "window")
+                   else (sens["d_objective"], "d/dx"))
         ax.set(xlabel=axis_label(prof["name"]),
-               title=f"{prof['name']} = {x_opt:.4g}" + ("" if d is None else f"; d/dx {d:.3g}"))
+               title=f"{prof['name']} = {x_opt:.4g}" + ("" if d is None else f"; {what} {d:.3g}"))
         ax.grid(True, alpha=0.25)
         ax.legend(loc="best")
     at = ", ".join(f"{axis_label(k).split(' (')[0]} {v:.4g}" for k, v in report["optimum"].items())
