@@ -17,10 +17,10 @@ step when no step is named):
     PLQY retention averaged over the printed film (maximised; the smallest
     over steps).
 ``window``
-    exposure latitude at the point's optics: the width of the contiguous
-    dose range, in % of its centre dose, over which every step is in
-    specification (:mod:`litho.spec`) and the constraints hold (maximised);
-    the optimum dose is the centre of that range.
+    exposure latitude at the point's optics: the width, in % of its centre
+    dose, of the contiguous dose range around the best-IoU dose over which
+    every step is in specification (:mod:`litho.spec`) and the constraints
+    hold (maximised); the optimum dose is the centre of that range.
 
 The search exploits what a sweep exploits (:mod:`litho.sweep`): the dose is a
 scale factor on the image, so at fixed optics (gap, focus, film, loading) the
@@ -405,7 +405,7 @@ def search_line(ev: Evaluator, values: tuple, dose_index: int | None, plan: Plan
 
 def _window_line(ev: Evaluator, values: tuple, dose_index: int, scan: list[Evaluation], plan: Plan,
                  around: float | None) -> LineResult:
-    """The widest contiguous dose run in spec (and feasible) at these optics, edges bisected to the resolution."""
+    """The contiguous in-spec (and feasible) dose run around the best-IoU dose at these optics, edges bisected."""
     r = ev.ranges[dose_index]
     tol = plan.resolution * (r.high - r.low)
     ok = [e.feasible and all(row["in_spec"] for row in e.rows) for e in scan]
@@ -613,7 +613,7 @@ def _within(xs, fs, ok, x0: float, f0: float, objective: str, design_cd_um: floa
     return [float(lo), float(hi)]
 
 
-def _profiles(ev: Evaluator, best: LineResult, plan: Plan) -> tuple[list[dict], list[dict]]:
+def _profiles(ev: Evaluator, best: LineResult, plan: Plan, scheduler=None) -> tuple[list[dict], list[dict]]:
     """Each axis through the optimum: the profile (figure) and the sensitivity (derivative, 1% and in-spec ranges)."""
     ranges = ev.ranges
     dose_index = next((i for i, r in enumerate(ranges) if r.is_dose), None)
@@ -629,8 +629,12 @@ def _profiles(ev: Evaluator, best: LineResult, plan: Plan) -> tuple[list[dict], 
         h = max(WITHIN_FRACTION * span, plan.resolution * span)
         xs = sorted(set([float(v) for v in np.linspace(r.low, r.high, plan.profile_points)] + [x_best[i]]))
         plus, minus = min(r.high, x_best[i] + h), max(r.low, x_best[i] - h)
-        samples = {x: _line_value(ev, _with(x_best, i, x), i, dose_index, plan, around)
-                   for x in sorted(set(xs + [plus, minus]))}
+        todo = sorted(set(xs + [plus, minus]))
+        if r.images:
+            # every sample is a new image: map them with Dask; the loop below then reads the cache
+            fresh = [_with(x_best, i, x) for x in todo if _with(x_best, i, x) not in ev.cache]
+            _lines(ev, fresh, dose_index if ev.objective == "window" else None, plan, scheduler, around)
+        samples = {x: _line_value(ev, _with(x_best, i, x), i, dose_index, plan, around) for x in todo}
         fs = [samples[x][0] for x in xs]
         feasible = [samples[x][1] for x in xs]
         spec = [samples[x][2] for x in xs]
@@ -822,9 +826,10 @@ def optimize(recipe: Recipe | str | Path, vary, objective: str = "cd", constrain
     best, notes = _search(ev, plan, scheduler)
     if not best.feasible:
         raise LithoInputError(f"no feasible point in {', '.join(f'{r.name}={r.low:g}:{r.high:g}' for r in ranges)} "
-                              f"under the constraints ({_constraint_text(constraints)}); nearest failure: "
+                              f"under the constraints ({_constraint_text(constraints)}); e.g. at "
+                              f"{', '.join(f'{r.name}={v:.4g}' for r, v in zip(ranges, best.values))}: "
                               f"{best.reason or 'none feasible'}")
-    profiles, sensitivity = _profiles(ev, best, plan)
+    profiles, sensitivity = _profiles(ev, best, plan, scheduler)
     e_best = ev.evaluate(best.values)
     value = best.score if objective == "window" else e_best.value
     optimum = {r.name: float(v) for r, v in zip(ranges, best.values)}
