@@ -76,11 +76,13 @@ def main() -> None:
     print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (2 cores, shared)")
     print(f"optimize: dose {result.optimum['exposure.dose']:.2f} mJ/cm^2, |CD error| {result.value:.4f} um "
           f"(x {row['cd_x_error_mean_um']:+.4f}, y {row['cd_y_error_mean_um']:+.4f}); {result.evaluations} "
-          f"evaluations, {result.images} images, {t_opt:.1f} s (search and sensitivity)")
+          f"evaluations, {result.images} images, {t_opt:.1f} s with the profile and sensitivity; the search "
+          f"alone {result.report['search_evaluations']} evaluations, {result.search_wall_time_s:.1f} s")
     print(f"grid:     dose {best['exposure.dose']:.2f} mJ/cm^2, |CD error| {_cd_error(best):.4f} um; "
           f"{n} evaluations, 1 image, {t_grid:.1f} s")
     print(f"within the pitch of zero: optimize {result.value < pitch}, grid {_cd_error(best) < pitch}")
-    print(f"ratio grid / optimize wall time: {t_grid / t_opt:.2f}; evaluations {n / result.evaluations:.2f}")
+    print(f"ratio grid / optimize wall time: {t_grid / t_opt:.2f} (search alone {t_grid / result.search_wall_time_s:.2f}); "
+          f"evaluations {n / result.evaluations:.2f} (search alone {n / result.report['search_evaluations']:.2f})")
 
 
 if __name__ == "__main__":

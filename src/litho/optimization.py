@@ -704,8 +704,9 @@ class OptimizeResult:
         Per axis: ``d_objective`` (per unit of the axis), ``d_cd_x_error_um``,
         ``d_cd_y_error_um``, ``within_1pct`` and ``within_spec`` ranges.
     evaluations, images : int
-        Developments and images computed.
-    wall_time_s : float
+        Developments and images computed (the search's own are in ``report``).
+    wall_time_s, search_wall_time_s : float
+        The whole run, and the search before the profiles and sensitivity.
     report : dict
         Everything above as written to optimize.json (no wall time: the
         same inputs give the same bytes).
@@ -720,6 +721,7 @@ class OptimizeResult:
     evaluations: int
     images: int
     wall_time_s: float
+    search_wall_time_s: float
     report: dict = field(repr=False)
 
     def __repr__(self) -> str:
@@ -824,6 +826,7 @@ def optimize(recipe: Recipe | str | Path, vary, objective: str = "cd", constrain
                 s.exposure.optics.check_pixel(pitch, str(checked.path or "recipe"))
     ev = Evaluator(judged, ranges, objective, constraints, pixel_um)
     best, notes = _search(ev, plan, scheduler)
+    searched = {"evaluations": ev.evaluations, "images": ev.images, "wall_time_s": time.perf_counter() - start}
     if not best.feasible:
         raise LithoInputError(f"no feasible point in {', '.join(f'{r.name}={r.low:g}:{r.high:g}' for r in ranges)} "
                               f"under the constraints ({_constraint_text(constraints)}); e.g. at "
@@ -849,10 +852,12 @@ def optimize(recipe: Recipe | str | Path, vary, objective: str = "cd", constrain
         "search": {"method": notes, "resolution_fraction": plan.resolution, "coarse_dose": plan.coarse_dose,
                    "profile_points": plan.profile_points},
         "evaluations": ev.evaluations, "images": ev.images,
+        "search_evaluations": searched["evaluations"], "search_images": searched["images"],
     }
     return OptimizeResult(objective=objective, optimum=optimum, value=float(value), feasible=True,
                           constraints=status, sensitivity=sensitivity, evaluations=ev.evaluations, images=ev.images,
-                          wall_time_s=time.perf_counter() - start, report=report)
+                          wall_time_s=time.perf_counter() - start, search_wall_time_s=searched["wall_time_s"],
+                          report=report)
 
 
 def _constraint_text(c: Constraints) -> str:

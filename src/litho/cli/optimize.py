@@ -86,9 +86,9 @@ def run(args) -> int:
     if out is not None:
         with atomic_dir(out) as tmp:
             (tmp / "optimize.json").write_text(json.dumps(result.report, indent=2) + "\n")
-            (tmp / "timing.json").write_text(json.dumps({"wall_time_s": result.wall_time_s,
-                                                         "evaluations": result.evaluations,
-                                                         "images": result.images}, indent=2) + "\n")
+            timing = {"wall_time_s": result.wall_time_s, "search_wall_time_s": result.search_wall_time_s,
+                      "evaluations": result.evaluations, "images": result.images}
+            (tmp / "timing.json").write_text(json.dumps(timing, indent=2) + "\n")
             figures = save(profile_figure(result.report), tmp / "optimize.png", figure_options(args))
         print(f"wrote optimize.json, timing.json, {', '.join(p.name for p in figures)} to {out}/")
     return 0
@@ -122,5 +122,7 @@ def summary(result) -> str:
         lines.append(f"  {s['name']}: d {r['objective']}/dx " + ("-" if d is None else f"{d:.4g}")
                      + (f", dCDx/dx {s['d_cd_x_error_um']:.4g} um" if s["d_cd_x_error_um"] is not None else "")
                      + f"; within 1%: {_span(s['within_1pct'])}; in spec: {_span(s['within_spec'])}")
-    lines.append(f"  {result.evaluations} evaluations, {result.images} images, {result.wall_time_s:.1f} s")
+    lines.append(f"  {result.evaluations} evaluations, {result.images} images, {result.wall_time_s:.1f} s "
+                 f"(search: {r['search_evaluations']} evaluations, {r['search_images']} images, "
+                 f"{result.search_wall_time_s:.1f} s)")
     return "\n".join(lines)
