@@ -880,7 +880,7 @@ def profile_figure(report: dict):
     from .plot import axis_label, figure, title
 
     profiles = report["profiles"]
-    fig = figure(4.2 * len(profiles) + 0.4, 3.6)
+    fig = figure(max(5.2, 4.2 * len(profiles) + 0.4), 3.6)
     axes = np.atleast_1d(fig.subplots(1, len(profiles), squeeze=False)[0])
     objective = report["objective"]
     ylabel = {"iou": "mean IoU", "cd": "|CD error| (µm)", "plqy": "PLQY retention in print",
@@ -914,11 +914,14 @@ def profile_figure(report: dict):
         # |CD error| has a kink at its optimum: its slope is the CD error's
         d, what = ((sens["d_cd_x_error_um"], "dCDx/dx") if objective in ("cd", "window")
                    else (sens["d_objective"], "d/dx"))
-        ax.set(xlabel=axis_label(prof["name"]),
-               title=f"{prof['name']} = {x_opt:.4g}" + ("" if d is None else f"; {what} {d:.3g}"))
+        label = axis_label(prof["name"])
+        per = label.split(" (")[-1].rstrip(")") if " (" in label else "unit"
+        slope = "" if d is None else f"; {what} {d:.3g}{' µm' if what == 'dCDx/dx' else ''} per {per}"
+        ax.set(xlabel=label, title=f"{label.split(' (')[0]} {x_opt:.4g}{slope}")
         ax.grid(True, alpha=0.25)
         ax.legend(loc="best")
     at = ", ".join(f"{axis_label(k).split(' (')[0]} {v:.4g}" for k, v in report["optimum"].items())
-    title(fig, f"optimize {objective}, step {report['step']}: {at} -> {report['objective_value']:.4g} "
-               f"({report['evaluations']} evaluations, {report['images']} images)")
+    unit = {"cd": " µm", "window": "%"}.get(objective, "")
+    title(fig, f"litho optimize {objective}, step {report['step']}: {at} -> {report['objective_value']:.4g}{unit} "
+               f"({report['evaluations']} evaluations, {report['images']} image{'s' if report['images'] != 1 else ''})")
     return fig
