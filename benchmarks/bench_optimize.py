@@ -81,7 +81,8 @@ def main() -> None:
     print(f"grid:     dose {best['exposure.dose']:.2f} mJ/cm^2, |CD error| {_cd_error(best):.4f} um; "
           f"{n} evaluations, 1 image, {t_grid:.1f} s")
     print(f"within the pitch of zero: optimize {result.value < pitch}, grid {_cd_error(best) < pitch}")
-    print(f"ratio grid / optimize wall time: {t_grid / t_opt:.2f} (search alone {t_grid / result.search_wall_time_s:.2f}); "
+    print(f"ratio grid / optimize wall time: {t_grid / t_opt:.2f} "
+          f"(search alone {t_grid / result.search_wall_time_s:.2f}); "
           f"evaluations {n / result.evaluations:.2f} (search alone {n / result.report['search_evaluations']:.2f})")
 
 

@@ -226,7 +226,7 @@ def _score(objective: str, value: float | None) -> float | None:
     return -value if objective == "cd" else value
 
 
-@dataclass
+@dataclass(frozen=True)
 class Evaluation:
     """One point developed and measured: its rows (per step), the objective value and feasibility."""
 
@@ -304,7 +304,7 @@ class Evaluator:
 
 # --------------------------------------------------------------------------- search along the dose
 
-@dataclass
+@dataclass(frozen=True)
 class LineResult:
     """The best point of one optics setting: the point, its score (maximised) and, for ``window``, the run."""
 
@@ -416,7 +416,10 @@ def _window_line(ev: Evaluator, values: tuple, dose_index: int, scan: list[Evalu
         return LineResult(scan[len(scan) // 2].values, None, False,
                           next((e.reason for e in scan if e.reason), "no dose in specification"))
     # the run around the best-IoU in-spec sample, as the sweep's exposure latitude takes it
-    best = max((i for i in range(len(scan)) if ok[i]), key=lambda i: np.mean([row["iou_mean"] or 0 for row in scan[i].rows]))
+    def iou(i: int) -> float:
+        return float(np.mean([row["iou_mean"] or 0 for row in scan[i].rows]))
+
+    best = max((i for i in range(len(scan)) if ok[i]), key=iou)
     i0 = i1 = best
     while i0 > 0 and ok[i0 - 1]:
         i0 -= 1
@@ -502,7 +505,8 @@ def _search(ev: Evaluator, plan: Plan, scheduler) -> tuple[LineResult, list[str]
     if not others:
         notes.append(f"dose: {plan.coarse_dose}-sample scan, then bounded Brent to {plan.resolution:g} of the range"
                      if ev.objective != "window" else
-                     f"dose: {plan.coarse_dose}-sample scan, in-spec run edges bisected to {plan.resolution:g} of the range")
+                     f"dose: {plan.coarse_dose}-sample scan, in-spec run edges bisected to {plan.resolution:g} "
+                     "of the range")
         return search_line(ev, base, dose_index, plan), notes
     n = plan.coarse_other or (5 if len(others) == 1 else 3)
     grids = [np.linspace(ranges[i].low, ranges[i].high, n) for i in others]
@@ -887,9 +891,10 @@ def profile_figure(report: dict):
               "window": "exposure latitude (%)"}[objective]
     for ax, prof, sens in zip(axes, profiles, report["sensitivity"]):
         xs = np.asarray(prof["values"], float)
-        dose_window = objective == "window" and report["window"] is not None and prof["name"].split(".")[-1].startswith("dose")
-        ys = np.array([np.nan if v is None else v for v in (prof["cd_x_error_um"] if dose_window else prof["objective"])],
-                      float)
+        dose_window = (objective == "window" and report["window"] is not None
+                       and prof["name"].split(".")[-1].startswith("dose"))
+        shown = prof["cd_x_error_um"] if dose_window else prof["objective"]
+        ys = np.array([np.nan if v is None else v for v in shown], float)
         ok = np.asarray(prof["feasible"], bool)
         ax.plot(xs, ys, "-", color="#3b5b92", lw=1.2)
         ax.plot(xs[ok], ys[ok], "o", color="#3b5b92", ms=4, label="feasible")
