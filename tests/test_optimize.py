@@ -12,8 +12,8 @@ from litho.cli import main
 from litho.optimization import Constraints, Plan, optimize, parse_ranges
 from litho.sweep import parse_vary, sweep
 
-# coarse enough for CI: 2.5% of each range, 5 profile samples
-FAST = Plan(resolution=0.01, profile_points=5)
+# coarse enough for CI: 1% of each range, 3 profile samples
+FAST = Plan(resolution=0.01, profile_points=3)
 
 
 def _cd_error(row) -> float:
@@ -90,7 +90,7 @@ def test_optimize_bad_input_is_one_line_and_writes_nothing(tmp_path, write_recip
 def test_optimize_command_is_deterministic(tmp_path, write_recipe, capsys):
     recipe = str(write_recipe())
     argv = ["optimize", recipe, "--vary", "exposure.dose=5:60", "--objective", "window", "--resolution", "0.02",
-            "--profile-points", "5", "--scheduler", "sync"]
+            "--profile-points", "3", "--scheduler", "sync"]
     assert main([*argv, "-o", str(tmp_path / "a")]) == 0
     assert main([*argv, "-o", str(tmp_path / "b")]) == 0
     assert "exposure.dose" in capsys.readouterr().out
