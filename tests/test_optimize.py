@@ -34,7 +34,8 @@ def test_cd_optimum_is_within_the_pitch_and_matches_a_fine_grid(write_recipe):
     assert result.optimum["exposure.dose"] == pytest.approx(best["exposure.dose"], abs=5.0)
     # the optimiser's evaluations are the sweep's: the same CD at a dose both computed (60 mJ/cm^2)
     [profile] = result.report["profiles"]
-    at_60 = profile["cd_x_error_um"][profile["values"].index(60.0)]
+    [cd_x] = profile["cd_x_error_um"].values()
+    at_60 = cd_x[profile["values"].index(60.0)]
     assert at_60 == pytest.approx(next(r for r in grid if r["exposure.dose"] == 60.0)["cd_x_error_mean_um"], abs=1e-12)
     # the CD rises with dose through the optimum, and one image served every dose
     [sens] = result.sensitivity

@@ -642,21 +642,30 @@ def _profiles(ev: Evaluator, best: LineResult, plan: Plan, scheduler=None) -> tu
         fs = [samples[x][0] for x in xs]
         feasible = [samples[x][1] for x in xs]
         spec = [samples[x][2] for x in xs]
-        cdx = [samples[x][3][0]["cd_x_error_mean_um"] for x in xs]
+        steps = [row["step"] for row in samples[xs[0]][3]]
+        cdx = {name: [samples[x][3][k]["cd_x_error_mean_um"] for x in xs] for k, name in enumerate(steps)}
 
         def diff(metric):
             a, b = samples[minus], samples[plus]
             va, vb = metric(a), metric(b)
             return None if va is None or vb is None or plus == minus else float((vb - va) / (plus - minus))
 
-        worst = lambda s, k: max((row[k] for row in s[3] if row[k] is not None), key=abs, default=None)  # noqa: E731
+        def slopes(metric: str) -> dict:
+            # per step: the steps' CDs differ in sign at a shared optimum, so no single step speaks for all
+            return {name: diff(lambda s, k=k: s[3][k][metric]) for k, name in enumerate(steps)}
+
+        def mean(by_step: dict):
+            values = list(by_step.values())
+            return None if any(v is None for v in values) else float(np.mean(values))
+
+        by_x, by_y = slopes("cd_x_error_mean_um"), slopes("cd_y_error_mean_um")
         within_spec = _contiguous(xs, spec, x_best[i])
         if within_spec is not None and i == dose_index:
             within_spec = list(_refine_spec_edges(ev, x_best, i, xs, spec, plan))
         entry = {"name": r.name, "h": float(plus - minus) / 2,
                  "d_objective": None if (ev.objective == "window" and i == dose_index) else diff(lambda s: s[0]),
-                 "d_cd_x_error_um": diff(lambda s: worst(s, "cd_x_error_mean_um")),
-                 "d_cd_y_error_um": diff(lambda s: worst(s, "cd_y_error_mean_um")),
+                 "d_cd_x_error_um": mean(by_x), "d_cd_y_error_um": mean(by_y),
+                 "d_cd_x_error_um_by_step": by_x, "d_cd_y_error_um_by_step": by_y,
                  "within_1pct": (None if (ev.objective == "window" and i == dose_index) else
                                  _within(xs, fs, feasible, x_best[i], f_best, ev.objective, design_cd)),
                  "within_spec": None if within_spec is None else [float(v) for v in within_spec]}
@@ -705,8 +714,9 @@ class OptimizeResult:
     constraints : dict
         Each constraint's value, limit and status at the optimum.
     sensitivity : list of dict
-        Per axis: ``d_objective`` (per unit of the axis), ``d_cd_x_error_um``,
-        ``d_cd_y_error_um``, ``within_1pct`` and ``within_spec`` ranges.
+        Per axis: ``d_objective`` (per unit of the axis), ``d_cd_x_error_um``
+        and ``d_cd_y_error_um`` (mean over steps; ``*_by_step`` per step),
+        ``within_1pct`` and ``within_spec`` ranges.
     evaluations, images : int
         Developments and images computed (the search's own are in ``report``).
     wall_time_s, search_wall_time_s : float
@@ -893,13 +903,17 @@ def profile_figure(report: dict):
         xs = np.asarray(prof["values"], float)
         dose_window = (objective == "window" and report["window"] is not None
                        and prof["name"].split(".")[-1].startswith("dose"))
-        shown = prof["cd_x_error_um"] if dose_window else prof["objective"]
-        ys = np.array([np.nan if v is None else v for v in shown], float)
         ok = np.asarray(prof["feasible"], bool)
-        ax.plot(xs, ys, "-", color="#3b5b92", lw=1.2)
-        ax.plot(xs[ok], ys[ok], "o", color="#3b5b92", ms=4, label="feasible")
-        if (~ok).any():
-            ax.plot(xs[~ok], ys[~ok], "x", color="#c0392b", ms=5, label="breaks a constraint")
+        if dose_window:
+            for name, cd in prof["cd_x_error_um"].items():
+                ys = np.array([np.nan if v is None else v for v in cd], float)
+                ax.plot(xs, ys, "o-", ms=3, lw=1.0, label=f"CD error x, {name}")
+        else:
+            ys = np.array([np.nan if v is None else v for v in prof["objective"]], float)
+            ax.plot(xs, ys, "-", color="#3b5b92", lw=1.2)
+            ax.plot(xs[ok], ys[ok], "o", color="#3b5b92", ms=4, label="feasible")
+            if (~ok).any():
+                ax.plot(xs[~ok], ys[~ok], "x", color="#c0392b", ms=5, label="breaks a constraint")
         x_opt = report["optimum"][prof["name"]]
         if dose_window:
             ax.axvspan(report["window"]["dose_min"], report["window"]["dose_max"], color="#3b5b92", alpha=0.15,

@@ -94,6 +94,10 @@ def run(args) -> int:
     return 0
 
 
+def _images(n: int) -> str:
+    return f"{n} image{'' if n == 1 else 's'}"
+
+
 def _span(span) -> str:
     return "-" if span is None else f"{span[0]:.4g} to {span[1]:.4g}"
 
@@ -122,7 +126,7 @@ def summary(result) -> str:
         lines.append(f"  {s['name']}: d {r['objective']}/dx " + ("-" if d is None else f"{d:.4g}")
                      + (f", dCDx/dx {s['d_cd_x_error_um']:.4g} um" if s["d_cd_x_error_um"] is not None else "")
                      + f"; within 1%: {_span(s['within_1pct'])}; in spec: {_span(s['within_spec'])}")
-    lines.append(f"  {result.evaluations} evaluations, {result.images} images, {result.wall_time_s:.1f} s "
-                 f"(search: {r['search_evaluations']} evaluations, {r['search_images']} images, "
+    lines.append(f"  {result.evaluations} evaluations, {_images(result.images)}, {result.wall_time_s:.1f} s "
+                 f"(search: {r['search_evaluations']} evaluations, {_images(r['search_images'])}, "
                  f"{result.search_wall_time_s:.1f} s)")
     return "\n".join(lines)
