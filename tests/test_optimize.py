@@ -107,3 +107,17 @@ def test_optimize_command_is_deterministic(tmp_path, write_recipe, capsys):
     assert (tmp_path / "a" / "optimize.png").stat().st_size > 0
     assert json.loads((tmp_path / "a" / "timing.json").read_text())["wall_time_s"] > 0
     assert np.isfinite(report["sensitivity"][0]["d_cd_x_error_um"])
+
+
+def test_a_bad_output_is_refused_before_any_work(tmp_path, write_recipe, capsys, monkeypatch):
+    import litho.optimization
+
+    def forbidden(*a, **k):
+        raise AssertionError("computed before checking -o")
+
+    monkeypatch.setattr(litho.optimization, "optimize", forbidden)
+    (tmp_path / "file").write_text("x")
+    code = main(["optimize", str(write_recipe()), "--vary", "exposure.dose=5:60", "--objective", "cd",
+                 "-o", str(tmp_path / "file" / "x")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and err.startswith("litho optimize: -o"), err
