@@ -450,9 +450,9 @@ def _window_line(ev: Evaluator, values: tuple, dose_index: int, scan: list[Evalu
 # --------------------------------------------------------------------------- search over the image axes
 
 class _LineTask:
-    """One optics candidate's dose search, as a Dask task argument (a plain object, as in the sweep)."""
+    """The dose searches of one optics setting, as a Dask task argument (a plain object, as in the sweep)."""
 
-    __slots__ = ("recipe", "ranges", "objective", "constraints", "pixel_um", "values", "dose_index", "plan",
+    __slots__ = ("recipe", "ranges", "objective", "constraints", "pixel_um", "candidates", "dose_index", "plan",
                  "around")
 
     def __init__(self, **kwargs):
@@ -467,24 +467,33 @@ class _LineTask:
             setattr(self, k, v)
 
 
-def _run_line(task: _LineTask):
+def _run_lines(task: _LineTask):
     ev = Evaluator(task.recipe, task.ranges, task.objective, task.constraints, task.pixel_um)
-    line = search_line(ev, task.values, task.dose_index, task.plan, task.around)
+    lines = [search_line(ev, c, task.dose_index, task.plan, task.around) for c in task.candidates]
     ev._shared = None     # the images stay in the task
-    return line, ev
+    return lines, ev
 
 
 def _lines(ev: Evaluator, candidates: list[tuple], dose_index, plan: Plan, scheduler, around=None) -> list[LineResult]:
-    """Dose searches at several optics settings, mapped with Dask; their evaluations merged into ``ev``."""
+    """Dose searches at several settings, one Dask task per optics setting; their evaluations merged into ``ev``.
+
+    Candidates that differ only in chemistry-only fields (a developer axis)
+    share a task, and so one image per step.
+    """
     from .parallel import map_tasks
 
+    groups: dict[tuple, list[int]] = {}
+    for n, c in enumerate(candidates):
+        groups.setdefault(ev.optics_key(tuple(float(v) for v in c)), []).append(n)
     tasks = [_LineTask(recipe=ev.recipe, ranges=ev.ranges, objective=ev.objective, constraints=ev.constraints,
-                       pixel_um=ev.pixel_um, values=c, dose_index=dose_index, plan=plan, around=around)
-             for c in candidates]
-    out = []
-    for line, sub in map_tasks(_run_line, tasks, scheduler=scheduler):
+                       pixel_um=ev.pixel_um, candidates=[candidates[n] for n in members], dose_index=dose_index,
+                       plan=plan, around=around)
+             for members in groups.values()]
+    out: list = [None] * len(candidates)
+    for members, (lines, sub) in zip(groups.values(), map_tasks(_run_lines, tasks, scheduler=scheduler)):
         ev.merge(sub)
-        out.append(line)
+        for n, line in zip(members, lines):
+            out[n] = line
     return out
 
 
