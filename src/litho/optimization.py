@@ -50,7 +50,7 @@ Examples
 >>> best = litho.optimize("recipes/rgb_stripe_1000ppi.toml", vary={"exposure.dose": (150, 450)},
 ...                       objective="cd", step="R")                    # doctest: +SKIP
 >>> best                                                               # doctest: +SKIP
-OptimizeResult(cd 0.0021 um at exposure.dose=289.9; feasible; 17 evaluations, 2 images, 24.1 s)
+OptimizeResult(cd 0.006134 um at exposure.dose=270.6; feasible; 25 evaluations, 1 image, 23.8 s)
 """
 
 from __future__ import annotations
@@ -294,6 +294,10 @@ class Evaluator:
             self.cache[values] = Evaluation(values, rows, value, not reason, reason)
         return self.cache[values]
 
+    def drop_images(self) -> None:
+        """Forget the kept unit exposure (the cached evaluations stay)."""
+        self._optics_key, self._shared = None, None
+
     def merge(self, other: "Evaluator") -> None:
         """Take the evaluations and counts of an evaluator that ran elsewhere (a Dask task)."""
         for key, ev in other.cache.items():
@@ -470,7 +474,7 @@ class _LineTask:
 def _run_lines(task: _LineTask):
     ev = Evaluator(task.recipe, task.ranges, task.objective, task.constraints, task.pixel_um)
     lines = [search_line(ev, c, task.dose_index, task.plan, task.around) for c in task.candidates]
-    ev._shared = None     # the images stay in the task
+    ev.drop_images()     # the images stay in the task; the evaluations travel back
     return lines, ev
 
 
@@ -752,7 +756,7 @@ class OptimizeResult:
         unit = {"cd": " um", "window": "%"}.get(self.objective, "")
         return (f"OptimizeResult({self.objective} {self.value:.4g}{unit} at {at}; "
                 f"{'feasible' if self.feasible else 'infeasible'}; {self.evaluations} evaluations, "
-                f"{self.images} images, {self.wall_time_s:.1f} s)")
+                f"{self.images} image{'' if self.images == 1 else 's'}, {self.wall_time_s:.1f} s)")
 
 
 def reduce_to_step(recipe: Recipe, step: str | None) -> Recipe:
