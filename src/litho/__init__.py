@@ -27,6 +27,8 @@ _API = {
     "simulate": "process",
     "Result": "process",
     "min_feature": "resolution",
+    "optimize": "optimization",
+    "OptimizeResult": "optimization",
     "read_mask": "gds",
     "Mask": "gds",
     "write_gds": "gds",
