@@ -90,9 +90,10 @@ def register(subparsers) -> None:
                              "accepted until litho 0.2)")
     common.add_argument("--columns", type=fields.option(fields.integer, "--columns", convert=int, lo=1,
                                                         hi=COUNT_MAX),
-                        required=True, help=f"pixels along x, 1 to {COUNT_MAX}")
+                        required=True, help=f"pixels along x, 1 to {COUNT_MAX}, for every layout (the array is columns x pitch "
+                             "wide; delta: even)")
     common.add_argument("--rows", type=fields.option(fields.integer, "--rows", convert=int, lo=1, hi=COUNT_MAX),
-                        required=True, help=f"pixels along y, 1 to {COUNT_MAX}")
+                        required=True, help=f"pixels along y, 1 to {COUNT_MAX} (the array is rows x pitch tall)")
     common.add_argument("--subpixel-um", type=_length("--subpixel-um"), nargs=2, metavar=("W", "H"),
                         help="explicit subpixel size, um (default: derived from pitch and gap)")
     common.add_argument("--no-marks", action="store_true", help="leave out alignment marks and verniers")

@@ -139,9 +139,13 @@ def pixel_array(layout: str, *, ppi: float | None = None, pitch_um: float | None
         delta (2p/3 − g) × (p/2 − g); diamond half-diagonal (p − √2·g)/2;
         mosaic squares p/√3 − g.
     columns, rows : int
-        Array size in pixels. Delta: RGB triples per row and rows (of pitch p/2).
-        Diamond: G lattice sites (each with one R or B diamond). Mosaic: squares
-        of the lattice along x and y (each colour takes one in three).
+        Array size in pixels for every layout: the array covers columns·p x
+        rows·p (to within the subpixels' margins in their slots). Delta:
+        columns/2 R G B triples per row (columns must be even) in 2·rows rows
+        of pitch p/2. Diamond: G lattice sites (each with one R or B diamond).
+        Mosaic: round(columns·p/q) x round(rows·p/q) squares of pitch q = p/√3
+        (each colour takes one in three; the summary's ``sites``), so the
+        extent is columns·p x rows·p to within half a square.
     subpixel : (width_um, height_um) or dict colour -> (width_um, height_um), optional
         Explicit subpixel size, centred in its slot (diamond: the diagonals).
     marks : bool
