@@ -38,6 +38,8 @@ INTENSITY_CMAP, THICKNESS_CMAP, EPE_CMAP = "cividis", "viridis", "PuOr_r"
 STYLE = {"font.size": 8.5, "axes.titlesize": 9, "figure.titlesize": 10, "image.cmap": "viridis",
          "axes.grid": False, "legend.fontsize": 7.5, "legend.frameon": False, "savefig.facecolor": "white",
          "figure.constrained_layout.use": True}
+# A field is thinned for a PNG only where it has this many samples per device pixel or more.
+THIN_SAMPLES_PER_DEVICE_PIXEL = 4
 # Characters per line of a wrapped title, per inch of figure width.
 TITLE_CHARS_PER_INCH = 11
 
@@ -289,8 +291,8 @@ def display_array(values, grid, view, max_samples: tuple[int, int] | None = None
 
     The array is cropped to the view (plus one sample) and, with ``max_samples``
     (device pixels along x and y), thinned to every k-th sample where it holds
-    more than twice that many: the samples nearest-neighbour display picks
-    anyway. Drawing then costs what the figure shows, not what the field holds.
+    :data:`THIN_SAMPLES_PER_DEVICE_PIXEL` or more per device pixel; nearest-
+    neighbour display shows one of those samples per pixel anyway. Drawing then costs what the figure shows, not what the field holds.
     """
     values = np.asarray(values)
     ny, nx = values.shape[:2]
@@ -302,10 +304,12 @@ def display_array(values, grid, view, max_samples: tuple[int, int] | None = None
     j1 = int(np.clip(np.ceil((view[1] - ox) / px) + 1, j0, nx))
     sy = sx = 1
     if max_samples is not None:
-        sx = max(1, (j1 - j0) // (2 * max_samples[0]))
-        sy = max(1, (i1 - i0) // (2 * max_samples[1]))
-    part = values[i0:i1:sy, j0:j1:sx]
-    # each kept sample stands for sy x sx samples: its cell spans them all
+        # a block of at most a quarter device pixel: the picture moves by at most 1/8 pixel
+        sx = max(1, (j1 - j0) // (THIN_SAMPLES_PER_DEVICE_PIXEL * max_samples[0]))
+        sy = max(1, (i1 - i0) // (THIN_SAMPLES_PER_DEVICE_PIXEL * max_samples[1]))
+    # each kept sample stands for the sy x sx block around it: its cell spans the block,
+    # and it is the block's middle sample, so no cell is off by more than half a block
+    part = values[i0 + sy // 2:i1:sy, j0 + sx // 2:j1:sx]
     extent = (ox + j0 * px, ox + (j0 + part.shape[1] * sx) * px, oy + i0 * px, oy + (i0 + part.shape[0] * sy) * px)
     return part, extent
 
