@@ -1,4 +1,4 @@
-"""Pixel-array geometry: where each colour's subpixels sit (DOMAIN.md §4).
+"""Pixel-array geometry: where each colour's subpixels sit.
 
 Everything here is integer database units (dbu), so every pitch, size and
 offset is on the database grid by construction; :func:`plan` converts the
