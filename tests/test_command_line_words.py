@@ -105,3 +105,25 @@ def test_masks_readme_names_the_summary_label_layer():
 
     text = (ROOT / "masks" / "README.md").read_text()
     assert f"label on {MARKS[0]}/{SUMMARY_TEXTTYPE}" in text
+
+
+def test_material_sources_cite_only_shipped_documents():
+    """``litho materials --show`` prints every parameter's source."""
+    import tomllib
+
+    unshipped = re.compile(r"\b(DOMAIN|PHYSICS|DESIGN)\.md")
+
+    def sources(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "source" and isinstance(value, str):
+                    yield value
+                else:
+                    yield from sources(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from sources(value)
+
+    for path in sorted((ROOT / "src" / "litho" / "materials").glob("*.toml")):
+        cited = [s for s in sources(tomllib.loads(path.read_text())) if unshipped.search(s)]
+        assert not cited, (path.name, cited[:3])
