@@ -5,7 +5,8 @@
 Simulates RECIPE once (default recipes/rgb_stripe_1000ppi.toml), then writes
 its figures (litho.plot.save_figures) with the working tree's plot.py and with
 plot.py as it was at REV (default HEAD), alternately, N times each (default 3),
-and prints the best time of each and their ratio. The two draw the same
+and prints the best wall and CPU time of each and their ratios (CPU time
+counts this process only, so it moves less with the machine's load). The two draw the same
 result, on the same machine at the same time: the ratio is what travels.
 """
 
@@ -37,13 +38,14 @@ def baseline_plot(rev: str):
     return module
 
 
-def time_figures(module, result, out: Path) -> float:
+def time_figures(module, result, out: Path) -> tuple[float, float]:
+    """(wall s, CPU s of this process) of writing every figure of ``result`` with ``module``."""
     out.mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     paths = module.save_figures(result, out)
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     assert paths, "no figures written"
-    return elapsed
+    return elapsed, cpu
 
 
 def main(argv=None) -> int:
@@ -74,16 +76,18 @@ def main(argv=None) -> int:
             a = np.asarray(Image.open(png).convert("RGB"), dtype=float)
             b = np.asarray(Image.open(Path(tmp) / "b0" / png.name).convert("RGB"), dtype=float)
             rms[png.name] = calculate_rms(a, b) if a.shape == b.shape else float("nan")
-    b, c = min(times["baseline"]), min(times["current"])
+    b, c = min(t for t, _ in times["baseline"]), min(t for t, _ in times["current"])
+    bc, cc = min(t for _, t in times["baseline"]), min(t for _, t in times["current"])
     load = os.getloadavg()
     print(f"{args.recipe}: {len(result.steps)} step(s), grid {result.steps[0].grid.shape[1]} x "
           f"{result.steps[0].grid.shape[0]}, {n} figures")
-    print(f"baseline plot.py at {args.baseline_rev}: best {b:.2f} s of {args.repeat} "
-          f"({', '.join(f'{t:.2f}' for t in times['baseline'])})")
-    print(f"current plot.py: best {c:.2f} s ({', '.join(f'{t:.2f}' for t in times['current'])})")
+    print(f"baseline plot.py at {args.baseline_rev}: best {b:.2f} s wall, {bc:.2f} s CPU, of {args.repeat} "
+          f"({', '.join(f'{t:.2f}' for t, _ in times['baseline'])} s wall)")
+    print(f"current plot.py: best {c:.2f} s wall, {cc:.2f} s CPU "
+          f"({', '.join(f'{t:.2f}' for t, _ in times['current'])} s wall)")
     print("RMS difference current vs baseline (0-255; the field figures' cut-line column changes when "
           "plot.py's content does): " + ", ".join(f"{k} {v:.2f}" for k, v in rms.items()))
-    print(f"ratio current / baseline: {c / b:.2f}   (load average {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f})")
+    print(f"ratio current / baseline: {c / b:.2f} wall, {cc / bc:.2f} CPU   (load average {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f})")
     return 0
 
 

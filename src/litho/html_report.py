@@ -53,8 +53,8 @@ td.l,th.l{text-align:left}.sw{display:inline-block;width:11px;height:11px;margin
 vertical-align:-1px;border:1px solid #444}
 .warn{background:#fff4e0;border-left:4px solid #e08a00;padding:6px 10px;margin:4px 0;font-size:13px}
 .ok{background:#eef8ee;border-left:4px solid #3a9a3a;padding:6px 10px;font-size:13px}
-figure{display:inline-block;margin:8px 12px 8px 0;vertical-align:top}
-figure img{max-width:520px;border:1px solid #ddd}figcaption{font-size:12px;color:#444;max-width:520px}
+figure{display:block;margin:10px 0 14px}
+figure img{max-width:100%;border:1px solid #ddd}figcaption{font-size:12px;color:#444;max-width:900px}
 pre{background:#f7f7f7;border:1px solid #ddd;padding:8px;font-size:12px;overflow-x:auto}
 code{font-size:12px}
 """
