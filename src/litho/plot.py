@@ -292,7 +292,8 @@ def display_array(values, grid, view, max_samples: tuple[int, int] | None = None
     The array is cropped to the view (plus one sample) and, with ``max_samples``
     (device pixels along x and y), thinned to every k-th sample where it holds
     :data:`THIN_SAMPLES_PER_DEVICE_PIXEL` or more per device pixel; nearest-
-    neighbour display shows one of those samples per pixel anyway. Drawing then costs what the figure shows, not what the field holds.
+    neighbour display shows one of those samples per pixel anyway. Drawing
+    then costs what the figure shows, not what the field holds.
     """
     values = np.asarray(values)
     ny, nx = values.shape[:2]
