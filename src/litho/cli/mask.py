@@ -180,6 +180,9 @@ def _print_summary(info: dict, out: Path) -> None:
     print(f"  gap_um          {info['gap_um']:g}")
     for c, (w, h) in info["subpixel_um"].items():
         print(f"  subpixel {c} um   {w:g} x {h:g}")
+    if "sites" in info:
+        print(f"  sites           {info['sites'][0]} x {info['sites'][1]} squares at "
+              f"{info['site_pitch_um']:g} um (three per pixel)")
     print(f"  aperture_ratio  {info['aperture_ratio']:.4f}")
     x0, y0, x1, y1 = info["array_bounds_um"]
     print(f"  array_um        [{x0:g}, {y0:g}, {x1:g}, {y1:g}]")
