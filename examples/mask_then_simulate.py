@@ -2,7 +2,7 @@
 
     python examples/mask_then_simulate.py [OUT_DIR]
 
-Makes a delta (triangle) array at 1500 ppi, 4 RGB triples per row and 4 rows,
+Makes a delta (triangle) array at 1500 ppi, 4 x 4 pixels (2 RGB triples per row, 8 rows),
 with litho.pixel_array,
 writes it as GDS, builds a proximity-print recipe in code and simulates it.
 """

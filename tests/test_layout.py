@@ -73,7 +73,8 @@ def test_delta_geometry(tmp_path):
     p, g = 25.4, 2.0
     w = (2 * 25400 // 3) * DBU - g       # in integer nm: floor(2p/3) − g
     h = (25400 // 2) * DBU - g
-    info, mask = _read_array(tmp_path, "delta", "R", ppi=1000, gap_um=g, columns=4, rows=6)
+    # 8 x 3 pixels: 4 triples per row in 6 rows of pitch p/2
+    info, mask = _read_array(tmp_path, "delta", "R", ppi=1000, gap_um=g, columns=8, rows=3)
     assert mask.geometry.area == pytest.approx(24 * w * h, abs=1e-6)
     assert info["aperture_ratio"] == pytest.approx(3 * w * h / p**2, rel=1e-6)
     cx = np.array([q.centroid.x for q in mask.polygons]).reshape(6, 4)
@@ -83,11 +84,12 @@ def test_delta_geometry(tmp_path):
     assert np.diff(cx[0]) == pytest.approx(np.full(3, 2 * p), abs=1e-9)
     assert cx[1, 0] - cx[0, 0] == pytest.approx(p / 3, abs=2 * DBU)
     # G sits one subpixel pitch (2p/3) right of R in the same row
-    _, green = _read_array(tmp_path, "delta", "G", ppi=1000, gap_um=g, columns=4, rows=6)
+    _, green = _read_array(tmp_path, "delta", "G", ppi=1000, gap_um=g, columns=8, rows=3)
     assert green.polygons[0].centroid.x - mask.polygons[0].centroid.x == pytest.approx(2 * p / 3, abs=2 * DBU)
 
 
 def test_delta_is_two_arefs_per_colour():
+    # 200 x 200 pixels: 100 triples per row, 400 rows (200 even, 200 odd)
     lib = pixel_array("delta", ppi=1000, gap_um=2, columns=200, rows=200, marks=False)
     top = lib.top_level()[0]
     per_cell = {}
@@ -118,8 +120,10 @@ def test_mosaic_colours_cycle(tmp_path):
     q = round(25.4 / math.sqrt(3) / DBU) * DBU
     centres = {}
     for colour in "RGB":
-        info, mask = _read_array(tmp_path, "mosaic", colour, ppi=1000, gap_um=2, columns=6, rows=6)
-        assert mask.geometry.area == pytest.approx(12 * (q - 2) ** 2, abs=1e-6)
+        # 7 x 7 pixels of pitch 25.4 µm = 12 x 12 squares of pitch 25.4/√3
+        info, mask = _read_array(tmp_path, "mosaic", colour, ppi=1000, gap_um=2, columns=7, rows=7)
+        assert info["sites"] == [12, 12]
+        assert mask.geometry.area == pytest.approx(48 * (q - 2) ** 2, abs=1e-6)
         centres[colour] = {(round(pl.centroid.x / q - 0.5), round(pl.centroid.y / q - 0.5)) for pl in mask.polygons}
     for k, colour in enumerate("RGB"):
         assert all((i + j) % 3 == k for i, j in centres[colour])

@@ -62,8 +62,9 @@ def synthetic_step():
     h = np.clip((_blur(open_, 2.0) - 0.4) * 4, 0, 1)
     optics = ProximityOptics(wavelength_nm=365, gap_um=10, collimation_half_angle_deg=1.5)
     step = SimpleNamespace(exposure=SimpleNamespace(dose_mj_cm2=30.0, tool="proximity", optics=optics))
+    # the bottom dose: the top dose (30 mJ/cm² x intensity) after the film absorbs a fifth of it
     return SimpleNamespace(name="R", step=step, grid=grid, layer=(1, 0), design=design, intensity=intensity,
-                           remaining_thickness=h,
+                           remaining_thickness=h, dose_bottom_mj_cm2=0.8 * 30.0 * intensity,
                            developed=SimpleNamespace(remaining_thickness=h, gel_fraction_bottom=gel),
                            metrology=measure(h, grid, design, 0.5))
 

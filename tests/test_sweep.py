@@ -11,7 +11,7 @@ from litho.sweep import exposure_latitude, parse_vary, point_recipe, sweep
 
 def test_parse_vary_linear_and_list():
     axis = parse_vary("exposure.dose=10:30:3")
-    assert axis.name == "exposure.dose" and axis.values == (10.0, 20.0, 30.0)
+    assert axis.name == "exposure.dose_mj_cm2" and axis.values == (10.0, 20.0, 30.0)
     assert parse_vary("exposure.gap=1, 3,10").values == (1.0, 3.0, 10.0)
 
 
@@ -38,7 +38,7 @@ def test_sweep_dose_moves_cd_monotonically_and_gives_a_latitude(write_recipe):
     recipe = litho.load_recipe(write_recipe())
     result = sweep(recipe, [parse_vary("exposure.dose=2:40:4")], scheduler="sync")
     rows = result["rows"]
-    assert [r["exposure.dose"] for r in rows] == pytest.approx([2, 14.667, 27.333, 40], rel=1e-3)
+    assert [r["exposure.dose_mj_cm2"] for r in rows] == pytest.approx([2, 14.667, 27.333, 40], rel=1e-3)
     cds = [r["cd_x_error_mean_um"] for r in rows if r["cd_x_error_mean_um"] is not None]
     assert cds == sorted(cds)
     latitude = result["exposure_latitude"][0]
@@ -116,7 +116,7 @@ def test_sweep_command_writes_table_json_and_plot(tmp_path, write_recipe, capsys
     assert sorted(p.name for p in out.iterdir() if p.name != ".litho-output") == ["sweep.csv", "sweep.json", "sweep.png"]
     data = json.loads((out / "sweep.json").read_text())
     assert len(data["rows"]) == 4
-    assert (out / "sweep.csv").read_text().splitlines()[0].startswith("exposure.dose,film.thickness,step")
+    assert (out / "sweep.csv").read_text().splitlines()[0].startswith("exposure.dose_mj_cm2,film.thickness_nm,step")
 
 
 @pytest.mark.parametrize("argv, named", [

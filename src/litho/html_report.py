@@ -1,4 +1,5 @@
-"""report.html: one self-contained page that shows what a run printed and how faithfully.
+"""report.html: one self-contained page that shows what a run printed, how faithfully, and
+where its process window is (from a ``litho sweep`` written beside the run).
 
 The page is built from the files of a run's output directory (report.json,
 provenance.json, timing.json and whatever figures the run wrote), so
@@ -20,11 +21,15 @@ from .outputs import atomic_file
 
 #: What each figure a run writes shows (by file stem, without a step prefix).
 FIGURE_CAPTIONS = {
-    "rgb": "The finished array in colour.",
-    "aerial": "Aerial image at the film top (clear field = 1), with the mask outline.",
-    "thickness": "Remaining thickness h/h0 after development.",
-    "developed": "Printed contours over the designed pixels.",
+    "rgb": "The finished array in colour, with a close-up of one pixel of each colour (dotted: the mask).",
+    "aerial": "Aerial image at the film top (clear field = 1) with the mask outline; a close-up on one pixel and "
+              "the cut through it: intensity, dose at the film bottom, h/h0, design edges dotted.",
+    "thickness": "Remaining thickness h/h0 after development, with the close-up and the same cut.",
+    "developed": "Printed contours coloured by their edge-placement error (+ outside the design) over the "
+                 "designed pixels (dashed), with the close-up and the same cut.",
 }
+#: Where report.html looks for a sweep of the same recipe: the run's directory, or its sweep/ folder.
+SWEEP_PLACES = (".", "sweep")
 _FIGURE_SUFFIXES = {".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 # Headline columns of the summary table: (report.json summary key, heading, format).
 _SUMMARY_COLUMNS = (
@@ -48,8 +53,8 @@ td.l,th.l{text-align:left}.sw{display:inline-block;width:11px;height:11px;margin
 vertical-align:-1px;border:1px solid #444}
 .warn{background:#fff4e0;border-left:4px solid #e08a00;padding:6px 10px;margin:4px 0;font-size:13px}
 .ok{background:#eef8ee;border-left:4px solid #3a9a3a;padding:6px 10px;font-size:13px}
-figure{display:inline-block;margin:8px 12px 8px 0;vertical-align:top}
-figure img{max-width:520px;border:1px solid #ddd}figcaption{font-size:12px;color:#444;max-width:520px}
+figure{display:block;margin:10px 0 14px}
+figure img{max-width:100%;border:1px solid #ddd}figcaption{font-size:12px;color:#444;max-width:900px}
 pre{background:#f7f7f7;border:1px solid #ddd;padding:8px;font-size:12px;overflow-x:auto}
 code{font-size:12px}
 """
@@ -105,7 +110,9 @@ def warnings_of(report: dict) -> list[str]:
 
 def _figures(out_dir: Path, step_names: list[str]) -> list[tuple[str, str, str]]:
     """(file name, data URI, caption) of every figure in ``out_dir``: the finished array first, then by step."""
-    files = [p for p in sorted(out_dir.iterdir()) if p.suffix.lower() in _FIGURE_SUFFIXES and p.is_file()]
+    # a sweep's figure (sweep.png) has its own place, in the process-window section
+    files = [p for p in sorted(out_dir.iterdir())
+             if p.suffix.lower() in _FIGURE_SUFFIXES and p.is_file() and p.stem != "sweep"]
 
     def order(p: Path):
         stem = p.stem
@@ -127,6 +134,106 @@ def _figures(out_dir: Path, step_names: list[str]) -> list[tuple[str, str, str]]
         data = base64.b64encode(p.read_bytes()).decode("ascii")
         out.append((p.name, f"data:{_FIGURE_SUFFIXES[p.suffix.lower()]};base64,{data}", caption))
     return out
+
+
+def find_sweep(out_dir: Path) -> tuple[Path | None, dict | None]:
+    """(folder, sweep.json contents) of a ``litho sweep`` written into ``out_dir`` or ``out_dir/sweep``."""
+    for place in SWEEP_PLACES:
+        folder = (out_dir / place).resolve()
+        document = _read_json(folder / "sweep.json", required=False) if (folder / "sweep.json").is_file() else None
+        if isinstance(document, dict) and "rows" in document:
+            return folder, document
+    return None, None
+
+
+def _latitude_text(entry: dict) -> str:
+    lat = entry.get("exposure_latitude_pct")
+    if lat is None:
+        return "no dose in spec"
+    bound = "≥ " if entry.get("limited_by_sweep") else ""
+    return (f"{_fmt(entry.get('dose_min_mj_cm2'), 'g')}–{_fmt(entry.get('dose_max_mj_cm2'), 'g')} mJ/cm² "
+            f"({bound}{lat:.0f}% latitude)")
+
+
+def process_window_html(out_dir: Path, report: dict) -> str:
+    """The process-window section: the sweep found beside the run (its latitude per step and setting,
+    and its figure), or, without one, where this run's dose sits and the command that finds the window."""
+    folder, sweep = find_sweep(out_dir)
+    parts = ["<h2>Process window</h2>"]
+    if sweep is None:
+        recipe = report.get("recipe", {})
+        doses = [s.get("exposure", {}).get("dose_mj_cm2") for s in report["steps"]]
+        dose = next((d for d in doses if isinstance(d, (int, float))), None)
+        vary = (f"exposure.dose={_fmt(0.5 * dose, 'g')}:{_fmt(2.0 * dose, 'g')}:7" if dose else "exposure.dose=a:b:7")
+        exposure = report["steps"][0].get("exposure", {})
+        gap = (exposure.get("optics") or {}).get("gap_um")
+        if exposure.get("tool") == "proximity" and isinstance(gap, (int, float)) and gap > 0:
+            vary += f" --vary exposure.gap={_fmt(0.5 * gap, 'g')},{_fmt(gap, 'g')},{_fmt(2 * gap, 'g')}"
+        elif exposure.get("tool") == "projection":
+            vary += " --vary exposure.defocus=-1,0,1"
+        parts.append(
+            '<div class=warn>This run is one dose and one setting: it shows how this point prints, not how far '
+            f"it may move. In spec means {_esc(_criteria_text())}; here {_esc(_in_spec_text(report))}. "
+            "To see the window, sweep the dose (and the gap or focus) into this run's directory and write "
+            "the page again (from the folder that holds the run's directory):<br>"
+            f"<code>litho sweep {_esc(recipe.get('path') or 'RECIPE')} --vary {vary} "
+            f"-o {_esc(out_dir.name)}/sweep</code> then <code>litho report {_esc(out_dir.name)}</code>"
+            "</div>")
+        return "".join(parts)
+    axes = [a["name"] for a in sweep.get("axes", [])]
+    run_recipe = report.get("recipe", {}).get("path")
+    if run_recipe and sweep.get("recipe") and Path(str(sweep["recipe"])).name != Path(str(run_recipe)).name:
+        parts.append(f"<div class=warn>This sweep is of <code>{_esc(sweep['recipe'])}</code>, not of this run's "
+                     f"recipe <code>{_esc(run_recipe)}</code>.</div>")
+    parts.append(f"<p>From <code>litho sweep</code> in <code>{_esc(folder.name)}/</code>: "
+                 f"{len(sweep['rows'])} rows (points × steps) over {_esc(', '.join(axes))}; in spec means "
+                 f"{_esc(_criteria_text(sweep.get('criteria')))}.</p>")
+    latitudes = sweep.get("exposure_latitude") or []
+    if latitudes:
+        others = [k for k in latitudes[0] if k not in ("step", "dose_min_mj_cm2", "dose_max_mj_cm2",
+                                                        "exposure_latitude_pct", "limited_by_sweep")]
+        parts.append("<table><tr><th class=l>step</th>" + "".join(f"<th>{_esc(o)}</th>" for o in others)
+                     + "<th class=l>in-spec doses</th></tr>")
+        for entry in latitudes:
+            parts.append(f"<tr><td class=l>{_esc(entry['step'])}</td>"
+                         + "".join(f"<td>{_fmt(entry.get(o), 'g')}</td>" for o in others)
+                         + f"<td class=l>{_esc(_latitude_text(entry))}</td></tr>")
+        parts.append("</table>")
+    else:
+        in_spec = sum(1 for r in sweep["rows"] if r.get("in_spec"))
+        parts.append(f"<p>{in_spec} of {len(sweep['rows'])} points in spec (no dose axis: no exposure latitude).</p>")
+    for fig in sorted(folder.glob("sweep.*")):
+        if fig.suffix.lower() in _FIGURE_SUFFIXES:
+            data = base64.b64encode(fig.read_bytes()).decode("ascii")
+            parts.append(f'<figure><img src="data:{_FIGURE_SUFFIXES[fig.suffix.lower()]};base64,{data}" '
+                         f'alt="{_esc(fig.name)}"><figcaption><code>{_esc(fig.name)}</code>: per step, Bossung '
+                         "curves (CD vs dose, ±10% band), the dose × gap/focus matrix with the largest in-spec "
+                         "window, and exposure latitude vs depth of focus or gap latitude.</figcaption></figure>")
+            break
+    return "".join(parts)
+
+
+def _criteria_text(criteria: dict | None = None) -> str:
+    """What "in spec" means, in words (sweep.json's ``criteria``, or litho's defaults)."""
+    from .spec import Criteria
+
+    c = criteria or Criteria().as_dict()
+    return (f"no missing pixel, no bridge, CD within {100 * c['cd_tolerance_fraction']:g}% of the design and "
+            f"h/h0 ≥ {c['min_centre_nrt']:g} over each pixel's centre")
+
+
+def _in_spec_text(report: dict) -> str:
+    """Which steps of the run are in spec, in words."""
+    from .spec import Criteria, field_failure
+
+    words = []
+    for step in report["steps"]:
+        pixels = step.get("pixels") or []
+        bridges = step.get("metrics", {}).get("bridges", 0)
+        k, reason = field_failure(pixels, bridges, Criteria()) if pixels else (-1, "no pixels")
+        where = f"pixel {k}: " if k >= 0 else ""
+        words.append(f"{step['name']}: " + ("in spec" if not reason else f"out of spec ({where}{reason})"))
+    return "; ".join(words)
 
 
 def summary_table_html(report: dict) -> str:
@@ -188,6 +295,8 @@ def build_html(out_dir: str | Path) -> str:
     parts.append("<h2>Warnings</h2>")
     found = warnings_of(report)
     parts += [f'<div class=warn>{_esc(w)}</div>' for w in found] or ['<div class=ok>none</div>']
+
+    parts.append(process_window_html(out_dir, report))
 
     contamination = report.get("colour_contamination") or []
     if contamination:

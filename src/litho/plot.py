@@ -38,6 +38,8 @@ INTENSITY_CMAP, THICKNESS_CMAP, EPE_CMAP = "cividis", "viridis", "PuOr_r"
 STYLE = {"font.size": 8.5, "axes.titlesize": 9, "figure.titlesize": 10, "image.cmap": "viridis",
          "axes.grid": False, "legend.fontsize": 7.5, "legend.frameon": False, "savefig.facecolor": "white",
          "figure.constrained_layout.use": True}
+# A field is thinned for a PNG only where it has this many samples per device pixel or more.
+THIN_SAMPLES_PER_DEVICE_PIXEL = 4
 # Characters per line of a wrapped title, per inch of figure width.
 TITLE_CHARS_PER_INCH = 11
 
@@ -70,7 +72,16 @@ def save(fig, path: str | Path, options: FigureOptions | None = None) -> list[Pa
     for fmt in options.formats:
         target = path.with_suffix("." + fmt)
         # svg/pdf keep text as text; metadata without a date keeps outputs reproducible
-        fig.savefig(target, dpi=options.dpi, metadata={"Date": None} if fmt in ("svg", "pdf") else None)
+        # a raster shows at most one sample per device pixel: large fields are thinned to
+        # that for the PNG (svg/pdf keep every sample of the part shown)
+        engine = _lay_out(fig, options.dpi if fmt == "png" else 72.0)
+        restore = _thin_fields(fig, options.dpi) if fmt == "png" else []
+        try:
+            fig.savefig(target, dpi=options.dpi, metadata={"Date": None} if fmt in ("svg", "pdf") else None)
+        finally:
+            _restore_fields(restore)
+            if engine is not None:
+                fig.set_layout_engine(engine)
         if fmt == "png" and options.palette:
             from PIL import Image
 
@@ -80,6 +91,31 @@ def save(fig, path: str | Path, options: FigureOptions | None = None) -> list[Pa
         written.append(target)
     plt.close(fig)
     return written
+
+
+def _lay_out(fig, dpi: float):
+    """Run ``fig``'s constrained layout once at ``dpi`` and switch the engine off; returns the engine.
+
+    ``savefig`` with a layout engine draws the whole figure twice (once, unseen,
+    to lay it out); laid out here, it draws once. The layout is the one savefig
+    would make: the same engine at the dpi the file is written at (vector
+    formats lay out at 72 dpi, as matplotlib does for them).
+    """
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+    engine = fig.get_layout_engine()
+    if not isinstance(engine, ConstrainedLayoutEngine):
+        return None
+    dpi_was = fig.dpi
+    try:
+        fig.dpi = dpi
+        engine.execute(fig)
+    finally:
+        fig.dpi = dpi_was
+    # no engine at all: savefig's unseen layout draw happens for any engine, even "none"'s placeholder
+    with plt.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+        fig.set_layout_engine(None)
+    return engine
 
 
 def figure(width_in: float, height_in: float, **kwargs):
@@ -189,23 +225,27 @@ def edge_epe_segments(printed, design, spacing_um: float):
     (grown), negative inside (shrunk).
     """
     import shapely
-    from shapely.geometry import Point
 
-    design_union = shapely.union_all(design) if design else None
-    segments, errors = [], []
+    if not design:
+        return [], np.asarray([])
+    design_union = shapely.union_all(design)
+    boundary = design_union.boundary
+    shapely.prepare(design_union)
+    starts, ends = [], []
     for poly in printed:
         for ring in [poly.exterior, *poly.interiors]:
             n = max(8, int(ring.length / max(spacing_um, 1e-9)))
-            pts = np.array([ring.interpolate(t, normalized=True).coords[0] for t in np.linspace(0, 1, n + 1)])
-            mids = 0.5 * (pts[1:] + pts[:-1])
-            for a, b, m in zip(pts[:-1], pts[1:], mids):
-                if design_union is None:
-                    continue
-                p = Point(m)
-                d = design_union.boundary.distance(p)
-                segments.append((a, b))
-                errors.append(-d if design_union.contains(p) else d)
-    return segments, np.asarray(errors)
+            pts = shapely.get_coordinates(shapely.line_interpolate_point(ring, np.linspace(0, 1, n + 1),
+                                                                         normalized=True))
+            starts.append(pts[:-1])
+            ends.append(pts[1:])
+    if not starts:
+        return [], np.asarray([])
+    a, b = np.concatenate(starts), np.concatenate(ends)
+    mids = 0.5 * (a + b)
+    d = shapely.distance(boundary, shapely.points(mids))
+    inside = shapely.contains_xy(design_union, mids[:, 0], mids[:, 1])
+    return list(zip(a, b)), np.where(inside, -d, d)
 
 
 # ---------------------------------------------------------------- labels
@@ -237,6 +277,104 @@ def step_text(step_result) -> str:
 
 # ---------------------------------------------------------------- field figures
 
+def display_samples(ax, fig, dpi: float) -> tuple[int, int]:
+    """(columns, rows) of device pixels the axes ``ax`` covers when ``fig`` is written at ``dpi``
+    (from its current position: before the layout shrinks it, an upper bound, which is what
+    thinning needs)."""
+    fig_w, fig_h = fig.get_size_inches() * dpi
+    pos = ax.get_position()
+    return max(1, int(pos.width * fig_w)), max(1, int(pos.height * fig_h))
+
+
+def display_array(values, grid, view, max_samples: tuple[int, int] | None = None):
+    """The part of ``values`` that a map of ``view`` (xmin, xmax, ymin, ymax; µm) shows, and its extent.
+
+    The array is cropped to the view (plus one sample) and, with ``max_samples``
+    (device pixels along x and y), thinned to every k-th sample where it holds
+    :data:`THIN_SAMPLES_PER_DEVICE_PIXEL` or more per device pixel; nearest-
+    neighbour display shows one of those samples per pixel anyway. Drawing
+    then costs what the figure shows, not what the field holds.
+    """
+    values = np.asarray(values)
+    ny, nx = values.shape[:2]
+    px = grid.pixel_um
+    ox, oy = grid.origin_um
+    i0 = int(np.clip(np.floor((view[2] - oy) / px) - 1, 0, ny))
+    i1 = int(np.clip(np.ceil((view[3] - oy) / px) + 1, i0, ny))
+    j0 = int(np.clip(np.floor((view[0] - ox) / px) - 1, 0, nx))
+    j1 = int(np.clip(np.ceil((view[1] - ox) / px) + 1, j0, nx))
+    sy = sx = 1
+    if max_samples is not None:
+        # a block of at most a quarter device pixel: the picture moves by at most 1/8 pixel
+        sx = max(1, (j1 - j0) // (THIN_SAMPLES_PER_DEVICE_PIXEL * max_samples[0]))
+        sy = max(1, (i1 - i0) // (THIN_SAMPLES_PER_DEVICE_PIXEL * max_samples[1]))
+    # each kept sample stands for the sy x sx block around it: its cell spans the block,
+    # and it is the block's middle sample, so no cell is off by more than half a block
+    part = values[i0 + sy // 2:i1:sy, j0 + sx // 2:j1:sx]
+    extent = (ox + j0 * px, ox + (j0 + part.shape[1] * sx) * px, oy + i0 * px, oy + (i0 + part.shape[0] * sy) * px)
+    return part, extent
+
+
+def show_field(ax, values, grid, view, **imshow_kwargs):
+    """``ax.imshow`` of the part of a field (on ``grid``) that the view (xmin, xmax, ymin, ymax; µm)
+    shows, remembering the whole field so :func:`save` can thin it to the written dpi.
+
+    Set the colour limits from the whole field (``vmin``, ``vmax``): a cropped part
+    would otherwise scale its colours to itself.
+    """
+    part, extent = display_array(values, grid, view)
+    image = ax.imshow(part, origin="lower", extent=extent, interpolation="nearest", **imshow_kwargs)
+    image.litho_field = (values, grid, view)
+    return image
+
+
+def colour_limits(values, vmin=None, vmax=None) -> tuple:
+    """(vmin, vmax) that imshow would take from the whole of ``values`` where not given."""
+    if vmin is not None and vmax is not None:
+        return vmin, vmax
+    finite = np.asarray(values)[np.isfinite(values)]
+    if not finite.size:
+        return vmin, vmax
+    return (float(finite.min()) if vmin is None else vmin, float(finite.max()) if vmax is None else vmax)
+
+
+def _thin_fields(fig, dpi: float) -> list:
+    """Thin every :func:`show_field` image of ``fig`` to the device pixels it covers at ``dpi``;
+    returns what :func:`_restore_fields` needs to put the full-resolution parts back."""
+    restore = []
+    for ax in fig.axes:
+        for image in ax.images:
+            field = getattr(image, "litho_field", None)
+            if field is None:
+                continue
+            values, grid, view = field
+            part, extent = display_array(values, grid, view, display_samples(ax, fig, dpi))
+            if part.shape[:2] == image.get_array().shape[:2]:
+                continue
+            restore.append((image, image.get_array(), image.get_extent()))
+            image.set_data(part)
+            image.set_extent(extent)
+    return restore
+
+
+def _restore_fields(restore) -> None:
+    for image, data, extent in restore:
+        image.set_data(data)
+        image.set_extent(extent)
+
+
+def data_out_of_layout(fig) -> None:
+    """Leave every image, collection, line and patch inside an axes out of the layout pass.
+
+    They are clipped to their axes, so they never move a margin; measuring their
+    extents (thousands of EPE segments) is most of what constrained layout costs.
+    """
+    for ax in fig.axes:
+        for artist in (*ax.images, *ax.collections, *ax.lines, *ax.patches):
+            if artist.get_clip_on():
+                artist.set_in_layout(False)
+
+
 def field_figure(values, grid, design, *, cmap: str, label: str, heading: str, vmin=None, vmax=None,
                  profiles=(), outline: str = "white", overlay=None, bar_colour: str = "white"):
     """A field map with its close-up on one pixel and a cut line through that pixel.
@@ -249,8 +387,9 @@ def field_figure(values, grid, design, *, cmap: str, label: str, heading: str, v
         Designed pixels (µm), outlined; the cut's design edges are marked.
     profiles : sequence of (label, ndarray, (lo, hi) or None, colour)
         Fields sampled along the cut line, one axis each, sharing x.
-    overlay : callable(ax), optional
-        Draws extra content (printed polygons...) on the map and close-up.
+    overlay : callable(ax, view), optional
+        Draws extra content (printed polygons...) on the map and close-up;
+        ``view`` is what the axes shows, (xmin, xmax, ymin, ymax) µm.
 
     Returns
     -------
@@ -262,19 +401,20 @@ def field_figure(values, grid, design, *, cmap: str, label: str, heading: str, v
     ax_zoom = fig.add_subplot(outer[1])
     rows = max(1, len(profiles))
     inner = outer[2].subgridspec(rows, 1, hspace=0.05)
+    # the cut axes all plot the same x samples, so they line up without sharing an
+    # axis (a shared axis re-measures its siblings' tick labels at every draw)
     ax_cuts = [fig.add_subplot(inner[k]) for k in range(rows)]
-    for ax in ax_cuts[1:]:
-        ax.sharex(ax_cuts[0])
     pixel = representative_pixel(design, grid)
     box = closeup_box(pixel, grid)
     y_cut = pixel.centroid.y if pixel is not None else 0.5 * (grid.extent_um[2] + grid.extent_um[3])
     image = None
-    for ax in (ax_map, ax_zoom):
+    if values is not None:
+        vmin, vmax = colour_limits(values, vmin, vmax)
+    for ax, view in ((ax_map, grid.extent_um), (ax_zoom, box)):
         if values is not None:
-            image = ax.imshow(values, origin="lower", extent=grid.extent_um, cmap=cmap, vmin=vmin, vmax=vmax,
-                              interpolation="nearest")
+            image = show_field(ax, values, grid, view, cmap=cmap, vmin=vmin, vmax=vmax)
         if overlay is not None:
-            image = overlay(ax) or image
+            image = overlay(ax, view) or image
         draw_outlines(ax, design, outline, 0.5 if ax is ax_map else 0.9, "--" if overlay else "-")
         ax.set(xlabel="x (µm)", ylabel="y (µm)", aspect="equal")
     x0, x1, y0, y1 = grid.extent_um
@@ -303,18 +443,23 @@ def field_figure(values, grid, design, *, cmap: str, label: str, heading: str, v
     ax_cuts[0].set_title(f"cut at y = {y_cut:.3g} µm\n(dotted: design edges)")
     ax_cuts[-1].set_xlabel("x (µm)")
     title(fig, heading)
+    data_out_of_layout(fig)
     return fig
 
 
-def _profiles(step_result, *, with_dose: bool = True):
-    """The cut-line quantities of a simulated step: light, what it did at the film bottom, and h/h0."""
+def _profiles(step_result):
+    """The cut-line quantities of a simulated step: the light at the film top, the dose it
+    leaves at the film bottom (where the film must gel), and h/h0.
+
+    A step that did not keep its bottom dose (``dose_bottom_mj_cm2`` None) shows the gel
+    fraction at the film bottom in its place.
+    """
     s = step_result
-    dose = s.step.exposure.dose_mj_cm2
-    rows = [("dose at film top\n(mJ/cm²)" if with_dose else "intensity\n(clear = 1)",
-             s.intensity * dose if with_dose else s.intensity, None, "#3b5b92"),
-            ("gel fraction\nat film bottom", s.developed.gel_fraction_bottom, (-0.03, 1.03), "#b35806"),
+    bottom = getattr(s, "dose_bottom_mj_cm2", None)
+    middle = (("dose at film\nbottom (mJ/cm²)", bottom, (0.0, None), "#b35806") if bottom is not None else
+              ("gel fraction\nat film bottom", s.developed.gel_fraction_bottom, (-0.03, 1.03), "#b35806"))
+    return [("intensity\n(clear = 1)", s.intensity, None, "#3b5b92"), middle,
             ("h/h₀", s.remaining_thickness, (-0.03, 1.03), "#1b7837")]
-    return rows
 
 
 def aerial_figure(step_result):
@@ -340,12 +485,20 @@ def developed_figure(step_result, index: int = 0):
     limit = float(np.nanmax(np.abs(errors))) if errors.size else 1.0
     limit = max(limit, s.grid.pixel_um)
 
-    def overlay(ax):
+    starts = np.array([a for a, _ in segments]).reshape(-1, 2)
+    ends = np.array([b for _, b in segments]).reshape(-1, 2)
+
+    def overlay(ax, view):
         ax.add_collection(PatchCollection([polygon_patch(p) for p in s.metrology.printed], facecolor=colour,
                                           alpha=0.25, edgecolor="none"))
         if not segments:
             return None
-        lines = LineCollection(segments, array=errors, cmap=EPE_CMAP, linewidths=2.0)
+        # only the segments that touch the view: the rest are clipped away unseen
+        lo = np.minimum(starts, ends)
+        hi = np.maximum(starts, ends)
+        seen = (hi[:, 0] >= view[0]) & (lo[:, 0] <= view[1]) & (hi[:, 1] >= view[2]) & (lo[:, 1] <= view[3])
+        lines = LineCollection(np.stack([starts[seen], ends[seen]], axis=1), array=errors[seen], cmap=EPE_CMAP,
+                               linewidths=2.0)
         lines.set_clim(-limit, limit)
         ax.add_collection(lines)
         return lines
@@ -387,12 +540,12 @@ def rgb_figure(result):
     image = rgb_composite(result)
     fig = figure(10.0, 5.0)
     axes = fig.subplots(1, 2)
-    for ax in axes:
-        ax.imshow(image, origin="lower", extent=grid.extent_um, interpolation="nearest")
+    x0, x1, y0, y1 = zoom_box(result)
+    for ax, view in zip(axes, (grid.extent_um, (x0, x1, y0, y1))):
+        show_field(ax, image, grid, view)
         for s in result.steps:
             draw_outlines(ax, s.design, "white", 0.5, ":")
         ax.set(xlabel="x (µm)", ylabel="y (µm)")
-    x0, x1, y0, y1 = zoom_box(result)
     axes[0].add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="yellow", linewidth=1))
     gx0, gx1, _, _ = grid.extent_um
     scale_bar(axes[0], gx1 - gx0)
@@ -401,6 +554,7 @@ def rgb_figure(result):
     axes[1].set(xlim=(x0, x1), ylim=(y0, y1), title="close-up (dotted: mask)")
     doses = ", ".join(f"{s.name} {s.step.exposure.dose_mj_cm2:g} mJ/cm²" for s in result.steps)
     title(fig, f"{result.recipe.name}: {doses}; {tool_text(result.steps[0].step)}")
+    data_out_of_layout(fig)
     return fig
 
 
@@ -478,8 +632,7 @@ def series_figure(stack, values, parameter: str, grid, design, heading: str):
     axes = []
     for col, k in enumerate(shown):
         ax = fig.add_subplot(maps[col])
-        image = ax.imshow(stack[k], origin="lower", extent=grid.extent_um, cmap=INTENSITY_CMAP, vmin=0, vmax=vmax,
-                          interpolation="nearest")
+        image = show_field(ax, stack[k], grid, box, cmap=INTENSITY_CMAP, vmin=0, vmax=vmax)
         draw_outlines(ax, design, "#ff7f7f", 0.8)
         ax.axhline(y_cut, color=colours[k], ls="--", lw=1)
         ax.set(xlim=box[:2], ylim=box[2:], aspect="equal", title=f"{name} {values[k]:g} µm", xticks=[], yticks=[])
@@ -498,6 +651,7 @@ def series_figure(stack, values, parameter: str, grid, design, heading: str):
     ax.grid(True, alpha=0.25)
     ax.legend(title=name, loc="best")
     title(fig, heading)
+    data_out_of_layout(fig)
     return fig
 
 

@@ -61,6 +61,10 @@ class StepResult:
     coating : litho.topography.Coating or None
         The film as coated over the recipe's ``[substrate]`` banks (local
         thickness h0(x, y)); None on a flat substrate.
+
+    dose_bottom_mj_cm2 : ndarray (ny, nx) or None
+        Local dose at the film bottom, summed over the spectral lines, mJ/cm²
+        (the deepest sample of the LocalDose; None where it was not kept).
     """
 
     name: str
@@ -75,6 +79,8 @@ class StepResult:
     metrology: Metrology
     overlay_um: tuple[float, float] = (0.0, 0.0)
     coating: Any = None
+
+    dose_bottom_mj_cm2: np.ndarray | None = None
 
     @property
     def remaining_thickness(self) -> np.ndarray:
@@ -492,7 +498,8 @@ def simulate_step(step: Step, layer: tuple[int, int], design: tuple, grid: Grid,
     return StepResult(name=step.name, step=step, grid=grid, layer=tuple(layer), design=design,
                       transmission=transmission, images=images, intensity=intensity,
                       developed=developed, metrology=metrology,
-                      overlay_um=(float(overlay_um[0]), float(overlay_um[1])), coating=coating)
+                      overlay_um=(float(overlay_um[0]), float(overlay_um[1])), coating=coating,
+                      dose_bottom_mj_cm2=sum(d[-1] for _, d in local.lines))
 
 
 def choose_pixel_um(design, optics=()) -> float:

@@ -72,6 +72,13 @@ def to_jsonable(value: Any) -> Any:
     return str(value)
 
 
+def result_file(data: dict) -> dict:
+    """A sweep or min-feature result as its JSON file holds it: ``schema_version`` first, plain
+    JSON values, floats rounded to :data:`SIGNIFICANT_DIGITS` as in report.json
+    (``litho.schema.validate_sweep`` / ``validate_min_feature`` check it)."""
+    return {"schema_version": SCHEMA_VERSION, **rounded(to_jsonable(data))}
+
+
 def build_report(result) -> dict:
     """The JSON-ready report of a :class:`litho.process.Result`."""
     recipe = result.recipe

@@ -136,7 +136,7 @@ class MinFeature:
 
     def as_dict(self) -> dict:
         return {"feature": self.feature, "min_size_um": self.size_um, "max_ppi": self.ppi,
-                "gap_um": self.gap_um, "at_search_floor": self.at_search_floor,
+                "subpixel_gap_um": self.gap_um, "at_search_floor": self.at_search_floor,
                 "smallest_printing_um": self.smallest_printing_um,
                 "printing_islands_um": [list(i) for i in self.printing_islands],
                 "non_printing_islands_um": [list(i) for i in self.non_printing_islands],

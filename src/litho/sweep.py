@@ -27,7 +27,7 @@ import numpy as np
 from .errors import LithoInputError
 from .recipe import SECTIONS, Recipe, recipe_from_dict
 from .spec import Criteria, field_failure
-from .units import UNITS
+from .units import BARE_KEY_UNITS, UNITS
 
 CRITERIA = Criteria()
 METRICS = ("iou_mean", "cd_x_error_mean_um", "cd_y_error_mean_um", "epe_rms_um", "missing_pixels",
@@ -45,7 +45,10 @@ class Axis:
 
     @property
     def name(self) -> str:
-        return f"{self.section}.{self.key}"
+        """``section.key`` with the key's unit: ``exposure.dose`` -> ``exposure.dose_mj_cm2``,
+        ``exposure.gap`` -> ``exposure.gap_um`` (the sweep.csv column and sweep.json key)."""
+        key = f"{self.key}_{BARE_KEY_UNITS[self.key]}" if self.key in BARE_KEY_UNITS else self.key
+        return f"{self.section}.{key}"
 
 
 def parse_vary(text: str) -> Axis:

@@ -181,7 +181,7 @@ ROWS: tuple[Row, ...] = (
     Row("2c", "Liu, Sci. Adv. 2022 (DOPPLCER)", _LIU22, "resolution", 5.0, at_dose_mj_cm2=60.0,
         note="patterns to 5 um (contact print)"),
     Row("8a", "Bang (PTPA-N3-SH)", System("CdSe/ZnS", "PTPA-N3-SH", 254.0, "N2"), "resolution", 5.0, at_nrt=0.9,
-        note="features down to 5 um; dose not in DOMAIN.md, printed at the NRT-0.9 dose"),
+        note="features down to 5 um; dose not reported, printed at the NRT-0.9 dose"),
     Row("9a", "Qing, Nano Res. 2024", System("InP/ZnSe/ZnS", "Ir-azide", 405.0, "N2"), "resolution", 2.0,
         at_nrt=0.9, note="405 nm (h-line) sensitised azide: minimum pixel 2 um; printed at the NRT-0.9 dose"),
 )

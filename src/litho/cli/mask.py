@@ -90,9 +90,10 @@ def register(subparsers) -> None:
                              "accepted until litho 0.2)")
     common.add_argument("--columns", type=fields.option(fields.integer, "--columns", convert=int, lo=1,
                                                         hi=COUNT_MAX),
-                        required=True, help=f"pixels along x, 1 to {COUNT_MAX}")
+                        required=True, help=f"pixels along x, 1 to {COUNT_MAX}, for every layout (the array is columns x pitch "
+                             "wide; delta: even)")
     common.add_argument("--rows", type=fields.option(fields.integer, "--rows", convert=int, lo=1, hi=COUNT_MAX),
-                        required=True, help=f"pixels along y, 1 to {COUNT_MAX}")
+                        required=True, help=f"pixels along y, 1 to {COUNT_MAX} (the array is rows x pitch tall)")
     common.add_argument("--subpixel-um", type=_length("--subpixel-um"), nargs=2, metavar=("W", "H"),
                         help="explicit subpixel size, um (default: derived from pitch and gap)")
     common.add_argument("--no-marks", action="store_true", help="leave out alignment marks and verniers")
@@ -180,6 +181,9 @@ def _print_summary(info: dict, out: Path) -> None:
     print(f"  gap_um          {info['gap_um']:g}")
     for c, (w, h) in info["subpixel_um"].items():
         print(f"  subpixel {c} um   {w:g} x {h:g}")
+    if "sites" in info:
+        print(f"  sites           {info['sites'][0]} x {info['sites'][1]} squares at "
+              f"{info['site_pitch_um']:g} um (three per pixel)")
     print(f"  aperture_ratio  {info['aperture_ratio']:.4f}")
     x0, y0, x1, y1 = info["array_bounds_um"]
     print(f"  array_um        [{x0:g}, {y0:g}, {x1:g}, {y1:g}]")

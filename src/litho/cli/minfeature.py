@@ -69,8 +69,10 @@ def run(args) -> int:
     report = search_all(recipe, features, step=args.step, gap_um=args.gap_um, criteria=criteria,
                         points_per_decade=args.points_per_decade, quiet=args.quiet)
     print(summary_text(report))
+    from ..report import result_file
+
     with atomic_dir(out) as tmp:
-        (tmp / "min_feature.json").write_text(json.dumps(report, indent=2) + "\n")
+        (tmp / "min_feature.json").write_text(json.dumps(result_file(report), indent=2) + "\n")
         figures = plot(report, tmp / "min_feature.png", figure_options(args))
     print(f"wrote min_feature.json, {', '.join(p.name for p in figures)} to {out}/")
     return 0
@@ -87,7 +89,7 @@ def summary_text(report: dict) -> str:
         else:
             text = f"{'<= ' if f['at_search_floor'] else ''}{size:.3g} um"
             if f["max_ppi"]:
-                text += f" pitch (gap {f['gap_um']:g} um): {f['max_ppi']:.0f} ppi"
+                text += f" pitch (subpixel gap {f['subpixel_gap_um']:g} um): {f['max_ppi']:.0f} ppi"
         lines.append(f"  {f['feature']:<12s} {text}")
         lines.append(f"  {'':<12s} ({f['answer']})")
     if report["rule_of_thumb_um"]:

@@ -60,6 +60,7 @@ def run(args) -> int:
     from ..outputs import atomic_dir
     from ..recipe import load_recipe
     from ..plot import process_window_figure, save
+    from ..report import result_file
     from ..sweep import parse_vary, rows_to_csv, sweep
 
     if not args.vary:
@@ -93,8 +94,10 @@ def run(args) -> int:
                  f"({entry['dose_min_mj_cm2']:g}-{entry['dose_max_mj_cm2']:g} mJ/cm^2"
                  f"{', in spec to the end of the swept doses' if entry['limited_by_sweep'] else ''})"))
     with atomic_dir(out) as tmp:
-        (tmp / "sweep.json").write_text(json.dumps(result, indent=2) + "\n")
-        (tmp / "sweep.csv").write_text(rows_to_csv(result["rows"]))
+        document = result_file(result)
+        (tmp / "sweep.json").write_text(json.dumps(document, indent=2) + "\n")
+        # the CSV holds sweep.json's rows: the same column names (units in them) and precision
+        (tmp / "sweep.csv").write_text(rows_to_csv(document["rows"]))
         figures = save(process_window_figure(result, f"Process window: {recipe.name}"), tmp / "sweep.png",
                        figure_options(args))
     print(f"wrote sweep.csv, sweep.json, {', '.join(p.name for p in figures)} to {out}/")

@@ -1,4 +1,4 @@
-"""Parametric pixel-array masks (DOMAIN.md §4) as gdstk libraries.
+"""Parametric pixel-array masks as gdstk libraries.
 
 :func:`pixel_array` lays out an RGB pixel array (stripe, S-stripe, delta,
 diamond PenTile, mosaic) with one layer per colour, alignment marks and
@@ -127,7 +127,7 @@ def pixel_array(layout: str, *, ppi: float | None = None, pitch_um: float | None
     Parameters
     ----------
     layout : {"stripe", "s-stripe", "delta", "diamond", "mosaic"}
-        Pixel arrangement (DOMAIN.md §4).
+        Pixel arrangement.
     ppi : float, optional
         Pixels per inch; the pixel pitch is p = 25400/ppi µm, snapped to the
         database grid. Give exactly one of ``ppi`` and ``pitch_um``.
@@ -139,9 +139,13 @@ def pixel_array(layout: str, *, ppi: float | None = None, pitch_um: float | None
         delta (2p/3 − g) × (p/2 − g); diamond half-diagonal (p − √2·g)/2;
         mosaic squares p/√3 − g.
     columns, rows : int
-        Array size in pixels. Delta: RGB triples per row and rows (of pitch p/2).
-        Diamond: G lattice sites (each with one R or B diamond). Mosaic: squares
-        of the lattice along x and y (each colour takes one in three).
+        Array size in pixels for every layout: the array covers columns·p x
+        rows·p (to within the subpixels' margins in their slots). Delta:
+        columns/2 R G B triples per row (columns must be even) in 2·rows rows
+        of pitch p/2. Diamond: G lattice sites (each with one R or B diamond).
+        Mosaic: round(columns·p/q) x round(rows·p/q) squares of pitch q = p/√3
+        (each colour takes one in three; the summary's ``sites``), so the
+        extent is columns·p x rows·p to within half a square.
     subpixel : (width_um, height_um) or dict colour -> (width_um, height_um), optional
         Explicit subpixel size, centred in its slot (diamond: the diagonals).
     marks : bool
@@ -164,10 +168,13 @@ def pixel_array(layout: str, *, ppi: float | None = None, pitch_um: float | None
     ------
     LithoInputError
         Unknown layout, no room for a subpixel (the message names the
-        dimension that goes negative), explicit sizes that do not fit.
+        dimension that goes negative), explicit sizes that do not fit, a
+        database unit the verniers' 0.2 µm step cannot be drawn on (with marks).
     """
     pl = plan(layout, ppi=ppi, pitch_um=pitch_um, gap_um=gap_um, columns=columns, rows=rows,
               subpixel=subpixel, db_unit_um=db_unit_um)
+    if marks:
+        _marks.check_db_unit(pl.db_unit_um)
     sizes_um = _test_sizes(test_structures)
     info = _summary(pl, ppi, subpixel is not None, marks, bool(sizes_um))
     db = pl.db_unit_um

@@ -1,4 +1,4 @@
-"""Alignment marks and verniers for an RGB mask set (DOMAIN.md §4).
+"""Alignment marks and verniers for an RGB mask set.
 
 The marks layer (10/0) is printed first (on the substrate or the first
 patterned layer); every colour mask carries its own half of a box-in-box and
@@ -30,6 +30,24 @@ BLOCK_GAP_UM = 20.0             # between mark groups and to the array
 MARK_GAP_UM = 10.0              # between the parts of one group
 
 VERNIER_RESOLUTION_UM = round(VERNIER_MAIN_PITCH_UM - VERNIER_PITCH_UM, 6)
+
+
+def check_db_unit(db_unit_um: float) -> None:
+    """Refuse a database unit that cannot draw the verniers' 9.8 µm pitch and 0.2 µm step.
+
+    Rounded onto a coarser grid the vernier would silently read in other steps
+    (a 1 µm unit makes 9.8 µm 10 µm: no vernier at all).
+    """
+    from ..errors import LithoInputError
+
+    step_um = VERNIER_MAIN_PITCH_UM - VERNIER_PITCH_UM
+    for length_um in (step_um, VERNIER_PITCH_UM):
+        units = length_um / db_unit_um
+        if abs(units - round(units)) > 1e-6 * max(1.0, units) or round(units) < 1:
+            raise LithoInputError(
+                f"db_unit_um {db_unit_um:g}: the verniers need lengths of {VERNIER_PITCH_UM:g} um and a "
+                f"{step_um:.1f} um step, which this database unit cannot draw; give a unit that divides "
+                f"{step_um:.1f} um (e.g. 0.001) or leave the marks out")
 
 
 def _rect(x0, y0, x1, y1):

@@ -1,4 +1,4 @@
-"""Pixel-array geometry: where each colour's subpixels sit (DOMAIN.md §4).
+"""Pixel-array geometry: where each colour's subpixels sit.
 
 Everything here is integer database units (dbu), so every pitch, size and
 offset is on the database grid by construction; :func:`plan` converts the
@@ -123,7 +123,8 @@ def plan(layout: str, *, ppi: float | None = None, pitch_um: float | None = None
     gap_um : float
         Gap between neighbouring subpixels (black matrix / pixel-define layer), µm.
     columns, rows : int
-        Array size (see :func:`litho.layout.pixel_array` for what they count per layout).
+        Array size in pixels, for every layout: the array covers about
+        columns·p x rows·p (see :func:`litho.layout.pixel_array`).
     subpixel : (w_um, h_um) or dict colour -> (w_um, h_um), optional
         Explicit subpixel size, centred in its slot instead of the gap-derived one
         (diamond: both the x and y diagonal).
@@ -152,10 +153,11 @@ def plan(layout: str, *, ppi: float | None = None, pitch_um: float | None = None
         if int(n) != n or n < 1:
             raise LithoInputError(f"{name}: {n!r} must be a positive integer")
     columns, rows = int(columns), int(rows)
-    if max(columns, rows) > GDS_MAX_ARRAY:
-        # an AREF's column and row counts are 16-bit signed integers in GDSII
-        raise LithoInputError(f"columns x rows: {columns} x {rows}; a GDSII array holds at most "
-                              f"{GDS_MAX_ARRAY} columns and rows")
+    if layout == "delta" and columns % 2:
+        # a delta row repeats its R G B triple every 2p: a whole number of triples
+        # fills an even number of pixel widths
+        raise LithoInputError(f"columns: {columns} must be even for a delta layout (one R G B triple, "
+                              f"2 pixels wide, repeats along each row at 2p)")
 
     def snap(x_um: float) -> int:
         return int(round(x_um / db_unit_um))
@@ -222,15 +224,16 @@ def plan(layout: str, *, ppi: float | None = None, pitch_um: float | None = None
         _positive("height", row_h - gap, "p/2 - g", context, db_unit_um, row_h)
         _positive("width", slot_w - gap, "2p/3 - g", context, db_unit_um, slot_w)
         shift = round(p / 3)
-        n_even, n_odd = _split(rows)
+        # columns x rows pixels cover columns·p x rows·p: columns/2 triples per row, 2·rows rows
+        triples = columns // 2
+        n_even, n_odd = _split(2 * rows)
         for k, c in enumerate("RGB"):
             w, h = fit(c, (slot_w - gap, row_h - gap), (slot_w, row_h))
             shapes[c], sizes[c] = _rect(w, h), (w, h)
             x0 = bounds[k] + (bounds[k + 1] - bounds[k] - w) // 2
             y0 = (row_h - h) // 2
-            arrays.append(Array(c, (x0, y0), columns, n_even, (2 * p, p)))
-            if n_odd:
-                arrays.append(Array(c, (x0 + shift, y0 + row_h), columns, n_odd, (2 * p, p)))
+            arrays.append(Array(c, (x0, y0), triples, n_even, (2 * p, p)))
+            arrays.append(Array(c, (x0 + shift, y0 + row_h), triples, n_odd, (2 * p, p)))
         pixel_area = float(p * p)
     elif layout == "diamond":
         # PenTile RGBG: G on a square lattice of pitch p; R and B alternate (checkerboard)
@@ -262,28 +265,41 @@ def plan(layout: str, *, ppi: float | None = None, pitch_um: float | None = None
         # j ≡ r (mod 3) starts at column (c − r) mod 3: three AREFs per colour, spacing (3q, 3q).
         q = pitch
         s = q - gap
+        # columns x rows pixels cover columns·p x rows·p: as many sites of pitch q = p/√3
+        # as fill that extent (√3 is irrational, so the extent is exact to within half a site)
+        sites_x = max(1, round(columns * pitch_exact / (q * db_unit_um)))
+        sites_y = max(1, round(rows * pitch_exact / (q * db_unit_um)))
         _positive("side", s, "p/sqrt(3) - g", context, db_unit_um, q)
         for k, c in enumerate("RGB"):
             w, h = fit(c, (s, s), (q, q))
             shapes[c], sizes[c] = _rect(w, h), (w, h)
             for r in range(3):
                 i0 = (k - r) % 3
-                nc = max(0, -(-(columns - i0) // 3))
-                nr = max(0, -(-(rows - r) // 3))
+                nc = max(0, -(-(sites_x - i0) // 3))
+                nr = max(0, -(-(sites_y - r) // 3))
                 if nc and nr:
                     arrays.append(Array(c, (i0 * q + (q - w) // 2, r * q + (q - h) // 2), nc, nr, (3 * q, 3 * q)))
         pixel_area = 3.0 * q * q
-        cell_area = float(q * q)   # columns x rows counts squares here, not pixels
+        open_cells = sites_x * sites_y   # the aperture ratio is over the sites drawn
         notes["site_pitch_um"] = round(q * db_unit_um, _decimals(db_unit_um))
+        notes["sites"] = [sites_x, sites_y]
 
     # aperture ratio: open subpixel area per pixel over the pixel's area
     counts: dict[str, int] = {c: 0 for c in "RGB"}
     for a in arrays:
         counts[a.colour] += a.columns * a.rows
     open_area = sum(counts[c] * _area(shapes[c]) for c in "RGB")
-    if layout != "mosaic":
-        cell_area = pixel_area
-    aperture = open_area / (columns * rows * cell_area)
+    if layout == "mosaic":
+        aperture = open_area / (open_cells * float(q * q))
+    else:
+        aperture = open_area / (columns * rows * pixel_area)
+    too_big = [a for a in arrays if max(a.columns, a.rows) > GDS_MAX_ARRAY]
+    if too_big:
+        # an AREF's column and row counts are 16-bit signed integers in GDSII
+        a = too_big[0]
+        raise LithoInputError(f"columns x rows: {columns} x {rows} pixels of a {layout} layout need a "
+                              f"{a.columns} x {a.rows} array; a GDSII array holds at most "
+                              f"{GDS_MAX_ARRAY} columns and rows")
     pitch_um_exact = math.sqrt(pixel_area) * db_unit_um
     return Plan(layout, db_unit_um, pitch, gap, columns, rows, shapes, sizes, tuple(arrays), aperture,
                 pixel_area, pitch_um_exact, notes)

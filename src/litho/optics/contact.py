@@ -97,10 +97,10 @@ class ContactMode:
 CONTACT_MODES: dict[str, ContactMode] = {
     "vacuum": ContactMode("vacuum", 1.0, "MEMS Exchange process catalog P1530, Karl Suss MA6: 1 um "
                                          "resolution only in vacuum contact"),
-    "hard": ContactMode("hard", 1.5, "lab practice 1-2 um in hard contact with thin resists (est., "
-                                     "DOMAIN.md 3b), midpoint"),
-    "soft": ContactMode("soft", 2.5, "lab practice 2-3 um in soft contact with thin resists (est., "
-                                     "DOMAIN.md 3b), midpoint"),
+    "hard": ContactMode("hard", 1.5, "lab practice 1-2 um in hard contact with thin resists (est.; "
+                                     "docs/contact_printing.md), midpoint"),
+    "soft": ContactMode("soft", 2.5, "lab practice 2-3 um in soft contact with thin resists (est.; "
+                                     "docs/contact_printing.md), midpoint"),
     "low-vacuum": ContactMode("low-vacuum", None, "MEMS Exchange P1530 lists the program; no resolution "
                                                   "documented, so the effective gap must be given"),
 }
