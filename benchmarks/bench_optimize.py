@@ -74,11 +74,11 @@ def main() -> None:
     print(f"{recipe.name}, step {args.step} ({judged[0].film.name}), dose {args.low:g}-{args.high:g} mJ/cm^2, "
           f"resolution {args.resolution_mj_cm2:g} mJ/cm^2, pitch {pitch:g} um")
     print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (2 cores, shared)")
-    print(f"optimize: dose {result.optimum['exposure.dose']:.2f} mJ/cm^2, |CD error| {result.value:.4f} um "
+    print(f"optimize: dose {result.optimum['exposure.dose_mj_cm2']:.2f} mJ/cm^2, |CD error| {result.value:.4f} um "
           f"(x {row['cd_x_error_mean_um']:+.4f}, y {row['cd_y_error_mean_um']:+.4f}); {result.evaluations} "
           f"evaluations, {result.images} images, {t_opt:.1f} s with the profile and sensitivity; the search "
           f"alone {result.report['search_evaluations']} evaluations, {result.search_wall_time_s:.1f} s")
-    print(f"grid:     dose {best['exposure.dose']:.2f} mJ/cm^2, |CD error| {_cd_error(best):.4f} um; "
+    print(f"grid:     dose {best['exposure.dose_mj_cm2']:.2f} mJ/cm^2, |CD error| {_cd_error(best):.4f} um; "
           f"{n} evaluations, 1 image, {t_grid:.1f} s")
     print(f"within the pitch of zero: optimize {result.value < pitch}, grid {_cd_error(best) < pitch}")
     print(f"ratio grid / optimize wall time: {t_grid / t_opt:.2f} "

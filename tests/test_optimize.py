@@ -31,18 +31,18 @@ def test_cd_optimum_is_within_the_pitch_and_matches_a_fine_grid(write_recipe):
     fine = [r for r in grid if not r["missing_pixels"] and not r["bridges"] and r["cd_x_error_mean_um"] is not None]
     best = min(fine, key=_cd_error)
     assert result.value <= _cd_error(best) + 1e-9
-    assert result.optimum["exposure.dose"] == pytest.approx(best["exposure.dose"], abs=5.0)
+    assert result.optimum["exposure.dose_mj_cm2"] == pytest.approx(best["exposure.dose_mj_cm2"], abs=5.0)
     # the optimiser's evaluations are the sweep's: the same CD at a dose both computed (60 mJ/cm^2)
     [profile] = result.report["profiles"]
     [cd_x] = profile["cd_x_error_um"].values()
     at_60 = cd_x[profile["values"].index(60.0)]
-    assert at_60 == pytest.approx(next(r for r in grid if r["exposure.dose"] == 60.0)["cd_x_error_mean_um"], abs=1e-12)
+    assert at_60 == pytest.approx(next(r for r in grid if r["exposure.dose_mj_cm2"] == 60.0)["cd_x_error_mean_um"], abs=1e-12)
     # the CD rises with dose through the optimum, and one image served every dose
     [sens] = result.sensitivity
     assert sens["d_cd_x_error_um"] > 0
-    assert sens["within_1pct"][0] <= result.optimum["exposure.dose"] <= sens["within_1pct"][1]
+    assert sens["within_1pct"][0] <= result.optimum["exposure.dose_mj_cm2"] <= sens["within_1pct"][1]
     assert result.images == 1 and result.evaluations < 40
-    assert "cd" in repr(result) and "exposure.dose=" in repr(result)
+    assert "cd" in repr(result) and "exposure.dose_mj_cm2=" in repr(result)
 
 
 def test_plqy_optimum_sits_on_the_missing_pixel_constraint(write_recipe):
@@ -53,7 +53,7 @@ def test_plqy_optimum_sits_on_the_missing_pixel_constraint(write_recipe):
     status = result.constraints
     assert status["missing_pixels"]["ok"] and status["bridges"]["ok"]
     assert status["plqy_retention_mean_in_print"]["value"] >= 0.5
-    dose = result.optimum["exposure.dose"]
+    dose = result.optimum["exposure.dose_mj_cm2"]
     tol = FAST.resolution * (60 - 2)
     [below] = sweep(recipe, [parse_vary(f"exposure.dose={dose - tol}")], scheduler="sync")["rows"]
     assert below["missing_pixels"] > 0
@@ -61,7 +61,7 @@ def test_plqy_optimum_sits_on_the_missing_pixel_constraint(write_recipe):
 
 def test_ranges_parse_and_refuse():
     [dose, gap] = parse_ranges("exposure.dose=150:450,exposure.gap=2:8")
-    assert (dose.name, dose.low, dose.high, dose.images) == ("exposure.dose", 150, 450, False)
+    assert (dose.name, dose.low, dose.high, dose.images) == ("exposure.dose_mj_cm2", 150, 450, False)
     assert gap.images
     for bad in ("exposure.dose=450:150", "exposure.dose=1:2:3", "dose=1:2", "mask.file=1:2", "exposure.dose=1:inf"):
         with pytest.raises(litho.LithoInputError):
@@ -102,7 +102,7 @@ def test_optimize_command_is_deterministic(tmp_path, write_recipe, capsys):
     # the window objective is the in-spec dose run, its centre the optimum
     assert report["objective_value"] == pytest.approx(
         100 * (window["dose_max"] - window["dose_min"]) / (0.5 * (window["dose_max"] + window["dose_min"])))
-    assert report["optimum"]["exposure.dose"] == pytest.approx(0.5 * (window["dose_min"] + window["dose_max"]))
+    assert report["optimum"]["exposure.dose_mj_cm2"] == pytest.approx(0.5 * (window["dose_min"] + window["dose_max"]))
     assert all(row["in_spec"] for row in report["metrics"])
     assert (tmp_path / "a" / "optimize.png").stat().st_size > 0
     assert json.loads((tmp_path / "a" / "timing.json").read_text())["wall_time_s"] > 0

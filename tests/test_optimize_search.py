@@ -27,7 +27,7 @@ def _analytic(peak_gap_um: float, bridge_below_gap_um: float | None = None):
             self.images += 1
         self.evaluations += 1
         point = dict(zip((r.name for r in self.ranges), values))
-        dose, gap, loading = (point.get(k, 300.0) for k in ("exposure.dose", "exposure.gap",
+        dose, gap, loading = (point.get(k, 300.0) for k in ("exposure.dose_mj_cm2", "exposure.gap_um",
                                                              "crosslinker.loading_wt_pct"))
         iou = 1 - ((dose - 310) / 300) ** 2 - ((gap - peak_gap_um) / 10) ** 2 - ((loading - 2.5) / 5) ** 2
         cd = 0.004 * (dose - 310) + 0.05 * (gap - peak_gap_um)
@@ -48,8 +48,8 @@ def test_three_axes_find_the_analytic_peak_with_few_images(proximity, monkeypatc
     monkeypatch.setattr(Evaluator, "rows", _analytic(peak_gap_um=6.5))
     result = optimize(proximity, RANGES, "iou", plan=Plan(resolution=0.005, profile_points=5))
     best = result.optimum
-    assert best["exposure.dose"] == pytest.approx(310, abs=4)
-    assert best["exposure.gap"] == pytest.approx(6.5, abs=0.3)
+    assert best["exposure.dose_mj_cm2"] == pytest.approx(310, abs=4)
+    assert best["exposure.gap_um"] == pytest.approx(6.5, abs=0.3)
     assert best["crosslinker.loading_wt_pct"] == pytest.approx(2.5, abs=0.15)
     # the dose is searched on one image per optics setting
     assert result.images * 5 < result.evaluations
@@ -62,11 +62,11 @@ def test_a_bridging_constraint_moves_the_optimum_to_its_edge(proximity, monkeypa
     ranges = {k: RANGES[k] for k in ("exposure.dose", "exposure.gap")}
     result = optimize(proximity, ranges, "iou", plan=Plan(resolution=0.005, profile_points=5))
     assert result.constraints["bridges"]["ok"]
-    assert 5.0 <= result.optimum["exposure.gap"] < 5.0 + 0.02 * 9
-    assert result.optimum["exposure.dose"] == pytest.approx(310, abs=4)
+    assert 5.0 <= result.optimum["exposure.gap_um"] < 5.0 + 0.02 * 9
+    assert result.optimum["exposure.dose_mj_cm2"] == pytest.approx(310, abs=4)
     allowed = optimize(proximity, ranges, "iou", Constraints(allow_bridges=True),
                        plan=Plan(resolution=0.005, profile_points=5))
-    assert allowed.optimum["exposure.gap"] == pytest.approx(4.0, abs=0.3)
+    assert allowed.optimum["exposure.gap_um"] == pytest.approx(4.0, abs=0.3)
 
 
 def test_window_is_the_in_spec_dose_range_at_the_best_gap(proximity, monkeypatch):
@@ -76,7 +76,7 @@ def test_window_is_the_in_spec_dose_range_at_the_best_gap(proximity, monkeypatch
     result = optimize(proximity, ranges, "window", plan=Plan(resolution=0.002, profile_points=5))
     window = result.report["window"]
     assert window["dose_max"] - window["dose_min"] == pytest.approx(300, abs=3)
-    gap = result.optimum["exposure.gap"]
-    assert result.optimum["exposure.dose"] == pytest.approx(310 - 12.5 * (gap - 6.5), abs=2)
+    gap = result.optimum["exposure.gap_um"]
+    assert result.optimum["exposure.dose_mj_cm2"] == pytest.approx(310 - 12.5 * (gap - 6.5), abs=2)
     # a window in % of its centre dose is widest at the smallest centre dose: the largest gap
     assert gap == pytest.approx(12, abs=0.1)

@@ -50,7 +50,7 @@ Examples
 >>> best = litho.optimize("recipes/rgb_stripe_1000ppi.toml", vary={"exposure.dose": (150, 450)},
 ...                       objective="cd", step="R")                    # doctest: +SKIP
 >>> best                                                               # doctest: +SKIP
-OptimizeResult(cd 0.006134 um at exposure.dose=270.6; feasible; 25 evaluations, 1 image, 23.8 s)
+OptimizeResult(cd 0.006134 um at exposure.dose_mj_cm2=270.6; feasible; 25 evaluations, 1 image, 23.8 s)
 """
 
 from __future__ import annotations
@@ -97,7 +97,8 @@ class Range:
 
     @property
     def name(self) -> str:
-        return f"{self.section}.{self.key}"
+        """The sweep's name for the key, with its unit (``exposure.dose_mj_cm2``)."""
+        return Axis(self.section, self.key, (self.low,)).name
 
     @property
     def is_dose(self) -> bool:
