@@ -128,3 +128,20 @@ def test_sweep_table_is_a_dataframe_of_its_rows():
             {"exposure.dose": 20.0, "step": "R", "iou_mean": 0.95, "plqy_retention_mean_in_print": 0.7}]
     table = SweepResult({"rows": rows}).table
     assert table.shape == (2, 4) and table["iou_mean"].tolist() == [0.9, 0.95]
+
+
+def test_report_of_a_recipe_without_a_file_is_valid(write_recipe):
+    """A recipe built from a dict has no path: report.json's ``recipe.path`` is null, which the schema allows."""
+    import tomllib
+
+    import litho
+
+    from litho.recipe import recipe_from_dict
+    from litho.report import build_report
+    from litho.schema import validate_report
+
+    path = write_recipe()
+    recipe = recipe_from_dict(tomllib.loads(path.read_text()), base_dir=path.parent)
+    report = build_report(litho.simulate(recipe))
+    assert report["recipe"]["path"] is None
+    validate_report(report)
