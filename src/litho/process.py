@@ -432,12 +432,13 @@ def expose_step(step: Step, design: tuple, grid: Grid, recipe: Recipe, dose_mj_c
 
 def simulate_step(step: Step, layer: tuple[int, int], design: tuple, grid: Grid, recipe: Recipe,
                   say: Callable[[str], None] = lambda m: None, *,
-                  overlay_um: tuple[float, float] = (0.0, 0.0)) -> StepResult:
+                  overlay_um: tuple[float, float] = (0.0, 0.0), measure_print: bool = True) -> StepResult:
     """Image, expose, develop and measure one step on ``grid``.
 
     The mask is ``design`` moved by ``overlay_um`` (µm); the print is
     measured against the unmoved ``design``, so overlay shows up in the
-    centroid shift, IoU and EPE.
+    centroid shift, IoU and EPE. ``measure_print=False`` skips the metrology
+    (``metrology`` is then None): a tiled run measures only its tile's crop.
     """
     from .development import develop
 
@@ -447,8 +448,10 @@ def simulate_step(step: Step, layer: tuple[int, int], design: tuple, grid: Grid,
     say(f"{step.name}: crosslinking and development")
     developed = develop(local, step.film, step.crosslinker, step.developer, step.exposure.atmosphere,
                         seed=recipe.seed, stochastic=sim.stochastic, pixel_um=grid.pixel_um)
-    say(f"{step.name}: metrology")
-    metrology = measure(developed.remaining_thickness, grid, design, sim.threshold)
+    metrology = None
+    if measure_print:
+        say(f"{step.name}: metrology")
+        metrology = measure(developed.remaining_thickness, grid, design, sim.threshold)
     return StepResult(name=step.name, step=step, grid=grid, layer=tuple(layer), design=design,
                       transmission=transmission, images=images, intensity=intensity,
                       developed=developed, metrology=metrology,
