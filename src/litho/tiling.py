@@ -37,6 +37,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -356,21 +357,46 @@ class TileResult:
     residue_max_nrt: float
 
 
+# Whole layers read once per process, with a search tree, so a tile's window is a query, not a file read.
+_LAYERS: dict = {}
+_LAYERS_LOCK = threading.Lock()
+
+
+def _layer_index(path, layer, cell, window_um):
+    """(polygons, STRtree) of one mask layer, read whole (inside ``window_um``) once and cached."""
+    from .gds import read_mask
+
+    key = (str(path), str(layer), cell, None if window_um is None else tuple(window_um))
+    with _LAYERS_LOCK:
+        if key not in _LAYERS:
+            try:
+                polygons = np.asarray(read_mask(path, layer=layer, cell=cell, window=window_um).polygons,
+                                      dtype=object)
+            except LithoInputError as error:
+                if "outside the layout" not in str(error) and "empty" not in str(error) \
+                        and "no area" not in str(error):
+                    raise
+                polygons = np.asarray([], dtype=object)
+            _LAYERS[key] = (polygons, shapely.STRtree(polygons))
+        return _LAYERS[key]
+
+
 def _read(step, bounds, path=None):
     """The step's mask layer inside ``bounds`` (µm): geometry clipped to it; empty where nothing is drawn.
 
     ``path``: read the same layer from this layout instead (the intended design).
     """
-    from .gds import read_mask
-
-    try:
-        mask = read_mask(path or step.mask.path, layer=step.mask.layer, cell=None if path else step.mask.cell,
-                         window=bounds)
-    except LithoInputError as error:
-        if "outside the layout" in str(error) or "empty" in str(error):
-            return ()
-        raise
-    return tuple(mask.polygons)
+    polygons, tree = _layer_index(path or step.mask.path, step.mask.layer, None if path else step.mask.cell,
+                                  step.mask.window_um)
+    if not len(polygons):
+        return ()
+    clipped = shapely.clip_by_rect(polygons[tree.query(shapely.box(*bounds))], *bounds)
+    parts = shapely.get_parts(clipped)
+    parts = parts[(shapely.get_type_id(parts) == 3) & ~shapely.is_empty(parts) & (shapely.area(parts) > 0)]
+    centre = shapely.get_coordinates(shapely.centroid(parts))
+    # the order read_mask gives: by (y, x) of the centroid
+    order = np.lexsort((np.round(centre[:, 0], 9), np.round(centre[:, 1], 9))) if len(parts) else []
+    return tuple(parts[order])
 
 
 def _window_bounds(window: Grid, offset=(0.0, 0.0)):
@@ -426,8 +452,10 @@ def geometry_key(task: TileTask, exposed, designed=None) -> str:
     for part in (exposed, exposed if designed is None else designed):
         digest.update(b"|")
         if part:
-            moved = shapely.transform(np.asarray(part, dtype=object), lambda xy: xy - origin)
-            moved = shapely.normalize(shapely.set_precision(moved, HASH_PRECISION_UM))
+            # moved to the window origin and rounded to the hash grid (coordinates only: fast, unlike set_precision)
+            moved = shapely.transform(np.asarray(part, dtype=object),
+                                      lambda xy: np.round((xy - origin) / HASH_PRECISION_UM) * HASH_PRECISION_UM)
+            moved = shapely.normalize(moved)
             for wkb in sorted(shapely.to_wkb(moved, hex=False)):
                 digest.update(wkb)
     return digest.hexdigest()
