@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -72,12 +73,60 @@ def test_a_tile_smaller_than_its_halo_is_refused(runs, tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
-def test_tile_streams_depend_on_the_seed_and_the_tile_only(runs):
-    _, _, tiled = runs
-    a, b = tiled.plan.tiles[:2]
-    assert tiling.tile_seed(7, a, 0) == tiling.tile_seed(7, a, 0)
-    assert len({tiling.tile_seed(7, a, 0), tiling.tile_seed(7, b, 0), tiling.tile_seed(8, a, 0),
-                tiling.tile_seed(7, a, 1)}) == 4
+def test_noise_is_fixed_by_global_position_not_by_the_window():
+    # two overlapping windows of different sizes and origins draw the same uniforms where they overlap
+    a = tiling.PositionalNoise(7, 0, -10, 5).uniforms((3, 100, 90))
+    b = tiling.PositionalNoise(7, 0, 30, 40).uniforms((3, 50, 70))
+    assert np.array_equal(a[:, 40:100, 35:90][:, :50, :55], b[:, :50, :55])
+    assert not np.array_equal(tiling.PositionalNoise(8, 0, 30, 40).uniforms((3, 50, 70)), b)
+    assert not np.array_equal(tiling.PositionalNoise(7, 1, 30, 40).uniforms((3, 50, 70)), b)
+
+
+def test_a_stochastic_tiled_run_does_not_depend_on_the_tile_size(tmp_path):
+    from conftest import SMALL_RECIPE
+
+    path = tmp_path / "stochastic.toml"
+    # one row of two pixels keeps it small
+    path.write_text(SMALL_RECIPE.replace("pixel_um = 0.2\n", "pixel_um = 0.2\nstochastic = true\n")
+                    .replace('layer = "R"', 'layer = "R"\nwindow_um = [0, 0, 50.8, 25.4]'))
+    setup = process.prepare(path)
+    runs = [tiling.simulate_tiled(setup, tile, scheduler="sync", keep_field=False) for tile in (25.4, 50.8)]
+    assert runs[0].tiles_total > runs[1].tiles_total
+    one, two = (r.steps[0].pixels for r in runs)
+    assert len(one) == len(two) == 2
+    # the same noise, pixel by pixel; what differs is the tiling's own 1e-5 (halo) difference of the image
+    for p, q in zip(one, two):
+        assert p["design_centroid_um"] == pytest.approx(q["design_centroid_um"], abs=1e-9)
+        for key in ("printed_area_um2", "cd_x_um", "cd_y_um", "iou", "mean_nrt", "epe_rms_um"):
+            assert p[key] == pytest.approx(q[key], rel=1e-4), key
+    # and the noise is there: another seed gives another print
+    other = tiling.simulate_tiled(dataclasses.replace(setup, recipe=dataclasses.replace(setup.recipe, seed=2)),
+                                  50.8, scheduler="sync", keep_field=False).steps[0].pixels
+    assert max(abs(p["printed_area_um2"] / q["printed_area_um2"] - 1) for p, q in zip(two, other)) > 1e-3
+
+
+def test_the_array_pitch_is_read_from_the_design_and_tiles_are_whole_periods(runs):
+    setup, _, tiled = runs
+    assert tiling.array_pitch_um(setup.designs) == (25.4, 25.4)
+    assert tiling.period_samples(25.4, 0.2) == 127 and tiling.period_samples(25.4, 0.25) == 508
+    assert tiled.plan.period_px == 127 and tiled.plan.tile_px % 127 == 0
+
+
+def test_tiles_found_identical_give_what_simulating_each_gives(tmp_path):
+    # the 3 x 3 panel in tiles of one pitch: shared tiles, then every tile simulated on its own
+    from conftest import SMALL_RECIPE
+
+    path = tmp_path / "panel.toml"
+    path.write_text(SMALL_RECIPE.replace("stripe_1000ppi_2x2.gds", "panel_3x3.gds"))
+    setup = process.prepare(path)
+    shared = tiling.simulate_tiled(setup, 25.4, scheduler="sync")
+    each = tiling.simulate_tiled(setup, 25.4, scheduler="sync", share=False)
+    assert shared.tiles_simulated < each.tiles_simulated == each.tiles_total
+    assert np.abs(shared.steps[0].remaining_thickness - each.steps[0].remaining_thickness).max() < 1e-9
+    for p, q in zip(shared.steps[0].pixels, each.steps[0].pixels):
+        assert p.keys() == q.keys()
+        for key, value in p.items():
+            assert value == pytest.approx(q[key], abs=1e-9), key
 
 
 def test_outputs_that_would_not_fit_on_disk_are_refused(runs, tmp_path, monkeypatch, capsys):
@@ -93,12 +142,17 @@ def test_outputs_that_would_not_fit_on_disk_are_refused(runs, tmp_path, monkeypa
 
 def test_report_and_table_of_a_tiled_run(runs, tmp_path):
     _, _, tiled = runs
-    tiling.write_tiled(tiled, tmp_path)
+    setup, _, _ = runs
+    tiled = tiling.simulate_tiled(setup, TILE_UM, scheduler="sync", out_dir=tmp_path)
     report = json.loads((tmp_path / "report.json").read_text())
+    assert report == tiled.report
     step = report["steps"][0]
     assert step["designed_pixels"] == 4 and step["defects"] == {"missing": [], "bridged": [], "area_off": []}
     lines = (tmp_path / "pixels.csv").read_text().splitlines()
     assert len(lines) == 1 + 4
+    # one row per designed pixel, in (y, x) order of the design centroids
+    xy = [(float(line.split(",")[3]), float(line.split(",")[2])) for line in lines[1:]]
+    assert xy == sorted(xy) and not list(tmp_path.glob(".tiles-*"))
     assert litho.read_mask(tmp_path / "predicted.gds", layer=(101, 0)).polygons
     assert (tmp_path / "overview.png").stat().st_size > 0
     assert (MASKS / "stripe_1000ppi.gds").exists()

@@ -20,16 +20,23 @@ beyond ~8 the remaining ~1e-4 moves with the window's FFT size (the optics'
 own sampling), not with the halo. The projection multiple is the optics'
 guard band, not yet measured against an untiled image.
 
-Tiles whose window holds the same geometry up to a translation (the normal
-case inside a pixel array) are simulated once: the key is a hash of the
-window's geometry moved to the window's origin. A stochastic run gives each
-tile its own random stream, derived from the recipe seed and the tile's
-(step, row, column) index (numpy ``SeedSequence``), so it does not depend on
-which worker ran which tile or in which order (it then skips the
-deduplication). The noise is drawn over each tile's window by the
-development stage, so a different tile size gives a different (equally
-valid) realisation: the run is deterministic for a given plan, not
-bit-identical across tile sizes.
+In a pixel array the tile side is a whole number of array periods (the
+fewest pitches that are also a whole number of samples; the pitch is read
+from the designed pixels' centroids), so tiles a whole number of tiles apart
+hold the same geometry up to a translation. Tiles whose *whole window*
+(core, margin and halo; exposed and designed geometry) is the same up to a
+translation are simulated once: the key is a hash of that geometry moved to
+the window's origin. Only the border, the marks and defects make distinct
+tiles; the rest of a panel is one computation per step.
+
+A stochastic run draws its noise by global position (:class:`PositionalNoise`:
+one stream per noise cell of the grid, from the recipe seed and the cell's
+place), so the same voxel gets the same random number in every tile whose
+window holds it: the run is deterministic and the same for any tile size or
+worker (up to the tiling's own halo error); no two tiles share, then.
+
+Outputs stream to disk as tiles finish (:mod:`litho.tiled_output`), so memory
+is bounded by the tiles in flight, not by the panel.
 """
 
 from __future__ import annotations
@@ -304,12 +311,47 @@ class PositionalNoise(np.random.Generator):
 
     def poisson(self, lam=1.0, size=None):
         """Poisson numbers of mean ``lam`` (an array on the window), by inverse CDF of the positional uniforms."""
-        from scipy.stats import poisson
-
         lam = np.asarray(lam, dtype=float)
         if size is not None or lam.ndim < 2:
             raise ValueError("PositionalNoise.poisson draws one number per voxel of a window-shaped lam")
-        return poisson.ppf(self.uniforms(lam.shape), lam).astype(np.int64)
+        return poisson_quantile(self.uniforms(lam.shape), lam)
+
+
+# Above this mean the Poisson quantile is the Cornish-Fisher normal one (scipy's exact ppf costs 50 µs a voxel).
+EXACT_POISSON_BELOW = 30.0
+
+
+def poisson_quantile(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """The smallest count k with P(K <= k) >= u for K ~ Poisson(lam), elementwise.
+
+    Exact (pmf summed up) for ``lam < EXACT_POISSON_BELOW``; above, the
+    normal quantile with its Cornish-Fisher skewness term,
+    k = floor(lam + z sqrt(lam) + (z² - 1)/6 + 1/2): measured against scipy's
+    exact ppf it differs by one count in 0.7% of draws at lam = 31, 0.25% at
+    300 and 0.05% at 1e4 (a voxel holds 1e3-1e4 crosslinkable groups).
+    """
+    from scipy.special import ndtri
+
+    u, lam = np.broadcast_arrays(np.asarray(u, dtype=float), np.asarray(lam, dtype=float))
+    out = np.empty(lam.shape, dtype=np.int64)
+    small = lam < EXACT_POISSON_BELOW
+    if small.any():
+        mean, target = lam[small], u[small]
+        k = np.zeros(mean.shape, dtype=np.int64)
+        pmf = np.exp(-mean)
+        cdf = pmf.copy()
+        for n in range(1, 1000):
+            more = cdf < target
+            if not more.any():
+                break
+            k += more
+            pmf = pmf * mean / n
+            cdf = cdf + pmf
+        out[small] = k
+    if (~small).any():
+        mean, z = lam[~small], ndtri(u[~small])
+        out[~small] = np.maximum(0.0, np.floor(mean + z * np.sqrt(mean) + (z * z - 1.0) / 6.0 + 0.5))
+    return out
 
 
 @dataclass(frozen=True)
