@@ -183,7 +183,7 @@ def array_pitch_um(designs) -> tuple:
                 found.add(None)
                 continue
             values, counts = np.unique(steps, return_counts=True)
-            found.add(float(values[np.argmax(counts)]) if counts.max() >= 2 else None)
+            found.add(float(values[np.argmax(counts)]))
         pitch.append(found.pop() if len(found) == 1 else None)
     return pitch[0], pitch[1]
 
