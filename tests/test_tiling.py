@@ -27,7 +27,10 @@ def runs(tmp_path_factory):
     path = tmp_path_factory.mktemp("tiling") / "recipe.toml"
     path.write_text(SMALL_RECIPE.replace("pixel_um = 0.2\n", GUARD))
     setup = process.prepare(path)
-    return setup, litho.simulate(setup.recipe, setup=setup), tiling.simulate_tiled(setup, TILE_UM, scheduler="sync")
+    out = path.parent / "out"
+    out.mkdir()
+    tiled = tiling.simulate_tiled(setup, TILE_UM, scheduler="sync", out_dir=out)
+    return setup, litho.simulate(setup.recipe, setup=setup), tiled
 
 
 def test_tiled_image_and_film_equal_the_untiled_ones(runs):
@@ -141,10 +144,9 @@ def test_outputs_that_would_not_fit_on_disk_are_refused(runs, tmp_path, monkeypa
     assert not (tmp_path / "full").exists()
 
 
-def test_report_and_table_of_a_tiled_run(runs, tmp_path):
-    _, _, tiled = runs
-    setup, _, _ = runs
-    tiled = tiling.simulate_tiled(setup, TILE_UM, scheduler="sync", out_dir=tmp_path)
+def test_report_and_table_of_a_tiled_run(runs):
+    setup, _, tiled = runs
+    tmp_path = setup.recipe.path.parent / "out"
     report = json.loads((tmp_path / "report.json").read_text())
     assert report == tiled.report
     step = report["steps"][0]
