@@ -659,6 +659,8 @@ def simulate_tiled(setup, tile_um: float | None = None, *, scheduler: str | None
     if keep_field is None:
         keep_field = 16 * samples * len(recipe.steps) < 1e9
     designed = sum(len(d) for d in setup.designs)
+    if out_dir is not None:
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=".tiles-") as parts:
         writer = TiledWriter(plan, recipe, Path(parts), overview_step(plan.grid), keep_field,
                              keep_pixels=out_dir is None or designed <= KEEP_PIXELS_UP_TO)
