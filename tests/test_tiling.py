@@ -38,6 +38,8 @@ def test_tiled_image_and_film_equal_the_untiled_ones(runs):
     assert tiled.plan.shape == (2, 1) and tiled.tiles_total == 2
     assert np.abs(tiled.steps[0].intensity - ref.steps[0].intensity).max() <= 1e-4
     assert np.abs(tiled.steps[0].remaining_thickness - ref.steps[0].remaining_thickness).max() <= 1e-4
+    assert tiled.steps[0].overview_step == 1
+    assert np.abs(tiled.steps[0].overview - tiled.steps[0].remaining_thickness).max() < 1e-6
 
 
 def test_every_pixel_is_measured_once_and_agrees_with_the_untiled_metrology(runs):
@@ -74,6 +76,19 @@ def test_a_tile_smaller_than_its_halo_is_refused(runs, tmp_path, capsys):
     assert main(["simulate", str(setup.recipe.path), "-o", str(tmp_path / "out"), "--tile", "1"]) == 2
     assert "at least its halo" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_the_overview_is_the_block_mean_whatever_the_tiles():
+    from litho.tiled_output import _block_sums
+
+    field = np.random.default_rng(0).random((50, 37))
+    total, n = np.zeros((9, 7)), np.zeros((9, 7))
+    for i0, i1, j0, j1 in ((0, 23, 0, 37), (23, 50, 0, 15), (23, 50, 15, 37)):   # three tiles
+        bi, bj, sums, counts = _block_sums(field[i0:i1, j0:j1], i0, j0, 6)
+        total[np.ix_(bi, bj)] += sums
+        n[np.ix_(bi, bj)] += counts
+    whole = np.array([[field[6 * r:6 * r + 6, 6 * c:6 * c + 6].mean() for c in range(7)] for r in range(9)])
+    np.testing.assert_allclose(total / n, whole, rtol=1e-12)
 
 
 def test_noise_is_fixed_by_global_position_not_by_the_window():

@@ -14,8 +14,9 @@ decimated picture of the panel:
 - the printed contours of a simulated tile go into one cell of the predicted
   layout, placed by reference at every tile that shares it (predicted.oas
   above ``OASIS_ABOVE_PIXELS`` pixels, else predicted.gds);
-- the overview is every ``k``-th sample of h/h0; the full field is stitched
-  only when asked (small runs).
+- the overview is h/h0 averaged over k x k blocks of samples (point samples
+  would alias a pixel array into moiré); the full field is stitched only
+  when asked (small runs).
 """
 
 from __future__ import annotations
@@ -102,7 +103,8 @@ class TiledWriter:
         k = self.k
         self.steps.append({
             "index": index, "name": step.name, "layer": tuple(parse_layer(step.mask.layer)),
-            "overview": np.zeros((math.ceil(ny / k), math.ceil(nx / k)), dtype=np.float32),
+            "overview_sum": np.zeros((math.ceil(ny / k), math.ceil(nx / k))),
+            "overview_n": np.zeros((math.ceil(ny / k), math.ceil(nx / k)), dtype=np.int32),
             "h": np.zeros((ny, nx)) if self.keep_field else None,
             "intensity": np.zeros((ny, nx)) if self.keep_field else None,
             "residue": 0.0, "ratios": [], "cells": 0})
@@ -118,7 +120,6 @@ class TiledWriter:
         design_area = result.pixels[:, _COL["design_area_um2"]]
         has_area = design_area > 0
         ratio = result.pixels[has_area, _COL["printed_area_um2"]] / design_area[has_area]
-        k = self.k
         for tile in tiles:
             di, dj = tile.core[0] - first.core[0], tile.core[2] - first.core[2]
             rows = result.pixels.copy()
@@ -129,9 +130,11 @@ class TiledWriter:
                     np.save(f, rows, allow_pickle=False)
             state["ratios"].append(ratio)
             i0, i1, j0, j1 = tile.core
-            # every k-th sample of the whole grid, at this tile's own phase
-            ri, rj = np.arange(-(-i0 // k) * k, i1, k), np.arange(-(-j0 // k) * k, j1, k)
-            state["overview"][np.ix_(ri // k, rj // k)] = core_h[np.ix_(ri - i0, rj - j0)]
+            # the overview is the mean of each k x k block of the grid (point samples alias a pixel array);
+            # a block cut by a tile edge is completed by the neighbouring tile
+            bi, bj, sums, counts = _block_sums(core_h, i0, j0, self.k)
+            state["overview_sum"][np.ix_(bi, bj)] += sums
+            state["overview_n"][np.ix_(bi, bj)] += counts
             if self.keep_field:
                 state["h"][i0:i1, j0:j1] = core_h
                 state["intensity"][i0:i1, j0:j1] = result.intensity
@@ -174,9 +177,10 @@ class TiledWriter:
         try:
             for state in self.steps:
                 rows_kept, summary = self._rows(state, csv)
+                overview = (state.pop("overview_sum") / np.maximum(state.pop("overview_n"), 1)).astype(np.float32)
                 steps.append(TiledStep(name=state["name"], layer=state["layer"], pixels=rows_kept,
                                        residue_max_nrt=state["residue"], remaining_thickness=state["h"],
-                                       intensity=state["intensity"], overview=state["overview"],
+                                       intensity=state["intensity"], overview=overview,
                                        overview_step=self.k))
                 report_steps.append(summary)
         finally:
@@ -260,6 +264,20 @@ class TiledWriter:
                 "steps": steps}
 
 
+def _block_sums(field: np.ndarray, i0: int, j0: int, k: int):
+    """Sums and sample counts of ``field`` (first sample at grid row i0, column j0) over the grid's k x k blocks.
+
+    Returns (block rows, block columns, sums, counts).
+    """
+    ni, nj = field.shape
+    ri, rj = (i0 + np.arange(ni)) // k, (j0 + np.arange(nj)) // k
+    si = np.flatnonzero(np.r_[True, np.diff(ri) > 0])
+    sj = np.flatnonzero(np.r_[True, np.diff(rj) > 0])
+    sums = np.add.reduceat(np.add.reduceat(np.asarray(field, dtype=float), si, axis=0), sj, axis=1)
+    counts = np.outer(np.diff(np.r_[si, ni]), np.diff(np.r_[sj, nj]))
+    return ri[si], rj[sj], sums, counts
+
+
 def _fmt(v: float) -> str:
     return "" if not math.isfinite(v) else f"{v:.6g}"
 
@@ -299,7 +317,7 @@ def _overview_figure(grid, steps, path):
     for ax, step in zip(axes[0], steps):
         im = ax.imshow(step.overview, origin="lower", extent=grid.extent_um, vmin=0, vmax=1, cmap="viridis",
                        interpolation="nearest")
-        ax.set(title=f"{step.name}: h/h0 (every {step.overview_step} samples)", xlabel="x (µm)", ylabel="y (µm)")
+        ax.set(title=f"{step.name}: h/h0 (mean of {step.overview_step}² samples)", xlabel="x (µm)", ylabel="y (µm)")
         fig.colorbar(im, ax=ax, shrink=0.8)
     fig.tight_layout()
     fig.savefig(path, dpi=100)

@@ -582,7 +582,7 @@ class TiledStep:
     remaining_thickness, intensity : ndarray or None
         The stitched field, when kept.
     overview : ndarray
-        h/h0 at every ``overview_step``-th sample of the grid.
+        h/h0 averaged over blocks of ``overview_step`` x ``overview_step`` samples of the grid.
     """
 
     name: str
@@ -609,7 +609,7 @@ class TiledResult:
 
 
 def overview_step(grid: Grid, max_side: int = 2000) -> int:
-    """Decimation of the overview figure: every ``k``-th sample so the longer side is at most ``max_side``."""
+    """Decimation of the overview figure: blocks of ``k`` x ``k`` samples so the longer side is at most ``max_side``."""
     return max(1, int(math.ceil(max(grid.shape) / max_side)))
 
 
