@@ -316,7 +316,7 @@ def _overview_figure(grid, steps, path):
     fig, axes = plt.subplots(1, len(steps), figsize=(4.5 * len(steps), 4.2), squeeze=False)
     for ax, step in zip(axes[0], steps):
         im = ax.imshow(step.overview, origin="lower", extent=grid.extent_um, vmin=0, vmax=1, cmap="viridis",
-                       interpolation="nearest")
+                       interpolation="antialiased")  # a display pixel spans many pitches
         ax.set(title=f"{step.name}: h/h0 (mean of {step.overview_step}² samples)", xlabel="x (µm)", ylabel="y (µm)")
         fig.colorbar(im, ax=ax, shrink=0.8)
     fig.tight_layout()
