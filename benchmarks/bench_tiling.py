@@ -9,7 +9,7 @@
 0.2 µm, 254 nm), FFT guard 30 µm in both runs so that only the mask content
 a tile's halo leaves out differs; tiles of 30 µm; the halo is
 ``tiling.HALO_FRESNEL_LENGTHS`` Fresnel lengths (varied here).
-``rate``: masks/panel_3x3.gds, tiles of 40 µm (6 tiles), Dask's threaded
+``rate``: masks/panel_3x3.gds, tiles of 25.4 µm (12 tiles), Dask's threaded
 scheduler with 1 and 2 workers, every tile computed (no sharing). ``panel``:
 the shipped 1 cm² recipe run whole against masks/panel_1cm.gds, and a 150 mm
 wafer as the panels that fit on it (π·75² / 1 cm², ≈ 176) on N workers.
