@@ -2,17 +2,19 @@
 
     python benchmarks/bench_tiling.py halo [MULTIPLES]   # max |tiled − untiled| image error vs halo
     python benchmarks/bench_tiling.py rate               # tiles/s, 1 and 2 local workers (3 x 3 test panel)
-    python benchmarks/bench_tiling.py panel              # one tile of recipes/rgb_panel_1cm.toml, extrapolated
+    python benchmarks/bench_tiling.py panel              # recipes/rgb_panel_1cm.toml end to end, wafer extrapolated
+    python benchmarks/bench_tiling.py scaling [SIZES]    # time vs n x n pixels (4,8,16,32), untiled baseline
 
 ``halo``: the small hard-contact recipe of the tests (2 × 2 stripe cell,
 0.2 µm, 254 nm), FFT guard 30 µm in both runs so that only the mask content
 a tile's halo leaves out differs; tiles of 30 µm; the halo is
 ``tiling.HALO_FRESNEL_LENGTHS`` Fresnel lengths (varied here).
-``rate``: masks/panel_3x3.gds, tiles of 40 µm (6 tiles), Dask's threaded
-scheduler with 1 and 2 workers. ``panel``: the shipped 1 cm² recipe, its
-automatic tile plan, one interior tile of the first step timed, the whole
-panel extrapolated as (distinct tiles per step) × steps × time per tile, and
-a 150 mm wafer as the panels that fit on it (π·75² / 1 cm², ≈ 176) on N workers.
+``rate``: masks/panel_3x3.gds, tiles of 25.4 µm (12 tiles), Dask's threaded
+scheduler with 1 and 2 workers, every tile computed (no sharing). ``panel``:
+the shipped 1 cm² recipe run whole against masks/panel_1cm.gds, and a 150 mm
+wafer as the panels that fit on it (π·75² / 1 cm², ≈ 176) on N workers.
+``scaling``: the small hard-contact recipe on n × n stripe arrays (layer R),
+automatic snapped tiles, against the untiled run up to 8 × 8.
 """
 
 from __future__ import annotations
@@ -65,37 +67,88 @@ def rate() -> None:
         setup = process.prepare(_recipe(Path(tmp), "panel_3x3.gds"))
         for workers in (1, 2):
             t = time.perf_counter()
-            run = tiling.simulate_tiled(setup, 40.0, scheduler="threads", workers=workers)
+            # every tile simulated (share=False): the rate of tile computations, not of sharing
+            run = tiling.simulate_tiled(setup, 25.4, scheduler="threads", workers=workers, share=False)
             dt = time.perf_counter() - t
             print(f"{workers} worker(s): {run.tiles_simulated} tiles in {dt:.1f} s, "
                   f"{run.tiles_simulated / dt:.3f} tiles/s", flush=True)
 
 
-def panel(workers: list[int]) -> None:
+def _array_recipe(tmp: Path, n: int) -> Path:
+    """The small hard-contact recipe on an n x n RGB stripe array (layer R) made by ``litho mask``."""
+    from conftest import SMALL_MASK, SMALL_RECIPE
+
+    from litho.cli import main
+
+    mask = tmp / f"stripe_{n}x{n}.gds"
+    main(["mask", "stripe", "--ppi", "1000", "--subpixel-gap-um", "2", "--columns", str(n), "--rows", str(n),
+          "--no-marks", "-o", str(mask)])
+    path = tmp / f"array_{n}.toml"
+    path.write_text(SMALL_RECIPE.replace(SMALL_MASK.as_posix(), mask.as_posix()))
+    return path
+
+
+def scaling(sizes: list[int], untiled_up_to: int = 8) -> None:
+    """Wall time of a tiled run (automatic tiles, shared) against n x n pixels; untiled as the baseline."""
+    import os
+    import resource
+    import tempfile
+
+    import numpy as np
+
+    import litho
     from litho import process, tiling
 
-    t = time.perf_counter()
+    print(f"load average {os.getloadavg()[0]:.1f}")
+    print(f"{'pixels':>8} {'tiles':>6} {'simulated':>9} {'tiled s':>8} {'untiled s':>9} {'ms/pixel':>8}")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            setup = process.prepare(_array_recipe(Path(tmp), n), allow_tiling=True)
+            out = Path(tmp) / f"out_{n}"
+            out.mkdir()
+            t = time.perf_counter()
+            run = tiling.simulate_tiled(setup, scheduler="threads", out_dir=out, figures=False)
+            tiled = time.perf_counter() - t
+            untiled = float("nan")
+            if n <= untiled_up_to:
+                t = time.perf_counter()
+                litho.simulate(setup.recipe, setup=setup, check_convergence=False)
+                untiled = time.perf_counter() - t
+            rows.append((n * n, tiled))
+            print(f"{n * n:8d} {run.tiles_total:6d} {run.tiles_simulated:9d} {tiled:8.1f} {untiled:9.1f} "
+                  f"{1e3 * tiled / (n * n):8.2f}", flush=True)
+    pixels, times = np.array(rows).T
+    slope = np.polyfit(np.log(pixels), np.log(times), 1)[0]
+    print(f"cost exponent (time ~ pixels^a, {sizes[0]}..{sizes[-1]} per side): a = {slope:.2f}; "
+          f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.2f} GB")
+
+
+def panel(workers: list[int], design: Path | None = ROOT / "masks" / "panel_1cm.gds") -> None:
+    """The shipped 1 cm² recipe end to end, in process: wall time, peak memory, time per subpixel, wafer."""
+    import os
+    import resource
+    import tempfile
+
+    from litho import process, tiling
+
+    print(f"load average {os.getloadavg()[0]:.1f}")
+    t0 = time.perf_counter()
     setup = process.prepare(ROOT / "recipes" / "rgb_panel_1cm.toml", allow_tiling=True)
-    t_prepare = time.perf_counter() - t
-    plan = tiling.plan_tiles(setup)
-    distinct = []
-    for index in range(len(setup.recipe.steps)):
-        keys = {tiling.geometry_key(task, *tiling.window_content(task)) for task in
-                (tiling.TileTask(setup.recipe, index, plan, tile) for tile in plan.tiles)}
-        distinct.append(len(keys))
-    tile = plan.tiles[len(plan.tiles) // 2 + plan.shape[1] // 2]
-    t = time.perf_counter()
-    tiling.run_tile(tiling.TileTask(setup.recipe, 0, plan, tile, False, 8))
-    per_tile = time.perf_counter() - t
-    total = sum(distinct) * per_tile
-    print(f"grid {setup.grid.shape[1]} x {setup.grid.shape[0]} at {setup.grid.pixel_um} um, untiled estimate "
-          f"{setup.memory.total_bytes / 1e9:.0f} GB; prepare {t_prepare:.1f} s")
-    print(f"{len(plan.tiles)} tiles of {plan.tile_px} samples per step, distinct per step {distinct}, "
-          f"one tile {per_tile:.1f} s")
+    with tempfile.TemporaryDirectory() as tmp:
+        run = tiling.simulate_tiled(setup, scheduler="threads", out_dir=Path(tmp), design_path=design,
+                                    progress=print)
+    wall = time.perf_counter() - t0
+    subpixels = sum(s["designed_pixels"] for s in run.report["steps"])
+    print(f"{run.tiles_total} tiles, {run.tiles_simulated} simulated; wall {wall / 60:.1f} min, "
+          f"{1e3 * wall / subpixels:.2f} ms per subpixel, peak RSS "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.2f} GB")
+    for step in run.report["steps"]:
+        print(f"  {step['name']}: {step['designed_pixels']} pixels, defects {step['defects']}")
     wafer_panels = math.floor(math.pi * 7.5 ** 2)  # 1 cm² panels on a 150 mm wafer (area in cm²)
     for n in workers:
-        print(f"{n:3d} worker(s): panel {total / n / 3600:.1f} h, 150 mm wafer ({wafer_panels} panels) "
-              f"{wafer_panels * total / n / 3600 / 24:.1f} days")
+        print(f"{n:3d} worker(s): 150 mm wafer ({wafer_panels} panels, each its own run) "
+              f"{wafer_panels * wall / n / 3600:.1f} h")
 
 
 if __name__ == "__main__":
@@ -104,5 +157,7 @@ if __name__ == "__main__":
         halo([float(v) for v in (sys.argv[2] if len(sys.argv) > 2 else "4,8,12,16").split(",")])
     elif what == "panel":
         panel([1, 2, 16, 128])
+    elif what == "scaling":
+        scaling([int(v) for v in (sys.argv[2] if len(sys.argv) > 2 else "4,8,16,32").split(",")])
     else:
         rate()

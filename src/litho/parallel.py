@@ -52,6 +52,29 @@ def map_tasks(fn: Callable[[Any], Any], items: Sequence[Any], *, scheduler: str 
             raise
 
 
+# Tasks handed to the scheduler at once by iter_tasks, per worker thread (results are consumed between batches).
+BATCH_PER_WORKER = 4
+
+
+def iter_tasks(fn: Callable[[Any], Any], items: Sequence[Any], *, scheduler: str | None = None,
+               workers: int | None = None):
+    """Yield ``(n, fn(items[n]))`` in order, computed by Dask in batches.
+
+    Like :func:`map_tasks`, but only one batch of results is held at a time,
+    so a caller that writes each result out keeps memory bounded by the batch
+    (``BATCH_PER_WORKER`` tasks per worker), not by the number of tasks.
+    """
+    import os
+
+    size = max(1, BATCH_PER_WORKER * (workers or os.cpu_count() or 1))
+    if scheduler not in (None, "threads", "sync"):
+        size = max(size, 4 * BATCH_PER_WORKER)
+    for start in range(0, len(items), size):
+        chunk = items[start:start + size]
+        for n, result in enumerate(map_tasks(fn, chunk, scheduler=scheduler, workers=workers), start):
+            yield n, result
+
+
 # A cluster left without any worker for this long is a failed run (its tasks would wait forever).
 NO_WORKER_S = 15.0
 POLL_S = 1.0

@@ -471,7 +471,8 @@ def expose_step(step: Step, design: tuple, grid: Grid, recipe: Recipe, dose_mj_c
 
 def simulate_step(step: Step, layer: tuple[int, int], design: tuple, grid: Grid, recipe: Recipe,
                   say: Callable[[str], None] = lambda m: None, *,
-                  overlay_um: tuple[float, float] = (0.0, 0.0), coating=None) -> StepResult:
+                  overlay_um: tuple[float, float] = (0.0, 0.0), coating=None,
+                  measure_print: bool = True) -> StepResult:
     """Image, expose, develop and measure one step on ``grid``.
 
     The mask is ``design`` moved by ``overlay_um`` (µm); the print is
@@ -479,6 +480,8 @@ def simulate_step(step: Step, layer: tuple[int, int], design: tuple, grid: Grid,
     centroid shift, IoU and EPE. ``coating`` (a :class:`litho.topography.Coating`
     on ``grid``) exposes and develops the film at its local thickness h0(x, y);
     h/h0 is then relative to the local h0 (0 where no film was coated).
+    ``measure_print=False`` skips the metrology (``metrology`` is then None):
+    a tiled run measures only its tile's crop.
     """
     from .development import develop
 
@@ -493,8 +496,10 @@ def simulate_step(step: Step, layer: tuple[int, int], design: tuple, grid: Grid,
         from .topography import without_absent_film
 
         developed = without_absent_film(developed, coating)
-    say(f"{step.name}: metrology")
-    metrology = measure(developed.remaining_thickness, grid, design, sim.threshold)
+    metrology = None
+    if measure_print:
+        say(f"{step.name}: metrology")
+        metrology = measure(developed.remaining_thickness, grid, design, sim.threshold)
     return StepResult(name=step.name, step=step, grid=grid, layer=tuple(layer), design=design,
                       transmission=transmission, images=images, intensity=intensity,
                       developed=developed, metrology=metrology,

@@ -91,9 +91,9 @@ def run(args) -> int:
 
 
 def run_tiled(setup, args, out, start, progress) -> int:
-    """The tiled path: check the disk, simulate tile by tile, write the outputs all at once."""
+    """The tiled path: check the disk, simulate tile by tile, stream the outputs into place as a whole."""
     from ..outputs import atomic_dir
-    from ..tiling import check_disk, plan_tiles, simulate_tiled, tiled_report, write_tiled
+    from ..tiling import check_disk, plan_tiles, simulate_tiled
 
     plan_tiles(setup, args.tile)          # a tile smaller than its halo is refused before any work
     check_disk(setup, out)
@@ -104,10 +104,10 @@ def run_tiled(setup, args, out, start, progress) -> int:
         design = Path(args.design)
         for layer in setup.layers:
             read_mask(design, layer=layer)      # a missing file or layer is refused before any work
-    result = simulate_tiled(setup, args.tile, scheduler=args.scheduler, progress=progress, design_path=design)
     with atomic_dir(out) as tmp:
-        written = write_tiled(result, tmp, figures=not args.no_figures)
-    report = tiled_report(result)
+        result = simulate_tiled(setup, args.tile, scheduler=args.scheduler, progress=progress, design_path=design,
+                                out_dir=tmp, figures=not args.no_figures)
+    report = result.report
     t = report["tiling"]
     print(f"{setup.recipe.name}\n  grid {t['grid_shape'][1]} x {t['grid_shape'][0]} at {t['pixel_um']:g} um in "
           f"{t['tiles']} tiles of {t['tile_um']:g} um ({t['tiles_simulated']} simulated), halo {t['halo_um']:g} um")
@@ -117,7 +117,7 @@ def run_tiled(setup, args, out, start, progress) -> int:
         print(f"  {step['name']}: {step['designed_pixels']} pixels, missing {len(d['missing'])}, "
               f"bridged {len(d['bridged'])}, area off {len(d['area_off'])}, "
               f"IoU {'n/a' if iou is None else format(iou['mean'], '.3f')}")
-    print(f"wrote {len(written)} files to {out}/ in {time.perf_counter() - start:.1f} s")
+    print(f"wrote {len(result.written)} files to {out}/ in {time.perf_counter() - start:.1f} s")
     return 0
 
 
