@@ -28,7 +28,7 @@ import numpy as np
 
 from ..errors import LithoInputError
 from . import _checks
-from .kernels import band_plan, socs_intensity, socs_kernels, sum_field_intensities
+from .kernels import band_plan, cell_pupil, socs_intensity, socs_kernels, source_cell_per_um, sum_field_intensities
 from .pupil import parse_zernike, pupil
 from .source import conventional, from_spec
 from .spectrum import parse_spectrum, resolve_lines
@@ -170,8 +170,16 @@ class ProjectionOptics:
 
     @property
     def sigma_max(self) -> float:
-        """Largest σ of the sampled source points (sets the band NA(1+σ_max)/λ)."""
-        return self.source.reach(self.source_step_sigma)
+        """Largest σ the sampled source reaches (sets the band NA(1+σ_max)/λ).
+
+        The largest |σ| of the points plus half a cell diagonal: each point's
+        pupil is averaged over its cell (:func:`litho.optics.kernels.cell_pupil`),
+        which reaches that far beyond the NA.
+        """
+        if self.source.shape == "incoherent":
+            return 1.0
+        cell = self.source.cell_sigma(self.source_step_sigma)
+        return self.source.reach(self.source_step_sigma) + cell * math.sqrt(0.5)
 
     def cache_token(self) -> tuple:
         """Everything the kernels depend on (hashable)."""
@@ -234,12 +242,16 @@ def abbe_intensity(optics: ProjectionOptics, spectrum: MaskSpectrum, wavelength_
     box = spectrum.box(plan)
     fy, fx = plan.fy_per_um[:, None], plan.fx_per_um[None, :]
     sx, sy, w = optics.source.points(optics.source_step_sigma)
-    scale = plan.field_scale
+    cell = source_cell_per_um(optics, wavelength_nm)
+    px, py = sx * optics.na / lam_um, sy * optics.na / lam_um
+    # clear field Σ w_s |P̄_s(0)|²: a source cell straddling the pupil edge passes only
+    # part of its zero order; dividing by it keeps the clear field at 1, as SOCS does
+    clear = float(np.sum(w * np.abs(cell_pupil(optics, wavelength_nm, py, px, cell)) ** 2))
+    scale = plan.field_scale / math.sqrt(clear)
 
     def spectra():
-        for px, py, wi in zip(sx * optics.na / lam_um, sy * optics.na / lam_um, w):
-            p = pupil(fy + py, fx + px, wavelength_nm, optics.na, optics.defocus_um, optics.zernike,
-                      optics.immersion_index)
+        for ax, ay, wi in zip(px, py, w):
+            p = cell_pupil(optics, wavelength_nm, fy + ay, fx + ax, cell)
             yield box * p * (math.sqrt(wi) * scale)
 
     return plan.interpolate(sum_field_intensities(plan, spectra(), optics.precision), optics.precision)
