@@ -61,6 +61,8 @@ SAMPLES_PER_FRESNEL_LENGTH = 4.0
 GUARD_FRESNEL_LENGTHS = 8.0
 # Relative error allowed on each image Fourier component by the default cone rule.
 DIRECTION_TOLERANCE = 1e-4
+# Field components counted in the cone phase, degrees from the axis (see ProximityOptics.cone_phase).
+GRAZING_ANGLE_DEG = 70.0
 MAX_RADIAL_NODES = 24
 MAX_AZIMUTHS = 256
 
@@ -248,18 +250,27 @@ class ProximityOptics:
         return self.direction_rings
 
     def cone_phase(self, pixel_um: float) -> float:
-        """Largest phase κ = 2π q_max · blur the cone puts on one image Fourier component, rad.
+        """Largest phase κ the cone puts on one image Fourier component, rad.
 
-        A tilt s shifts the image by about ``s · g_eff``, so the component of
-        intensity frequency q turns through ``2π q · geometric_blur_um`` across
-        the cone. q_max is the grid's diagonal Nyquist frequency √2/(2·pixel),
-        or twice the field band if that is lower.
+        A tilt s moves the plane-wave component f of the field laterally by
+        ``g·f/kz`` per unit s (kz = √(k² − f²)), so an intensity component
+        from the field pair (f1, f2) turns through ``2π g sin θc |f1/kz1 −
+        f2/kz2|`` across the cone (paraxially 2π g sin θc |f1 − f2|). The
+        field frequencies are those the grid holds (up to its diagonal
+        Nyquist frequency), counted up to :data:`GRAZING_ANGLE_DEG` from the
+        axis: components beyond it move without bound as kz → 0, carry
+        little of a real mask's spectrum, and are left to the measured
+        benchmark (benchmarks/bench_accuracy.py).
         """
         spread = self.geometric_blur_um
         if spread == 0:
             return 0.0
-        q_max = min(math.sqrt(2) / (2 * pixel_um), 2 * self.gap_index / (min(w for w, _ in self.lines) * 1e-3))
-        return 2 * math.pi * q_max * spread
+        k = self.gap_index / (min(w for w, _ in self.lines) * 1e-3)
+        f_grid = math.sqrt(2) / (2 * pixel_um)
+        f_cut = min(f_grid, k * math.sin(math.radians(GRAZING_ANGLE_DEG)))
+        slope = f_cut / math.sqrt(k * k - f_cut * f_cut)  # largest f/kz counted
+        # g·sin θc ≈ the geometric blur; two field components of opposite slope give 2·slope
+        return 2 * math.pi * spread * k * 2 * slope
 
     def direction_rule(self, pixel_um: float) -> tuple[int, int, float]:
         """``(n_radial, n_azimuth, accuracy)`` of the Gauss cone rule at ``pixel_um``.
