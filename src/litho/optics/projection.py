@@ -174,16 +174,14 @@ class ProjectionOptics:
 
     @property
     def sigma_max(self) -> float:
-        """Largest σ the sampled source reaches (sets the band NA(1+σ_max)/λ).
+        """Largest σ of the sampled source points (sets the band NA(1+σ_max)/λ).
 
-        The largest |σ| of the points plus half a cell diagonal: each point's
-        pupil is averaged over its cell (:func:`litho.optics.kernels.cell_pupil`),
-        which reaches that far beyond the NA.
+        A point's pupil averaged over its cell (:func:`litho.optics.kernels.cell_pupil`)
+        reaches up to half a cell diagonal further; both the SOCS kernels and
+        Abbe's sum cut it at this band, so they stay equal and the image band
+        (and the coarsest pitch) does not depend on the cell size.
         """
-        if self.source.shape == "incoherent":
-            return 1.0
-        cell = self.source.cell_sigma(self.source_step_sigma)
-        return self.source.reach(self.source_step_sigma) + cell * math.sqrt(0.5)
+        return self.source.reach(self.source_step_sigma)
 
     def cache_token(self) -> tuple:
         """Everything the kernels depend on (hashable)."""
@@ -253,10 +251,13 @@ def abbe_intensity(optics: ProjectionOptics, spectrum: MaskSpectrum, wavelength_
     clear = float(np.sum(w * np.abs(cell_pupil(optics, wavelength_nm, py, px, cell)) ** 2))
     scale = plan.field_scale / math.sqrt(clear)
 
+    band = optics.na * (1 + optics.sigma_max) / lam_um
+    inside = (fy * fy + fx * fx) <= band * band * (1 + 1e-12)  # the kernels' band (kernels.band_frequencies)
+
     def spectra():
         for ax, ay, wi in zip(px, py, w):
             p = cell_pupil(optics, wavelength_nm, fy + ay, fx + ax, cell)
-            yield box * p * (math.sqrt(wi) * scale)
+            yield box * np.where(inside, p, 0) * (math.sqrt(wi) * scale)
 
     return plan.interpolate(sum_field_intensities(plan, spectra(), optics.precision), optics.precision)
 
