@@ -79,6 +79,12 @@ def result_file(data: dict) -> dict:
     return {"schema_version": SCHEMA_VERSION, **rounded(to_jsonable(data))}
 
 
+def _quadrature_error(optics, pixel_um: float):
+    """The optics' estimate of its own quadrature error (fraction of the clear field), or None."""
+    estimate = getattr(optics, "directions_accuracy", None)
+    return None if estimate is None else float(estimate(pixel_um))
+
+
 def build_report(result) -> dict:
     """The JSON-ready report of a :class:`litho.process.Result`."""
     recipe = result.recipe
@@ -115,6 +121,7 @@ def build_report(result) -> dict:
                 "intensity_mean_in_pixels": _mean_where(s.intensity, s.transmission > 0.5),
                 "intensity_mean_between_pixels": _mean_where(s.intensity, s.transmission < 0.5),
                 "edges": edge_slope_summary(s.intensity, s.grid, s.openings),
+                "quadrature_error_estimate": _quadrature_error(step.exposure.optics, s.grid.pixel_um),
             },
             "development": unit_keys(to_jsonable(getattr(developed, "parameters", {}))),
             "plqy_retention_mean_in_print": _mean_where(plqy, printed) if plqy.shape == printed.shape

@@ -32,6 +32,7 @@ there: each contact mode leaves an effective gap (:mod:`litho.optics.contact`).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -68,7 +69,10 @@ SAMPLES_PER_FRESNEL_LENGTH = 4.0
 # as 1/(π v √2); 8 Fresnel lengths each side put the periodic copies at
 # v ≈ 23, where it is < 1e-2 before any averaging over directions and lines.
 GUARD_FRESNEL_LENGTHS = 8.0
-MAX_DIRECTION_RINGS = 8
+# Image error allowed to the default cone rule, fraction of the clear field, as
+# estimated on the probe mask (probe_mask; benchmarks/bench_accuracy.py measures
+# the rule on other masks against converged cone sums).
+DIRECTION_TOLERANCE = 1e-3
 
 
 @dataclass(frozen=True)
@@ -114,9 +118,9 @@ class ProximityOptics:
         images at the film's own depth samples with the film material's index
         (:func:`litho.optics.depth_images`, :mod:`litho.dose`).
     direction_rings : int, optional
-        Number of rings sampling the collimation cone: ``(2N+1)²`` directions
-        of equal weight (N=2: 25). None chooses N from the pitch (see
-        :meth:`directions`).
+        The older equal-weight ring scheme with N rings, ``(2N+1)²``
+        directions (N=2: 25). None (default): a Gauss rule over the cone sized
+        from the pitch for :data:`DIRECTION_TOLERANCE` (see :meth:`directions`).
     precision : {"double", "single"}
         Precision of the field FFTs ("single": faster, ~1e-7 of the clear field).
 
@@ -244,17 +248,43 @@ class ProximityOptics:
                 f"{self.gap_um:g} µm and {wl:g} nm: the Fresnel length √(λg) = "
                 f"{self.fresnel_length_um(wl):.3g} µm needs pixel_um <= {need:.3g}")
 
-    def direction_rings_for(self, pixel_um: float) -> int:
-        """Rings used at ``pixel_um``: the given ``direction_rings``, or chosen so that
-        neighbouring directions shift the image by less than max(pixel, √(λg)/4)."""
-        if self.direction_rings is not None:
-            return self.direction_rings
-        spread = self.geometric_blur_um
-        if spread == 0:
-            return 0
-        step = max(pixel_um, self.fresnel_length_um(min(w for w, _ in self.lines)) / 4)
-        n = math.ceil((2 * spread / step - 1) / 2)
-        return int(min(max(n, 1), MAX_DIRECTION_RINGS))
+    def direction_rings_for(self, pixel_um: float) -> int | None:
+        """Rings of the equal-weight ring scheme, if one was asked for with ``direction_rings``.
+
+        None (the default) means the cone is sampled by the Gauss rule of
+        :meth:`directions`, whose size is chosen from ``pixel_um`` for
+        :data:`DIRECTION_TOLERANCE`.
+        """
+        return self.direction_rings
+
+    def direction_rule(self, pixel_um: float) -> tuple[int, int, float]:
+        """``(n_radial, n_azimuth, error)`` of the default Gauss cone rule at ``pixel_um``.
+
+        The smallest rule of the sequence ``L × 8⌈L/2⌉`` (L = 1, 2, ...) whose
+        estimated image error (:func:`cone_rule_error`) is at most
+        :data:`DIRECTION_TOLERANCE` of the clear field; ``error`` is that
+        estimate (0 without collimation spread).
+        """
+        if self._no_cone():
+            return 1, 1, 0.0
+        return choose_cone_rule(_probe_key(self, pixel_um), DIRECTION_TOLERANCE)
+
+    def directions_accuracy(self, pixel_um: float) -> float:
+        """Estimated error of the cone quadrature at ``pixel_um``, fraction of the clear field.
+
+        The default rule's estimate (:meth:`direction_rule`); for an explicit
+        ``direction_rings`` the same probe measurement of the ring scheme
+        against the Gauss rule of twice the default level.
+        """
+        if self._no_cone():
+            return 0.0
+        if self.direction_rings is None:
+            return self.direction_rule(pixel_um)[2]
+        return ring_rule_error(_probe_key(self, pixel_um), self.direction_rings, DIRECTION_TOLERANCE)
+
+    def _no_cone(self) -> bool:
+        return (math.radians(self.collimation_half_angle_deg) == 0 or self.geometric_blur_um == 0
+                or self.effective_gap_um == 0)
 
     def directions(self, pixel_um: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Illumination directions and weights sampling the collimation cone.
@@ -267,31 +297,29 @@ class ProximityOptics:
 
         Notes
         -----
-        N rings in cumulative-weight space ``u`` with edges ((2k+1)/(2N+1))²
-        give a centre cell and rings of 8k cells of equal weight:
-        ``(2N+1)²`` directions, equal weights. Azimuths ``(j + ½)·2π/8k`` make
-        the set symmetric under x and y mirrors and the x↔y swap, so a
-        symmetric mask gives a symmetric image. ``u`` maps to the tilt by
-        ``sin θ = sin θc √u`` (uniform disc) or
-        ``θ = θc √(−ln(1−u)/2)`` (Gaussian, 1/e² half-width θc).
+        Default: a product Gauss rule. The cone's weight is written in the
+        cumulative radial variable ``u`` (uniform disc: ``u = (sin θ/sin θc)²``;
+        Gaussian: ``u = 1 − exp(−2θ²/θc²)``, cut at 2θc), sampled at
+        Gauss–Legendre nodes in ``u`` and ``n_azimuth`` equal azimuths
+        ``(j + ½)·2π/n_azimuth`` (a multiple of 8, so the set is symmetric
+        under x and y mirrors and the x↔y swap). The image varies smoothly
+        with the tilt (a shift of about tilt × gap), so this converges
+        exponentially, where rings of equal points converge slowly (a one-ring
+        set errs by ~5e-2 of the clear field at 10 µm, 1.5°, 0.2 µm pixels).
+        The size is the smallest reaching :data:`DIRECTION_TOLERANCE`
+        (:meth:`direction_rule`).
+
+        With ``direction_rings = N``: the older scheme of N rings of equal
+        weight, ``(2N+1)²`` directions.
         """
-        rings = self.direction_rings_for(pixel_um)
-        theta_c = math.radians(self.collimation_half_angle_deg)
-        if theta_c == 0 or rings == 0:
+        if self._no_cone() or self.direction_rings == 0:
             return np.zeros(1), np.zeros(1), np.ones(1)
-        edges = ((2 * np.arange(rings + 1) + 1) / (2 * rings + 1)) ** 2
-        sx, sy = [0.0], [0.0]
-        for k in range(1, rings + 1):
-            u = 0.5 * (edges[k - 1] + edges[k])
-            if self.angular_profile == "uniform":
-                rho = math.sin(theta_c) * math.sqrt(u)
-            else:
-                rho = math.sin(theta_c * math.sqrt(-math.log1p(-u) / 2))
-            phi = (np.arange(8 * k) + 0.5) * (2 * math.pi / (8 * k))
-            sx.extend(rho * np.cos(phi))
-            sy.extend(rho * np.sin(phi))
-        n = len(sx)
-        return np.asarray(sx), np.asarray(sy), np.full(n, 1.0 / n)
+        if self.direction_rings is not None:
+            rule = _ring_rule(self.direction_rings, self.angular_profile)
+        else:
+            n_r, n_phi, _ = self.direction_rule(pixel_um)
+            rule = _gauss_rule(n_r, n_phi, self.angular_profile)
+        return _rule_directions(rule, self.collimation_half_angle_deg, self.angular_profile)
 
     def field_band_per_um(self, wavelength_nm: float, max_tilt_per_um: float = 0.0) -> float:
         """Highest frequency (1/µm) a field may carry above the evanescent tolerance."""
@@ -402,22 +430,36 @@ class ProximityOptics:
         rows, cols = _placement(plan)
         ctype = np.complex64 if self.precision == "single" else np.complex128
         acc = np.zeros((len(depths), my, mx))
+        tmp = np.empty((my, mx))
         chunk = min(len(depths), BATCH)
         batch = np.zeros((chunk, my, mx), dtype=ctype)
         k_film = film_index / lam_um
+        steps = _depth_steps(depths)
         for ax, ay, w in zip(f0x, f0y, weights):
             base = box * top._cached_transfer(plan, fy + ay, fx + ax, wavelength_nm, (ax, ay))
             base *= math.sqrt(w) * plan.field_scale
-            rho2 = (fy + ay)[:, None] ** 2 + (fx + ax)[None, :] ** 2
-            # exp(i2π z (kz − k)) per depth; evanescent parts decay (+i√ branch, see transfer)
-            phase = (2j * math.pi) * (np.sqrt((k_film * k_film - rho2).astype(np.complex128)) - k_film)
+            fields_at = _depth_fields(base, self._film_phase(fy, fx, (ax, ay), k_film, steps),
+                                      depths, steps)
             for start in range(0, len(depths), chunk):
                 part = depths[start:start + chunk]
-                for k, z in enumerate(part):
-                    batch[k, rows, cols] = base * np.exp(phase * z) if z else base
+                for k in range(len(part)):
+                    batch[k, rows, cols] = next(fields_at)
                 fields = sfft.ifft2(batch[:len(part)], axes=(-2, -1), workers=WORKERS)
-                acc[start:start + len(part)] += fields.real ** 2 + fields.imag ** 2
+                for k, f in enumerate(fields):
+                    np.multiply(f.real, f.real, out=tmp)
+                    acc[start + k] += tmp
+                    np.multiply(f.imag, f.imag, out=tmp)
+                    acc[start + k] += tmp
         return [plan.interpolate(a, self.precision) for a in acc]
+
+    @staticmethod
+    def _film_phase(fy, fx, tilt, k_film, steps) -> np.ndarray:
+        """What one direction's depth fields are made from: i2π(kz − k) in the film, or, for equally
+        stepped depths, the step factor exp(i2π dz (kz − k)) (:func:`_depth_fields`)."""
+        rho2 = (fy + tilt[1])[:, None] ** 2 + (fx + tilt[0])[None, :] ** 2
+        # exp(i2π z (kz − k)) per depth; evanescent parts decay (+i√ branch, see transfer)
+        phase = (2j * math.pi) * (np.sqrt((k_film * k_film - rho2).astype(np.complex128)) - k_film)
+        return phase if steps is None else np.exp(phase * steps[0])
 
     def _cached_transfer(self, plan: BandPlan, fy, fx, wavelength_nm, tilt) -> np.ndarray:
         gap_key = ("proximity", plan.key, self.propagation_gap_um, self.gap_index, self.film_index)
@@ -427,6 +469,42 @@ class ProximityOptics:
             h = self.transfer(fy, fx, wavelength_nm)
             GAP_TRANSFERS.put(gap_key, key, h)
         return h
+
+
+def _depth_steps(depths: list[float]) -> tuple[float, list[int]] | None:
+    """``(dz, [k_i])`` when every depth is k_i·dz for small whole k_i (film depth samples are), else None."""
+    positive = [z for z in depths if z > 0]
+    if not positive:
+        return None
+    dz = min(positive)
+    ks = [round(z / dz) for z in depths]
+    if max(ks) > 4 * len(depths) or any(abs(k * dz - z) > 1e-9 * max(1.0, z) for k, z in zip(ks, depths)):
+        return None
+    return dz, ks
+
+
+def _depth_fields(base: np.ndarray, phase: np.ndarray, depths: list[float], steps):
+    """``base · exp(i2π z (kz − k))`` for every depth, in order (a generator).
+
+    ``phase`` is i2π(kz − k), or for equally stepped depths (the film's
+    samples and their unfolded reflected paths) the step factor
+    exp(i2π dz (kz − k)) (:meth:`ProximityOptics._film_phase`): a depth then
+    costs one product instead of one exponential, which costs about ten.
+    The powers are held at once (as many arrays as depths, as the batch does).
+    """
+    if steps is None:
+        for z in depths:
+            yield base * np.exp(phase * z) if z else base
+        return
+    _, ks = steps
+    powers = {0: base}
+    current = base
+    for k in range(1, max(ks) + 1):
+        current = current * phase
+        if k in ks:
+            powers[k] = current
+    for k in ks:
+        yield powers[k]
 
 
 class GapTransferCache:
@@ -485,3 +563,171 @@ class GapTransferCache:
 
 
 GAP_TRANSFERS = GapTransferCache()
+
+
+# --------------------------------------------------------------------------- cone quadrature
+
+GAUSSIAN_CUT = 1.0 - math.exp(-8.0)  # cumulative weight inside 2θc of exp(−2θ²/θc²)
+
+
+def _radius_of_u(u: np.ndarray, profile: str) -> np.ndarray:
+    """Tilt, in units of the largest tilt sampled, at cumulative radial weight ``u`` (ring scheme)."""
+    if profile == "uniform":
+        return np.sqrt(u)
+    return np.sqrt(-np.log1p(-u) / 2) / 2.0  # θ/θc = √(−ln(1−u)/2), largest tilt 2θc
+
+
+def _azimuths(n_phi: int) -> np.ndarray:
+    return (np.arange(n_phi) + 0.5) * (2 * math.pi / n_phi)
+
+
+def _radial_rule(n_r: int, profile: str) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss nodes in r (units of the largest tilt) and weights of the cone's radial measure.
+
+    Uniform disc: Gauss–Legendre in u = r² (the measure is du, the integrand
+    analytic in u). Gaussian: Gauss–Legendre in r on [0, 1] with the density
+    r·exp(−8r²) (exp(−2θ²/θc²) at θ = 2θc·r) folded into the weights.
+    """
+    x, wx = np.polynomial.legendre.leggauss(n_r)
+    if profile == "uniform":
+        return np.sqrt((x + 1) / 2), wx / wx.sum()
+    r = (x + 1) / 2
+    w = wx * r * np.exp(-8 * r * r)
+    return r, w / w.sum()
+
+
+@functools.lru_cache(maxsize=64)
+def _gauss_rule(n_r: int, n_phi: int, profile: str):
+    """Nodes (r, φ) and weights of the product rule, r in units of the largest tilt."""
+    r, wr = _radial_rule(n_r, profile)
+    phi = _azimuths(n_phi)
+    rr = np.repeat(r, n_phi)
+    pp = np.tile(phi, n_r)
+    ww = np.repeat(wr, n_phi) / n_phi
+    for a in (rr, pp, ww):
+        a.setflags(write=False)
+    return rr, pp, ww
+
+
+@functools.lru_cache(maxsize=64)
+def _ring_rule(rings: int, profile: str):
+    """The equal-weight ring scheme: a centre cell and rings of 8k cells, (2N+1)² points."""
+    edges = ((2 * np.arange(rings + 1) + 1) / (2 * rings + 1)) ** 2
+    r, phi = [0.0], [0.0]
+    u_max = 1.0 if profile == "uniform" else GAUSSIAN_CUT
+    for k in range(1, rings + 1):
+        u = 0.5 * (edges[k - 1] + edges[k]) * u_max
+        r.extend([float(_radius_of_u(np.asarray(u), profile))] * (8 * k))
+        phi.extend(_azimuths(8 * k))
+    n = len(r)
+    out = np.asarray(r), np.asarray(phi), np.full(n, 1.0 / n)
+    for a in out:
+        a.setflags(write=False)
+    return out
+
+
+def _rule_directions(rule, half_angle_deg: float, profile: str):
+    """Direction sines (sx, sy) and weights of a rule (r in units of the largest tilt sampled)."""
+    r, phi, w = rule
+    theta_c = math.radians(half_angle_deg)
+    # r is the tilt in units of the largest one sampled (θc, or 2θc for a Gaussian)
+    rho = math.sin(theta_c) * r if profile == "uniform" else np.sin(2.0 * theta_c * r)
+    return rho * np.cos(phi), rho * np.sin(phi), w
+
+
+# --------------------------------------------------------------------------- choosing the rule
+
+#: Levels L of the default rule sequence (L radial Gauss nodes × 8⌈L/2⌉ azimuths).
+MAX_RULE_LEVEL = 24
+#: Side of a probe-mask cell, samples (4 × 4 cells: a 64² window keeps the estimate cheap).
+PROBE_CELL_SAMPLES = 16
+
+
+def _probe_key(optics: ProximityOptics, pixel_um: float) -> tuple:
+    """What the cone rule depends on: the propagation, the cone and the pitch (hashable)."""
+    return (optics.lines, optics.propagation_gap_um, optics.gap_index, optics.film_depth_um, optics.film_index,
+            optics.collimation_half_angle_deg, optics.angular_profile, float(pixel_um))
+
+
+def _probe_optics(key) -> ProximityOptics:
+    lines, gap, n_gap, depth, n_film, angle, profile, _ = key
+    return ProximityOptics(spectrum=dict(lines), gap_um=gap, gap_index=n_gap, film_depth_um=depth,
+                           film_index=n_film, collimation_half_angle_deg=angle, angular_profile=profile)
+
+
+def probe_mask(optics: ProximityOptics, pixel_um: float) -> np.ndarray:
+    """The test mask the rule is sized on: 4 × 4 random binary cells of 16 samples, periodic.
+
+    Binary cells on the grid's own samples have the sharpest edges (the
+    most field at near-grazing frequencies, which the cone moves fastest)
+    and corners a raster can hold, and random cells put edges of every
+    spacing side by side, so their fringes add as a dense mask's do. Fixed
+    seed: the estimate is a function of the optics and the pitch only.
+    """
+    cells = (np.random.default_rng(3).random((4, 4)) < 0.5).astype(float)
+    return np.kron(cells, np.ones((PROBE_CELL_SAMPLES, PROBE_CELL_SAMPLES)))
+
+
+def _probe_images(key, rule) -> list[np.ndarray]:
+    """Full-size images of the probe mask, one per line, over the directions of ``rule``."""
+    optics = _probe_optics(key)
+    pixel_um = key[-1]
+    t = probe_mask(optics, pixel_um)
+    f = np.fft.fftfreq(t.shape[0], pixel_um)
+    spec = sfft.fft2(t)
+    sx, sy, w = _rule_directions(rule, optics.collimation_half_angle_deg, optics.angular_profile)
+    out = []
+    for wavelength_nm, _ in optics.lines:
+        lam_um = wavelength_nm * 1e-3
+        acc = np.zeros(t.shape)
+        for ax, ay, wi in zip(sx / lam_um, sy / lam_um, w):
+            u = sfft.ifft2(spec * optics.transfer(f + ay, f + ax, wavelength_nm))
+            acc += wi * (u.real ** 2 + u.imag ** 2)
+        out.append(acc)
+    return out
+
+
+def _level_azimuths(level: int) -> int:
+    """Azimuths of level L: 8·⌈L/2⌉ (the measured error falls with the radial count first)."""
+    return 8 * math.ceil(level / 2)
+
+
+def _level_rule(level: int, profile: str):
+    return _gauss_rule(level, _level_azimuths(level), profile)
+
+
+@functools.lru_cache(maxsize=64)
+def _probe_level(key, level: int) -> tuple:
+    return tuple(_probe_images(key, _level_rule(level, key[6])))
+
+
+def cone_rule_error(key, level: int) -> float:
+    """Estimated image error of the level-L rule, fraction of the clear field.
+
+    Two orders on the probe mask (:func:`probe_mask`): the largest change
+    of its image, over every line, from level L to level 2L. The cone
+    quadrature converges at least as L^-2 (benchmarks/bench_accuracy.py),
+    so the change is at least 3/4 of the level-L error; the probe's edges
+    and contact make it a hard case for the pitch.
+    """
+    low, high = _probe_level(key, level), _probe_level(key, 2 * level)
+    return max(float(np.max(np.abs(a - b))) for a, b in zip(low, high))
+
+
+@functools.lru_cache(maxsize=256)
+def choose_cone_rule(key, tolerance: float) -> tuple[int, int, float]:
+    """``(n_radial, n_azimuth, error)``: the smallest level L whose :func:`cone_rule_error` <= ``tolerance``."""
+    error = math.inf
+    for level in range(1, MAX_RULE_LEVEL // 2 + 1):
+        error = cone_rule_error(key, level)
+        if error <= tolerance:
+            break
+    return level, _level_azimuths(level), error
+
+
+def ring_rule_error(key, rings: int, tolerance: float) -> float:
+    """Probe error of the equal-weight ring scheme against the Gauss rule of twice the default level."""
+    level = choose_cone_rule(key, tolerance)[0]
+    ref = _probe_level(key, 2 * level)
+    got = _probe_images(key, _ring_rule(rings, key[6]))
+    return max(float(np.max(np.abs(a - b))) for a, b in zip(got, ref))

@@ -134,6 +134,15 @@ class Source:
         sx, sy, _ = self.points(step_sigma)
         return float(np.max(np.hypot(sx, sy)))
 
+    def cell_sigma(self, step_sigma: float = 0.05) -> float:
+        """Side of the square cell each source point stands for, σ (0 for a single coherent point)."""
+        if self.shape == "map":
+            return 2.0 / len(self.map_weights)
+        if self.shape == "incoherent":
+            return 0.0
+        sx, _, _ = self.points(step_sigma)
+        return 0.0 if sx.size == 1 else float(step_sigma)
+
     def points(self, step_sigma: float = 0.05) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Source points and weights.
 
