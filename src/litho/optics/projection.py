@@ -28,7 +28,7 @@ import numpy as np
 
 from ..errors import LithoInputError
 from . import _checks
-from .kernels import band_plan, cell_pupil, socs_intensity, socs_kernels, source_cell_per_um, sum_field_intensities
+from .kernels import _symmetric_pupil, band_plan, cell_pupil, socs_intensity, socs_kernels, source_cell_per_um, sum_field_intensities
 from .pupil import parse_zernike, pupil
 from .source import conventional, from_spec
 from .spectrum import parse_spectrum, resolve_lines
@@ -253,6 +253,8 @@ def abbe_intensity(optics: ProjectionOptics, spectrum: MaskSpectrum, wavelength_
 
     band = optics.na * (1 + optics.sigma_max) / lam_um
     inside = (fy * fy + fx * fx) <= band * band * (1 + 1e-12)  # the kernels' band (kernels.band_frequencies)
+    if spectrum.is_real and optics.source.symmetric and _symmetric_pupil(optics):
+        px, py, w = _half_source(px, py, w)
 
     def spectra():
         for ax, ay, wi in zip(px, py, w):
@@ -260,6 +262,33 @@ def abbe_intensity(optics: ProjectionOptics, spectrum: MaskSpectrum, wavelength_
             yield box * np.where(inside, p, 0) * (math.sqrt(wi) * scale)
 
     return plan.interpolate(sum_field_intensities(plan, spectra(), optics.precision), optics.precision)
+
+
+def _half_source(px, py, w):
+    """One point of each pair ``±s`` with the pair's weight (see :func:`abbe_intensity`).
+
+    For a real mask (T(−f) = T*(f)) and a pupil with P(−f) = P*(f) (in
+    focus, odd aberrations only; the cell average keeps it) the field of
+    source point −s is the complex conjugate of that of +s, so both have the
+    same intensity: Abbe's sum needs one inverse FFT per pair. A source
+    whose sampled points are not point-symmetric is returned unchanged.
+    """
+    scale = 1e9 / max(1e-300, float(np.max(np.abs(np.concatenate([px, py])))) or 1.0)
+    kx, ky = np.rint(px * scale).astype(np.int64), np.rint(py * scale).astype(np.int64)
+    lookup = {(a, b): i for i, (a, b) in enumerate(zip(kx.tolist(), ky.tolist()))}
+    keep, weight = [], []
+    for i, (a, b) in enumerate(zip(kx.tolist(), ky.tolist())):
+        j = lookup.get((-a, -b))
+        if j is None or abs(w[j] - w[i]) > 1e-12 * max(w[i], 1e-300):
+            return px, py, w
+        if j == i:
+            keep.append(i)
+            weight.append(w[i])
+        elif (a, b) > (-a, -b):
+            keep.append(i)
+            weight.append(w[i] + w[j])
+    keep = np.asarray(keep)
+    return px[keep], py[keep], np.asarray(weight)
 
 
 # Observed order of convergence of the cell-averaged source quadrature in the step
