@@ -28,7 +28,8 @@ import numpy as np
 
 from ..errors import LithoInputError
 from . import _checks
-from .kernels import _symmetric_pupil, band_plan, cell_pupil, socs_intensity, socs_kernels, source_cell_per_um, sum_field_intensities
+from .kernels import (_symmetric_pupil, band_plan, cell_pupil, pupil_reach_per_um, socs_intensity, socs_kernels,
+                      source_cell_per_um, sum_field_intensities)
 from .pupil import parse_zernike, pupil
 from .source import conventional, from_spec
 from .spectrum import parse_spectrum, resolve_lines
@@ -256,12 +257,42 @@ def abbe_intensity(optics: ProjectionOptics, spectrum: MaskSpectrum, wavelength_
     if spectrum.is_real and optics.source.symmetric and _symmetric_pupil(optics):
         px, py, w = _half_source(px, py, w)
 
-    def spectra():
-        for ax, ay, wi in zip(px, py, w):
-            p = cell_pupil(optics, wavelength_nm, fy + ay, fx + ax, cell)
-            yield box * np.where(inside, p, 0) * (math.sqrt(wi) * scale)
+    reach = pupil_reach_per_um(optics, wavelength_nm)
+    rows = _demodulation(plan.ay, plan.ay.n * plan.pixel_um, py, reach)
+    cols = _demodulation(plan.ax, plan.ax.n * plan.pixel_um, px, reach)
 
-    return plan.interpolate(sum_field_intensities(plan, spectra(), optics.precision), optics.precision)
+    def spectra():
+        for (ry, dy), (rx, dx), ax, ay, wi in zip(rows, cols, px, py, w):
+            p = cell_pupil(optics, wavelength_nm, fy[ry] + ay, fx[:, rx] + ax, cell)
+            yield box[ry, rx] * np.where(inside[ry, rx], p, 0) * (math.sqrt(wi) * scale), (dy, dx)
+
+    return plan.interpolate(sum_field_intensities(plan, spectra(), optics.precision, placed=True),
+                            optics.precision)
+
+
+def _demodulation(axis, length_um, shift_per_um, reach_per_um):
+    """Per source point: the box slice its field occupies and where it goes on the field grid.
+
+    The field of source point s lives in the shifted pupil ``|f + s| <= reach``.
+    On a band axis only those bins are kept and placed centred on the field
+    grid: that is a shift by a whole number of bins (a unit-modulus phase
+    ramp on the field), so each intensity is unchanged while the grid only
+    has to hold the pupil's band, not the whole source's. A full axis keeps
+    every bin in FFT order.
+    """
+    if not axis.band:
+        whole = (slice(0, axis.n), slice(0, axis.m))
+        return [whole] * len(shift_per_um)
+    kmax = axis.kmax
+    half = int(math.floor(reach_per_um * length_um + 0.5 + 1e-9))
+    out = []
+    for s in shift_per_um:
+        centre = int(round(-s * length_um))
+        lo, hi = max(-kmax, centre - half), min(kmax, centre + half)
+        width = max(0, hi - lo + 1)  # <= 2·kmax + 1 <= m: any whole-bin placement samples it exactly
+        start = (axis.m - width) // 2
+        out.append((slice(lo + kmax, lo + kmax + width), slice(start, start + width)))
+    return out
 
 
 def _half_source(px, py, w):
