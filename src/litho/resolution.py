@@ -229,7 +229,7 @@ def one_off_optics(optics):
     """
     from .optics import ProjectionOptics
 
-    if isinstance(optics, ProjectionOptics) and optics.method == "socs" and optics.source.shape != "incoherent":
+    if isinstance(optics, ProjectionOptics) and optics.method != "abbe" and optics.source.shape != "incoherent":
         return dataclasses.replace(optics, method="abbe")
     return optics
 

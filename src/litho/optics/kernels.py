@@ -257,6 +257,16 @@ def kernel_key(optics, shape, pixel_um, wavelength_nm, tolerance) -> tuple:
     return ("socs", optics.cache_token(), tuple(shape), float(pixel_um), float(wavelength_nm), float(tolerance))
 
 
+def kernels_ready(optics, shape, pixel_um, wavelength_nm, tolerance: float | None = None) -> bool:
+    """True if these kernels are in the memory cache or the on-disk cache (no build needed)."""
+    tolerance = float(optics.kernel_tolerance if tolerance is None else tolerance)
+    key = kernel_key(optics, (int(shape[0]), int(shape[1])), pixel_um, float(wavelength_nm), tolerance)
+    if KERNEL_CACHE.get(key) is not None:
+        return True
+    folder = optics.kernel_cache_dir or os.environ.get(CACHE_ENV)
+    return bool(folder) and _cache_file(Path(folder), key).exists()
+
+
 def socs_kernels(optics, shape: tuple[int, int], pixel_um: float, wavelength_nm: float | None = None, *,
                  tolerance: float | None = None, cache_dir: str | os.PathLike | None = None) -> Kernels:
     """SOCS kernels of projection ``optics`` on an FFT grid.

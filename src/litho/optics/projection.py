@@ -20,6 +20,7 @@ drawn mask and is recorded for the report.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -28,15 +29,15 @@ import numpy as np
 
 from ..errors import LithoInputError
 from . import _checks
-from .kernels import (_symmetric_pupil, band_plan, cell_pupil, pupil_reach_per_um, socs_intensity, socs_kernels,
-                      source_cell_per_um, sum_field_intensities)
+from .kernels import (_symmetric_pupil, band_frequencies, band_plan, cell_pupil, kernel_key, kernels_ready,
+                      pupil_reach_per_um, socs_intensity, socs_kernels, source_cell_per_um, sum_field_intensities)
 from .pupil import parse_zernike, pupil
 from .source import conventional, from_spec
 from .spectrum import parse_spectrum, resolve_lines
 from .window import MaskSpectrum
 
 OWNER = "ProjectionOptics"
-METHODS = ("socs", "abbe")
+METHODS = ("auto", "socs", "abbe")
 PRECISIONS = ("double", "single")
 # Guard band of an isolated window in units of λ/NA: the coherent point-spread
 # amplitude (Airy, 2J1(v)/v ~ 1.6 v^-3/2) is < 3e-3 of its peak beyond 10 λ/NA.
@@ -81,8 +82,13 @@ class ProjectionOptics:
         given mask with :func:`source_accuracy`).
     kernel_tolerance : float
         Largest dropped fraction of the TCC eigenvalue sum (0 keeps all).
-    method : {"socs", "abbe"}
-        SOCS kernels (fast) or the Abbe sum over source points (reference).
+    method : {"auto", "socs", "abbe"}
+        SOCS kernels (fast once built), the Abbe sum over source points (the
+        reference, no set-up), or "auto": kernels when they are cached (in
+        memory or on disk) or once the Abbe time spent on this optics and
+        grid exceeds the predicted kernel build (:func:`choose_method`), Abbe
+        before that. A single image is then never slower than the cheaper
+        route by more than 2×, and a long series ends on cached kernels.
     precision : {"double", "single"}
         Precision of the field FFTs. "single" is about twice as fast and
         changes the image by ~1e-7 of the clear field; kernels, sums and the
@@ -108,7 +114,7 @@ class ProjectionOptics:
     immersion_index: float = 1.0
     source_step_sigma: float = 0.02
     kernel_tolerance: float = 1e-3
-    method: str = "socs"
+    method: str = "auto"
     precision: str = "double"
     kernel_cache_dir: str | None = field(default=None, compare=False)
 
@@ -226,12 +232,83 @@ class ProjectionOptics:
         """Image at one wavelength on the mask spectrum's FFT grid (clear field = 1)."""
         if self.source.shape == "incoherent":
             return incoherent_intensity(self, spectrum, wavelength_nm)
-        if self.method == "abbe":
-            return abbe_intensity(self, spectrum, wavelength_nm)
+        method = self.method
+        if method == "auto":
+            method = choose_method(self, spectrum.shape, spectrum.pixel_um, wavelength_nm)
+        if method == "abbe":
+            t0 = time.perf_counter()
+            image = abbe_intensity(self, spectrum, wavelength_nm)
+            _spend(self, spectrum.shape, spectrum.pixel_um, wavelength_nm, time.perf_counter() - t0)
+            return image
         kernels = socs_kernels(self, spectrum.shape, spectrum.pixel_um, wavelength_nm)
         plan = band_plan(self, spectrum.shape, spectrum.pixel_um, wavelength_nm)
         acc = socs_intensity(kernels, plan, spectrum.box(plan), spectrum.is_real, self.precision)
         return plan.interpolate(acc, self.precision)
+
+
+# Seconds of Abbe imaging spent per (optics, grid, wavelength): the "rent" side of the
+# choice in choose_method. Bounded: the oldest entries go first.
+_ABBE_SPENT: dict = {}
+_ABBE_SPENT_MAX = 512
+# BLAS flops (kernel build) run about this many times faster than FFT + pointwise flops
+# (Abbe): calibrated on 1024² annular 0.5/0.8 at 0.02σ, 2.55 s Abbe against a 60 s build.
+BUILD_FLOP_EFFICIENCY = 5.0
+
+
+def abbe_points(optics, real_mask: bool = True) -> int:
+    """Number of inverse FFTs of one Abbe image (one per ±s pair when the symmetry allows)."""
+    sx, sy, w = optics.source.points(optics.source_step_sigma)
+    if real_mask and optics.source.symmetric and _symmetric_pupil(optics):
+        return _half_source(sx, sy, w)[0].size
+    return sx.size
+
+
+def predicted_build_over_abbe(optics, shape, pixel_um, wavelength_nm) -> float:
+    """Predicted kernel build time in units of one Abbe image on the same grid (a flop model).
+
+    Build: the Gram or TCC matrix (n_f·n_s·n_small), its eigenvalues (≈ 3·n_small³)
+    and the kernels (n_f·n_s·K, K taken as n_small/2); Abbe: one band-grid FFT
+    and a few pointwise passes per source point (m²·(5·log2 m² + 20)).
+    """
+    plan = band_plan(optics, shape, pixel_um, wavelength_nm)
+    band = optics.na * (1 + optics.sigma_max) / (wavelength_nm * 1e-3)
+    n_f = band_frequencies(plan, band)[0].size
+    n_s = optics.source.points(optics.source_step_sigma)[0].size
+    small = min(n_f, n_s)
+    build = n_f * n_s * small + 3.0 * small ** 3 + (n_f * n_s * small / 2 if n_f > n_s else 0.0)
+    m2 = plan.field_shape[0] * plan.field_shape[1]
+    abbe = abbe_points(optics) * m2 * (5 * math.log2(max(m2, 2)) + 20)
+    return build / (BUILD_FLOP_EFFICIENCY * abbe)
+
+
+def choose_method(optics, shape, pixel_um, wavelength_nm) -> str:
+    """"socs" or "abbe" for the next image of ``optics`` on this grid (method "auto").
+
+    Kernels already built (memory or disk cache) are always used. Otherwise
+    Abbe's sum is used until the Abbe time spent on this optics and grid
+    reaches the predicted build time (:func:`predicted_build_over_abbe` ×
+    the measured Abbe time), then the kernels are built: the rent-or-buy
+    rule, within 2× of the better choice made knowing the number of images
+    in advance. A single image of a large window is thus an Abbe sum (no
+    build of tens of seconds), a sweep or series ends on cached kernels.
+    """
+    if kernels_ready(optics, shape, pixel_um, wavelength_nm):
+        return "socs"
+    key = kernel_key(optics, shape, pixel_um, wavelength_nm, optics.kernel_tolerance)
+    spent = _ABBE_SPENT.get(key)
+    if spent is None:
+        return "abbe"
+    seconds, images = spent
+    return "socs" if seconds >= predicted_build_over_abbe(optics, shape, pixel_um, wavelength_nm) * seconds / images \
+        else "abbe"
+
+
+def _spend(optics, shape, pixel_um, wavelength_nm, seconds: float) -> None:
+    key = kernel_key(optics, shape, pixel_um, wavelength_nm, optics.kernel_tolerance)
+    old = _ABBE_SPENT.pop(key, (0.0, 0))
+    _ABBE_SPENT[key] = (old[0] + seconds, old[1] + 1)
+    while len(_ABBE_SPENT) > _ABBE_SPENT_MAX:
+        _ABBE_SPENT.pop(next(iter(_ABBE_SPENT)))
 
 
 def abbe_intensity(optics: ProjectionOptics, spectrum: MaskSpectrum, wavelength_nm: float) -> np.ndarray:
