@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
+import scipy.fft as sfft
 
 from ..errors import LithoInputError
 from . import _checks
@@ -34,7 +35,7 @@ from .kernels import (_symmetric_pupil, band_frequencies, band_plan, cell_pupil,
 from .pupil import parse_zernike, pupil
 from .source import conventional, from_spec
 from .spectrum import parse_spectrum, resolve_lines
-from .window import MaskSpectrum
+from .window import WORKERS, MaskSpectrum
 
 OWNER = "ProjectionOptics"
 METHODS = ("auto", "socs", "abbe")
@@ -320,7 +321,6 @@ def abbe_intensity(optics: ProjectionOptics, spectrum: MaskSpectrum, wavelength_
     lam_um = wavelength_nm * 1e-3
     plan = band_plan(optics, spectrum.shape, spectrum.pixel_um, wavelength_nm)
     box = spectrum.box(plan)
-    fy, fx = plan.fy_per_um[:, None], plan.fx_per_um[None, :]
     sx, sy, w = optics.source.points(optics.source_step_sigma)
     cell = source_cell_per_um(optics, wavelength_nm)
     px, py = sx * optics.na / lam_um, sy * optics.na / lam_um
@@ -330,46 +330,74 @@ def abbe_intensity(optics: ProjectionOptics, spectrum: MaskSpectrum, wavelength_
     scale = plan.field_scale / math.sqrt(clear)
 
     band = optics.na * (1 + optics.sigma_max) / lam_um
-    inside = (fy * fy + fx * fx) <= band * band * (1 + 1e-12)  # the kernels' band (kernels.band_frequencies)
     if spectrum.is_real and optics.source.symmetric and _symmetric_pupil(optics):
         px, py, w = _half_source(px, py, w)
 
     reach = pupil_reach_per_um(optics, wavelength_nm)
-    rows = _demodulation(plan.ay, plan.ay.n * plan.pixel_um, py, reach)
-    cols = _demodulation(plan.ax, plan.ax.n * plan.pixel_um, px, reach)
+    iy, fy_pad, pad_y, dst_y = _pupil_windows(plan.ay, plan.fy_per_um, plan.ay.n * plan.pixel_um, py, reach)
+    ix, fx_pad, pad_x, dst_x = _pupil_windows(plan.ax, plan.fx_per_um, plan.ax.n * plan.pixel_um, px, reach)
+    box_pad = np.pad(box, ((pad_y, pad_y), (pad_x, pad_x)))
+    amp = np.sqrt(w) * scale
+    band2 = band * band * (1 + 1e-12)  # the kernels' band (kernels.band_frequencies)
+    my, mx = plan.field_shape
+    ctype = np.complex64 if optics.precision == "single" else np.complex128
+    per = max(1, min(px.size, ABBE_BATCH_ELEMENTS // (iy.shape[1] * ix.shape[1]),
+                     ABBE_BATCH_ELEMENTS // (my * mx)))
+    stack = np.zeros((per, my, mx), dtype=ctype)
+    acc = np.zeros((my, mx))
+    for lo in range(0, px.size, per):
+        hi = min(px.size, lo + per)
+        gy = fy_pad[iy[lo:hi]][:, :, None]
+        gx = fx_pad[ix[lo:hi]][:, None, :]
+        pupils = cell_pupil(optics, wavelength_nm, gy + py[lo:hi, None, None], gx + px[lo:hi, None, None], cell)
+        pupils = np.where(gy * gy + gx * gx <= band2, pupils, 0)
+        fields = box_pad[iy[lo:hi][:, :, None], ix[lo:hi][:, None, :]] * pupils * amp[lo:hi, None, None]
+        stack[:hi - lo, dst_y, dst_x] = fields
+        out = sfft.ifft2(stack[:hi - lo], axes=(-2, -1), workers=WORKERS)
+        power = np.multiply(out.real, out.real)
+        power += out.imag * out.imag
+        acc += np.add.reduce(power, axis=0, dtype=np.float64)
+    return plan.interpolate(acc, optics.precision)
 
-    def spectra():
-        for (ry, dy), (rx, dx), ax, ay, wi in zip(rows, cols, px, py, w):
-            p = cell_pupil(optics, wavelength_nm, fy[ry] + ay, fx[:, rx] + ax, cell)
-            yield box[ry, rx] * np.where(inside[ry, rx], p, 0) * (math.sqrt(wi) * scale), (dy, dx)
 
-    return plan.interpolate(sum_field_intensities(plan, spectra(), optics.precision, placed=True),
-                            optics.precision)
+ABBE_BATCH_ELEMENTS = 2_000_000  # samples per batch of source points (pupils and the FFT stack)
 
 
-def _demodulation(axis, length_um, shift_per_um, reach_per_um):
-    """Per source point: the box slice its field occupies and where it goes on the field grid.
+def _pupil_windows(axis, f_per_um, length_um, shift_per_um, reach_per_um):
+    """Per source point, the box bins its field can occupy, and where they go on the field grid.
 
     The field of source point s lives in the shifted pupil ``|f + s| <= reach``.
-    On a band axis only those bins are kept and placed centred on the field
-    grid: that is a shift by a whole number of bins (a unit-modulus phase
-    ramp on the field), so each intensity is unchanged while the grid only
-    has to hold the pupil's band, not the whole source's. A full axis keeps
-    every bin in FFT order.
+    On a band axis only the ``2·half + 1`` bins around ``−s`` are kept and
+    placed centred on the field grid: a shift by a whole number of bins (a
+    unit-modulus phase ramp on the field), so each intensity is unchanged
+    and the pupils are evaluated on the pupil's band only, the same window
+    size for every point (the box is zero-padded where a window runs past
+    it). A full axis, or one the pupil already fills, keeps every bin.
+
+    Returns
+    -------
+    index : ndarray, int, shape (n_points, width)
+        Indices into the padded box axis.
+    f_padded : ndarray
+        Frequencies of the padded box axis, 1/µm (outside the band beyond the box).
+    pad : int
+    destination : slice
+        Where the window goes on the field grid.
     """
-    if not axis.band:
-        whole = (slice(0, axis.n), slice(0, axis.m))
-        return [whole] * len(shift_per_um)
-    kmax = axis.kmax
+    size = f_per_um.size
     half = int(math.floor(reach_per_um * length_um + 0.5 + 1e-9))
-    out = []
-    for s in shift_per_um:
-        centre = int(round(-s * length_um))
-        lo, hi = max(-kmax, centre - half), min(kmax, centre + half)
-        width = max(0, hi - lo + 1)  # <= 2·kmax + 1 <= m: any whole-bin placement samples it exactly
-        start = (axis.m - width) // 2
-        out.append((slice(lo + kmax, lo + kmax + width), slice(start, start + width)))
-    return out
+    if not axis.band or 2 * half + 1 >= size:
+        index = np.broadcast_to(np.arange(size), (shift_per_um.size, size))
+        start = (axis.m - size) // 2 if axis.band else 0
+        return index, f_per_um, 0, slice(start, start + size)
+    kmax = axis.kmax
+    centre = np.rint(-shift_per_um * length_um).astype(np.int64)
+    index = centre[:, None] + np.arange(-half, half + 1)[None, :] + kmax
+    pad = int(max(0, -index.min(), index.max() - (size - 1)))
+    index = index + pad
+    f_padded = np.arange(-kmax - pad, kmax + pad + 1) / length_um
+    start = (axis.m - (2 * half + 1)) // 2
+    return index, f_padded, pad, slice(start, start + 2 * half + 1)
 
 
 def _half_source(px, py, w):
