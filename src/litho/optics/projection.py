@@ -360,7 +360,7 @@ def abbe_intensity(optics: ProjectionOptics, spectrum: MaskSpectrum, wavelength_
     return plan.interpolate(acc, optics.precision)
 
 
-ABBE_BATCH_ELEMENTS = 2_000_000  # samples per batch of source points (pupils and the FFT stack)
+ABBE_BATCH_ELEMENTS = 131_072  # samples per batch of source points: ~2 MB of complex128, cache-sized (measured 4x faster than 2M)
 
 
 def _pupil_windows(axis, f_per_um, length_um, shift_per_um, reach_per_um):
