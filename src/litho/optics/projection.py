@@ -199,9 +199,13 @@ class ProjectionOptics:
     @property
     def blur_length_um(self) -> float:
         """Guard band for an isolated window: 10 λ/NA plus the defocus spread, µm."""
+        return self.guard_um(GUARD_WAVELENGTHS_PER_NA)
+
+    def guard_um(self, wavelengths_per_na: float) -> float:
+        """``wavelengths_per_na`` · λ_max/NA plus the defocus spread |z|·tan(asin(NA/n)), µm."""
         lam_um = max(w for w, _ in self.lines) * 1e-3
         spread = abs(self.defocus_um) * math.tan(math.asin(self.na / self.immersion_index))
-        return GUARD_WAVELENGTHS_PER_NA * lam_um / self.na + spread
+        return wavelengths_per_na * lam_um / self.na + spread
 
     def intensity_band_per_um(self, wavelength_nm: float) -> float:
         """Highest frequency in the image, 2·NA(1+σ_max)/λ, 1/µm."""
