@@ -219,8 +219,9 @@ def evaluate(recipe: Recipe, step_index: int, feature: str, size_um: float, gap_
 
 # Guard band of an isolated projection trial, in λ/NA (the image's default is 10). A trial
 # only judges print / no print (CD within 10 %, h/h0 >= 0.8): on the shipped projection
-# recipe the square answer is the same (0.678 µm) with
-# guards of 10, 4 and 3 λ/NA, and 4 λ/NA cuts the isolated window's side by ~15 µm.
+# recipe the square answer is the same (0.678 µm) with guards of 10, 4 and 3 λ/NA; at 4
+# every one of the 41 trials has the verdict it has at 10 and its CD within 3e-5 µm, and
+# the isolated window's side is ~15 µm shorter.
 SEARCH_GUARD_WAVELENGTHS_PER_NA = 4.0
 
 
