@@ -14,6 +14,7 @@ and whether both find the same sizes.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 
@@ -43,8 +44,9 @@ def main() -> None:
         seconds, report = timed_search(recipe)
         sizes = sum(len(f["trials"]) for f in report["features"])
         answers = {f["feature"]: f["min_size_um"] for f in report["features"]}
+        load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
         print(f"{path.name}: {seconds:.2f} s, {sizes} sizes, {1e3 * seconds / max(sizes, 1):.0f} ms per size "
-              f"(target <= 5 s)")
+              f"(target <= 5 s; load average {load})")
         print("  " + ", ".join(f"{k} {'-' if v is None else f'{v:.3g} um'}" for k, v in answers.items()))
         if args.compare:
             original = resolution.one_off_optics
