@@ -518,7 +518,7 @@ def _placement(plan: BandPlan):
     return tuple(out)
 
 
-def sum_field_intensities(plan: BandPlan, spectra, precision: str = "double", placed: bool = False) -> np.ndarray:
+def sum_field_intensities(plan: BandPlan, spectra, precision: str = "double") -> np.ndarray:
     """Σ |F⁻¹{S}|² over field spectra S on the plan's box, on the plan's field grid.
 
     Parameters
@@ -531,10 +531,6 @@ def sum_field_intensities(plan: BandPlan, spectra, precision: str = "double", pl
         Precision of the inverse FFTs; the sum is always accumulated in float64.
         Single precision halves the FFT time and changes the image by ~1e-7
         of the clear field (tests/physics/test_optics_projection.py).
-    placed : bool
-        The items are ``(spectrum, (rows, cols))``: each spectrum goes to its
-        own slices of the field grid (a field demodulated to its own band,
-        see :func:`litho.optics.projection.abbe_intensity`).
     """
     my, mx = plan.field_shape
     sy, sx = _placement(plan)
@@ -558,12 +554,7 @@ def sum_field_intensities(plan: BandPlan, spectra, precision: str = "double", pl
         acc.__iadd__(part)
 
     for spectrum in spectra:
-        if placed:
-            spectrum, where = spectrum
-            batch[b] = 0
-            batch[b][where] = spectrum
-        else:
-            batch[b, sy, sx] = spectrum
+        batch[b, sy, sx] = spectrum
         b += 1
         if b == BATCH:
             flush(b)

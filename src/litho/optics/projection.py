@@ -8,10 +8,15 @@ PHYSICS.md §2. A source of mutually incoherent points ``f_s`` (weights
   kernels of :mod:`litho.optics.kernels`, truncated once the dropped
   eigenvalue energy is below ``kernel_tolerance``.
 
-Both evaluate fields on the smallest grid holding the band 2·NA(1+σ_max)/λ
-and Fourier-interpolate the summed intensity once (DESIGN.md §4), which is
-exact. The grid must hold that band at the output too: a pitch above
-λ/(4·NA·(1+σ_max)) would alias the image and is refused.
+Both evaluate fields on the smallest grid that samples each field exactly
+(band NA(1+σ_max)/λ) and holds the image band, the pupil autocorrelation
+2·(NA/λ + cell/√2), and Fourier-interpolate the summed intensity once
+(DESIGN.md §4); for Abbe and for a full kernel set that is exact, a
+truncated kernel set aliases its dropped tail by ~1e-6 of the clear field.
+Abbe's sum takes one point of each ±s pair when the fields are conjugate,
+and "auto" (the default) chooses between the two per image
+(:func:`choose_method`). The output pitch is still refused above
+λ/(4·NA·(1+σ_max)), the band each field spans.
 
 Mask coordinates are wafer coordinates: the reduction ratio only scales the
 drawn mask and is recorded for the report.
@@ -31,7 +36,7 @@ import scipy.fft as sfft
 from ..errors import LithoInputError
 from . import _checks
 from .kernels import (_symmetric_pupil, band_frequencies, band_plan, cell_pupil, kernel_key, kernels_ready,
-                      pupil_reach_per_um, socs_intensity, socs_kernels, source_cell_per_um, sum_field_intensities)
+                      pupil_reach_per_um, socs_intensity, socs_kernels, source_cell_per_um)
 from .pupil import parse_zernike, pupil
 from .source import conventional, from_spec
 from .spectrum import parse_spectrum, resolve_lines
@@ -88,8 +93,9 @@ class ProjectionOptics:
         reference, no set-up), or "auto": kernels when they are cached (in
         memory or on disk) or once the Abbe time spent on this optics and
         grid exceeds the predicted kernel build (:func:`choose_method`), Abbe
-        before that. A single image is then never slower than the cheaper
-        route by more than 2×, and a long series ends on cached kernels.
+        before that. A single image then costs at most about twice the
+        cheaper route (as far as the build prediction holds), and a long
+        series ends on cached kernels.
     precision : {"double", "single"}
         Precision of the field FFTs. "single" is about twice as fast and
         changes the image by ~1e-7 of the clear field; kernels, sums and the
@@ -293,8 +299,8 @@ def choose_method(optics, shape, pixel_um, wavelength_nm) -> str:
     Abbe's sum is used until the Abbe time spent on this optics and grid
     reaches the predicted build time (:func:`predicted_build_over_abbe` ×
     the measured Abbe time), then the kernels are built: the rent-or-buy
-    rule, within 2× of the better choice made knowing the number of images
-    in advance. A single image of a large window is thus an Abbe sum (no
+    rule, within about 2× of the better choice made knowing the number of
+    images in advance (as far as the build prediction holds). A single image of a large window is thus an Abbe sum (no
     build of tens of seconds), a sweep or series ends on cached kernels.
     """
     if kernels_ready(optics, shape, pixel_um, wavelength_nm):
@@ -364,7 +370,9 @@ def abbe_intensity(optics: ProjectionOptics, spectrum: MaskSpectrum, wavelength_
     return plan.interpolate(acc, optics.precision)
 
 
-ABBE_BATCH_ELEMENTS = 131_072  # samples per batch of source points: ~2 MB of complex128, cache-sized (measured 4x faster than 2M)
+# Samples per batch of source points: ~2 MB of complex128, cache-sized (measured about
+# 4× faster than batches of 2M samples on a 1100² window).
+ABBE_BATCH_ELEMENTS = 131_072
 
 
 def _pupil_windows(axis, f_per_um, length_um, shift_per_um, reach_per_um):
