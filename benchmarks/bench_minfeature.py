@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -126,8 +127,9 @@ def main() -> None:
         seconds, optics_s, per_feature, report = timed_search(recipe)
         sizes = sum(len(f["trials"]) for f in report["features"])
         answers = {f["feature"]: f["min_size_um"] for f in report["features"]}
+        load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
         print(f"{path.name}: {seconds:.2f} s, {sizes} sizes, {1e3 * seconds / max(sizes, 1):.0f} ms per size "
-              f"(target <= 5 s)")
+              f"(target <= 5 s; load average {load})")
         print("  " + ", ".join(f"{f['feature']} {per_feature[f['feature']]:.2f} s ({len(f['trials'])} sizes)"
                                for f in report["features"]))
         print(f"  baseline, time inside the optics: {optics_s:.2f} s; ratio search / optics {seconds / optics_s:.2f}")

@@ -126,10 +126,16 @@ class _Axis:
     m: int               # field grid length (== n when the band fills the axis)
     k: np.ndarray        # signed frequency index of each kept bin (ints)
     band: bool           # True: a band of |k| <= kmax on a smaller grid
+    kimax: int = -1      # intensity band |k| <= kimax (-1: twice the field band)
 
     @property
     def kmax(self) -> int:
         return int(np.max(np.abs(self.k)))
+
+    @property
+    def kint(self) -> int:
+        """Highest intensity frequency index the field grid holds exactly."""
+        return 2 * self.kmax if self.kimax < 0 else self.kimax
 
     @property
     def src(self) -> np.ndarray:
@@ -140,14 +146,19 @@ class _Axis:
         return self.k % self.m
 
 
-def _axis(n: int, pixel_um: float, band_per_um: float) -> _Axis:
+def _axis(n: int, pixel_um: float, band_per_um: float, intensity_band_per_um: float | None = None) -> _Axis:
     length_um = n * pixel_um
     kmax = int(math.floor(band_per_um * length_um + 1e-9)) if math.isfinite(band_per_um) else n
-    m = sfft.next_fast_len(4 * kmax + 1) if kmax < n else n
+    kimax = 2 * kmax
+    if intensity_band_per_um is not None and math.isfinite(intensity_band_per_um):
+        kimax = min(kimax, int(math.floor(intensity_band_per_um * length_um + 1e-9)))
+    # the grid must sample each field exactly (2·kmax + 1) and hold the intensity band (2·kimax + 1)
+    m = sfft.next_fast_len(max(2 * kmax, 2 * kimax) + 1) if kmax < n else n
     if m >= n:
         # The band (or its intensity) does not fit in a smaller grid: keep every bin.
         return _Axis(n, n, np.fft.fftfreq(n, 1.0 / n).astype(np.int64), False)
-    return _Axis(n, m, np.arange(-kmax, kmax + 1, dtype=np.int64), True)
+    return _Axis(n, m, np.arange(-kmax, kmax + 1, dtype=np.int64), True,
+                 -1 if kimax == 2 * kmax else kimax)
 
 
 @dataclass(frozen=True)
@@ -172,18 +183,25 @@ class BandPlan:
     ax: _Axis
 
     @classmethod
-    def make(cls, shape: tuple[int, int], pixel_um: float, band_per_um: float) -> "BandPlan":
+    def make(cls, shape: tuple[int, int], pixel_um: float, band_per_um: float,
+             intensity_band_per_um: float | None = None) -> "BandPlan":
         """Plan for fields confined to ``|fx|, |fy| <= band_per_um`` (1/µm).
 
         ``band_per_um = inf`` keeps every frequency of the grid.
+        ``intensity_band_per_um`` is the band of the summed intensity when it
+        is narrower than twice the field band (projection: the pupil
+        autocorrelation, 2·NA/λ, whatever σ). The field grid then only needs
+        to sample each field exactly (2·kmax + 1 points) and the summed
+        intensity without aliasing: the sum of exact field samples is an
+        exact sample of the sum, even where each term alone would alias.
         """
-        ay = _axis(shape[0], pixel_um, band_per_um)
-        ax = _axis(shape[1], pixel_um, band_per_um)
+        ay = _axis(shape[0], pixel_um, band_per_um, intensity_band_per_um)
+        ax = _axis(shape[1], pixel_um, band_per_um, intensity_band_per_um)
         return cls((ay.n, ax.n), (ay.m, ax.m), float(pixel_um), ay, ax)
 
     @property
     def key(self) -> tuple:
-        return (self.shape, self.field_shape, self.pixel_um, self.ay.kmax, self.ax.kmax)
+        return (self.shape, self.field_shape, self.pixel_um, self.ay.kmax, self.ax.kmax, self.ay.kint, self.ax.kint)
 
     @property
     def fy_per_um(self) -> np.ndarray:
@@ -218,11 +236,11 @@ class BandPlan:
         (ny, nx), (my, mx) = self.shape, self.field_shape
         spec = sfft.rfft2(intensity, workers=WORKERS)
         if self.ay.band:
-            k2 = np.arange(-2 * self.ay.kmax, 2 * self.ay.kmax + 1)
+            k2 = np.arange(-self.ay.kint, self.ay.kint + 1)
             rs, rd = k2 % my, k2 % ny
         else:
             rs = rd = np.arange(ny)
-        cols = 2 * self.ax.kmax + 1 if self.ax.band else nx // 2 + 1
+        cols = self.ax.kint + 1 if self.ax.band else nx // 2 + 1
         ctype = np.complex64 if precision == "single" else np.complex128
         band = np.zeros((ny, cols), dtype=ctype)
         band[rd] = spec[rs, :cols] * ((ny * nx) / (my * mx))
