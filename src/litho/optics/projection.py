@@ -85,9 +85,11 @@ class ProjectionOptics:
     source_step_sigma : float
         Pitch of the source sampling grid in σ (0.005..0.25). Each point's
         pupil is averaged over its cell, so the image converges as about
-        step^1.6; the default 0.02 keeps the source quadrature within ~1e-3
-        of the clear field (benchmarks/bench_accuracy.py; estimate it for a
-        given mask with :func:`source_accuracy`).
+        step^1.6. The default 0.05 keeps the source quadrature within ~2.5e-3
+        of the clear field (against ~1e-2 for point samples at that step);
+        0.02 reaches ~5e-4 at about 6 times the source points and a far
+        costlier kernel build (benchmarks/bench_accuracy.py; estimate it for
+        a given mask with :func:`source_accuracy`).
     kernel_tolerance : float
         Largest dropped fraction of the TCC eigenvalue sum (0 keeps all).
     method : {"auto", "socs", "abbe"}
@@ -128,7 +130,7 @@ class ProjectionOptics:
     reduction: float = 1.0
     spectrum: Any = None
     immersion_index: float = 1.0
-    source_step_sigma: float = 0.02
+    source_step_sigma: float = 0.05
     kernel_tolerance: float = 1e-3
     method: str = "socs"
     precision: str = "double"
