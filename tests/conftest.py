@@ -63,3 +63,15 @@ def write_recipe(tmp_path):
         return path
 
     return write
+
+
+def run_cli(capsys, *argv):
+    """``litho ARGV`` in-process: (exit code, stdout, stderr); a refusal by the option parser counts too."""
+    from litho.cli import main
+
+    try:
+        code = main([str(a) for a in argv])
+    except SystemExit as exc:
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err

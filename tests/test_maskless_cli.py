@@ -9,21 +9,13 @@ import numpy as np
 import pytest
 
 from litho.bitmap import png_bytes, read_bitmap
-from litho.cli import main
 from litho.gds import read_mask
 from litho.maskmodel import mirror_levels, quantise
+from conftest import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 MASK = ROOT / "masks" / "stripe_1000ppi_2x2.gds"
 
-
-def _run(capsys, *argv):
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exc:      # refused by the option parser
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _one_line(err: str) -> bool:
@@ -32,7 +24,7 @@ def _one_line(err: str) -> bool:
 
 def test_bitmap_writes_the_mirror_states_of_the_layer(tmp_path, capsys):
     out = tmp_path / "pattern.png"
-    code, text, err = _run(capsys, "mask", "bitmap", MASK, "--layer", "R", "--mirror-um", "7.56", "--demag", "10",
+    code, text, err = run_cli(capsys, "mask", "bitmap", MASK, "--layer", "R", "--mirror-um", "7.56", "--demag", "10",
                            "-o", out, "--json")
     assert code == 0 and err == ""
     info = json.loads(text)
@@ -52,7 +44,7 @@ def test_bitmap_writes_the_mirror_states_of_the_layer(tmp_path, capsys):
 
 def test_bitmap_grey_npy_keeps_the_coverage(tmp_path, capsys):
     out = tmp_path / "pattern.npy"
-    code, _, err = _run(capsys, "mask", "bitmap", MASK, "--layer", "G", "--mirror-um", "7.56", "--demag", "5",
+    code, _, err = run_cli(capsys, "mask", "bitmap", MASK, "--layer", "G", "--mirror-um", "7.56", "--demag", "5",
                         "--bits", "8", "-o", out)
     assert code == 0 and err == ""
     grey = np.load(out)
@@ -71,17 +63,17 @@ def test_bitmap_bad_options_are_one_line(tmp_path, capsys, extra, needle):
     argv = {"--mirror-um": "7.56", "--demag": "10"}
     for flag, value in zip(extra[::2], extra[1::2]):
         argv[flag] = value
-    code, _, err = _run(capsys, "mask", "bitmap", MASK, *[a for kv in argv.items() for a in kv], "-o",
+    code, _, err = run_cli(capsys, "mask", "bitmap", MASK, *[a for kv in argv.items() for a in kv], "-o",
                         tmp_path / "p.png")
     assert code == 2 and _one_line(err) and needle in err
     assert not (tmp_path / "p.png").exists()
 
 
 def test_bitmap_missing_layer_and_bad_suffix_are_one_line(tmp_path, capsys):
-    code, _, err = _run(capsys, "mask", "bitmap", MASK, "--layer", "7/0", "--mirror-um", "7.56", "--demag", "10",
+    code, _, err = run_cli(capsys, "mask", "bitmap", MASK, "--layer", "7/0", "--mirror-um", "7.56", "--demag", "10",
                         "-o", tmp_path / "p.png")
     assert code == 2 and _one_line(err)
-    code, _, err = _run(capsys, "mask", "bitmap", MASK, "--mirror-um", "7.56", "--demag", "10",
+    code, _, err = run_cli(capsys, "mask", "bitmap", MASK, "--mirror-um", "7.56", "--demag", "10",
                         "-o", tmp_path / "p.tif")
     assert code == 2 and _one_line(err)
 
@@ -135,7 +127,7 @@ def test_bad_maskless_recipe_is_one_line_exit_2(tmp_path, capsys, keys, needle):
     import matplotlib.image
 
     matplotlib.image.imsave(tmp_path / "grey_alpha.png", np.zeros((4, 4, 4)))
-    code, out, err = _run(capsys, "simulate", _write_recipe(tmp_path, keys), "-o", tmp_path / "out")
+    code, out, err = run_cli(capsys, "simulate", _write_recipe(tmp_path, keys), "-o", tmp_path / "out")
     assert code == 2 and _one_line(err) and needle in err, err
     assert not (tmp_path / "out").exists()
 
@@ -144,7 +136,7 @@ def test_bitmap_pattern_recipe_loads(tmp_path, capsys):
     from litho.maskmodel import MirrorGrid
     from litho.recipe import load_recipe
 
-    code, text, _ = _run(capsys, "mask", "bitmap", MASK, "--layer", "R", "--mirror-um", "7.56", "--demag", "5",
+    code, text, _ = run_cli(capsys, "mask", "bitmap", MASK, "--layer", "R", "--mirror-um", "7.56", "--demag", "5",
                          "-o", tmp_path / "pattern.png", "--json")
     origin = json.loads(text)["mirror_origin_um"]
     path = _write_recipe(tmp_path, f'mirror_pitch = "7.56 um"\ndemagnification = 5\npattern = "pattern.png"\n'

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from litho.cli import main
+from conftest import run_cli
 
 PROXIMITY = {'tool = "contact"': 'tool = "proximity"\ngap = "10 um"'}
 NO_COLLIMATION = {"collimation_half_angle_deg = 1.5\n": ""}
@@ -15,19 +15,11 @@ PROJECTION = {'tool = "contact"': 'tool = "projection"\nna = 0.4\nsigma = 0.5\ns
               "collimation_half_angle_deg = 1.5\n": "", "pixel_um = 0.2\n": "pixel_um = 0.1\n"}
 
 
-def _run(capsys, *argv):
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exc:      # refused by the option parser
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
 
 def test_aerial_writes_images_ils_and_edge_nils(write_recipe, tmp_path, capsys):
     recipe = write_recipe(**PROXIMITY)
     out = tmp_path / "aerial"
-    code, stdout, err = _run(capsys, "aerial", recipe, "-o", out, "--gap-um", "5,20")
+    code, stdout, err = run_cli(capsys, "aerial", recipe, "-o", out, "--gap-um", "5,20")
     assert code == 0, err
     report = json.loads((out / "aerial.json").read_text())
     step = report["steps"][0]
@@ -45,7 +37,7 @@ def test_aerial_writes_images_ils_and_edge_nils(write_recipe, tmp_path, capsys):
 def test_aerial_projection_recipe(write_recipe, tmp_path, capsys):
     recipe = write_recipe(**PROJECTION)
     out = tmp_path / "proj"
-    code, _, err = _run(capsys, "aerial", recipe, "-o", out, "--no-figures")
+    code, _, err = run_cli(capsys, "aerial", recipe, "-o", out, "--no-figures")
     assert code == 0, err
     report = json.loads((out / "aerial.json").read_text())
     assert report["steps"][0]["optics"]["type"] == "ProjectionOptics"
@@ -67,19 +59,19 @@ def test_aerial_projection_recipe(write_recipe, tmp_path, capsys):
 def test_aerial_bad_input_is_one_line_and_exit_2(write_recipe, tmp_path, capsys, replace, field):
     text_recipe = write_recipe(**replace)
     out = tmp_path / "never"
-    code, _, err = _run(capsys, "aerial", text_recipe, "-o", out)
+    code, _, err = run_cli(capsys, "aerial", text_recipe, "-o", out)
     assert code == 2
     assert field in err and err.count("\n") == 1
     assert not out.exists()
 
 
 def test_aerial_bad_series_flag(write_recipe, tmp_path, capsys):
-    code, _, err = _run(capsys, "aerial", write_recipe(**PROXIMITY), "-o", tmp_path / "x", "--gap-um", "5,a")
+    code, _, err = run_cli(capsys, "aerial", write_recipe(**PROXIMITY), "-o", tmp_path / "x", "--gap-um", "5,a")
     assert code == 2 and "--gap-um" in err
 
 
 def test_kernels_prints_eigenvalues(capsys, tmp_path):
-    code, out, err = _run(capsys, "kernels", "--wavelength-nm", 365, "--na", 0.5, "--source", "annular",
+    code, out, err = run_cli(capsys, "kernels", "--wavelength-nm", 365, "--na", 0.5, "--source", "annular",
                           "--sigma-in", 0.5, "--sigma-out", 0.8, "--source-step-sigma", 0.1, "--size-um", 4,
                           "--show", 5, "-o", tmp_path / "k")
     assert code == 0, err
@@ -91,7 +83,7 @@ def test_kernels_prints_eigenvalues(capsys, tmp_path):
 
 
 def test_kernels_from_a_projection_recipe(write_recipe, capsys):
-    code, out, err = _run(capsys, "kernels", write_recipe(**PROJECTION), "--size-um", 3, "--show", 3)
+    code, out, err = run_cli(capsys, "kernels", write_recipe(**PROJECTION), "--size-um", 3, "--show", 3)
     assert code == 0, err
     assert "254 nm, NA 0.4" in out
 
@@ -105,10 +97,10 @@ def test_kernels_from_a_projection_recipe(write_recipe, capsys):
     (["--na", "0.5"], "--wavelength-nm"),
 ])
 def test_kernels_bad_input(capsys, argv, message):
-    code, _, err = _run(capsys, "kernels", *argv)
+    code, _, err = run_cli(capsys, "kernels", *argv)
     assert code == 2 and message in err and err.count("\n") == 1
 
 
 def test_kernels_refuses_a_recipe_without_projection(write_recipe, capsys):
-    code, _, err = _run(capsys, "kernels", write_recipe())
+    code, _, err = run_cli(capsys, "kernels", write_recipe())
     assert code == 2 and "projection" in err

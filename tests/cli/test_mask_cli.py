@@ -11,17 +11,10 @@ import pytest
 
 from litho.cli import main
 from litho.gds import read_mask
+from conftest import run_cli
 
 MASKS = Path(__file__).resolve().parents[2] / "masks"
 
-
-def _run(capsys, *argv):
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:      # refused by the option parser
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _exits(capsys, *argv):
@@ -33,7 +26,7 @@ def _exits(capsys, *argv):
 
 def test_generate_stripe_prints_summary(tmp_path, capsys):
     out_file = tmp_path / "s.gds"
-    code, out, err = _run(capsys, "mask", "stripe", "--ppi", "1000", "--subpixel-gap-um", "2", "--columns", "4",
+    code, out, err = run_cli(capsys, "mask", "stripe", "--ppi", "1000", "--subpixel-gap-um", "2", "--columns", "4",
                           "--rows", "3", "-o", str(out_file))
     assert code == 0 and err == ""
     for key in ("pitch_um", "effective_ppi", "gap_um", "subpixel R um", "aperture_ratio"):
@@ -44,7 +37,7 @@ def test_generate_stripe_prints_summary(tmp_path, capsys):
 
 def test_generate_oasis_with_json_and_preview(tmp_path, capsys):
     out_file, png = tmp_path / "d.oas", tmp_path / "d.png"
-    code, out, _ = _run(capsys, "mask", "diamond", "--pitch-um", "20", "--subpixel-gap-um", "1.5", "--columns", "3",
+    code, out, _ = run_cli(capsys, "mask", "diamond", "--pitch-um", "20", "--subpixel-gap-um", "1.5", "--columns", "3",
                         "--rows", "3", "--no-marks", "--test-structures", "-o", str(out_file),
                         "--preview", str(png), "--json")
     assert code == 0
@@ -57,12 +50,12 @@ def test_generate_oasis_with_json_and_preview(tmp_path, capsys):
 
 
 def test_info(tmp_path, capsys):
-    code, out, err = _run(capsys, "mask", "info", str(MASKS / "stripe_1000ppi.gds"))
+    code, out, err = run_cli(capsys, "mask", "info", str(MASKS / "stripe_1000ppi.gds"))
     assert code == 0 and err == ""
     assert "top cell  stripe_p25p4_g2_8x8" in out
     assert "database unit 0.001 um" in out
     assert "1/0" in out and "10/0" in out and "bbox_um" in out
-    code, out, _ = _run(capsys, "mask", "info", str(MASKS / "stripe_1000ppi_2x2.gds"), "--json")
+    code, out, _ = run_cli(capsys, "mask", "info", str(MASKS / "stripe_1000ppi_2x2.gds"), "--json")
     info = json.loads(out)
     assert info["layers"]["1/0"]["polygons"] == 4
     assert info["layers"]["1/0"]["area_um2"] == pytest.approx(4 * 6.466 * 23.4)
@@ -98,14 +91,14 @@ def _assert_one_line_error(err, *fragments):
 ])
 def test_bad_generation_input(tmp_path, capsys, argv, fragments):
     out_file = tmp_path / "bad.gds"
-    code, out, err = _run(capsys, "mask", *argv, "--columns", "4", "--rows", "4", "-o", str(out_file))
+    code, out, err = run_cli(capsys, "mask", *argv, "--columns", "4", "--rows", "4", "-o", str(out_file))
     assert code == 2
     _assert_one_line_error(err, *fragments)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_bad_output_suffix_writes_nothing(tmp_path, capsys):
-    code, _, err = _run(capsys, "mask", "stripe", "--ppi", "1000", "--subpixel-gap-um", "2", "--columns", "2", "--rows",
+    code, _, err = run_cli(capsys, "mask", "stripe", "--ppi", "1000", "--subpixel-gap-um", "2", "--columns", "2", "--rows",
                         "2", "-o", str(tmp_path / "mask.dxf"))
     assert code == 2
     _assert_one_line_error(err, "mask.dxf", ".gds or .oas")

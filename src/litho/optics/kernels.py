@@ -49,7 +49,7 @@ from .pupil import noll_to_nm, pupil
 from .window import WORKERS, BandPlan
 
 CACHE_ENV = "LITHO_KERNEL_CACHE"
-CACHE_VERSION = 3  # part of the file name; the entry format itself is cache.DISK_FORMAT
+CACHE_VERSION = 4  # part of the file name; the entry format itself is cache.DISK_FORMAT
 CHUNK_ELEMENTS = 4_000_000  # complex entries of B per chunk (64 MB)
 
 
@@ -355,7 +355,8 @@ def band_frequencies(plan: BandPlan, band_per_um: float):
 
 def _build(optics, shape, pixel_um, wavelength_nm, tolerance, t0) -> Kernels:
     lam_um = wavelength_nm * 1e-3
-    plan = band_plan(optics, shape, pixel_um, wavelength_nm)
+    # the plan the kernels are evaluated on (ProjectionOptics.line_intensity): the same grid choice
+    plan = band_plan(optics, shape, pixel_um, wavelength_nm, narrow=optics.socs_image_band)
     band = optics.na * (1 + optics.sigma_max) / lam_um
     index, fy, fx = band_frequencies(plan, band)
     ssx, ssy, w = optics.source.points(optics.source_step_sigma)

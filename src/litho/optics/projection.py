@@ -215,7 +215,7 @@ class ProjectionOptics:
     def cache_token(self) -> tuple:
         """Everything the kernels depend on (hashable)."""
         return (self.na, self.source, self.defocus_um, self.zernike, self.immersion_index,
-                self.source_step_sigma)
+                self.source_step_sigma, bool(self.socs_image_band))
 
     @property
     def blur_length_um(self) -> float:
