@@ -48,8 +48,10 @@ DEVELOP_PLANES_PER_DEPTH_LINE = 15
 DOSE_PLANES_PER_DEPTH_LINE = 1
 # float64 planes of the metrology working set (contours, labels, gradients)
 METROLOGY_PLANES = 4
-# bytes per padded-window sample while one line is imaged (mask spectrum, band fields, sums)
-PROXIMITY_BYTES_PER_SAMPLE = 190
+# bytes per padded-window sample while one line is imaged (mask spectrum, band fields, sums,
+# and the film factors the depth fields are built from by repeated products); measured
+# by tests/test_memory.py and benchmarks/bench_memory.py
+PROXIMITY_BYTES_PER_SAMPLE = 270
 PROJECTION_BYTES_PER_SAMPLE = 36
 CONTACT_BYTES_PER_SAMPLE = 16  # hard contact: the image is a copy of the mask
 BASE_BYTES = 1 * 2**20
