@@ -265,7 +265,7 @@ def test_optics_message_with_numpy_value_has_no_type_name():
 def test_sweep_field_twice_has_one_prefix(capsys):
     code, _, err = _cli(capsys, "sweep", RECIPES / "ebt_cdse_254nm.toml", "--vary", "exposure.dose=1",
                         "--vary", "exposure.dose=2")
-    _assert_refused(code, err, "litho sweep: --vary: exposure.dose is varied twice")
+    _assert_refused(code, err, "litho sweep: --vary: exposure.dose_mj_cm2 is varied twice")
     assert "sweep: sweep" not in err
 
 

@@ -13,9 +13,11 @@ PROJECTION = RECIPES / "projection_stripe_3000ppi_365nm.toml"
 
 
 def _with_gap(gap_um):
+    """The RGB recipe's R step at ``gap_um``, with a fixed one-ring cone rule: these tests are about
+    the search and the Fresnel scaling, and the default rule is sized once per trial pitch."""
     raw = dict(litho.load_recipe(RGB).raw)
     raw = {k: v for k, v in raw.items() if k != "step"}
-    raw["exposure"] = dict(raw["exposure"], gap=f"{gap_um} um")
+    raw["exposure"] = dict(raw["exposure"], gap=f"{gap_um} um", direction_rings=1)
     raw["mask"] = dict(raw["mask"], layer="R")
     return litho.recipe_from_dict(raw, base_dir=RECIPES)
 
