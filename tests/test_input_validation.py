@@ -20,6 +20,7 @@ from litho import fields
 from litho.cli import build_parser, main
 from litho.errors import LithoInputError, LithoNote
 from litho.recipe import recipe_from_dict
+from conftest import run_cli
 from conftest import RECIPES, SMALL_RECIPE
 
 NAN, INF = float("nan"), float("inf")
@@ -41,16 +42,6 @@ def _refused(edit, *fragments):
     for fragment in fragments:
         assert fragment in text, text
     return text
-
-
-def _cli(capsys, *argv):
-    """(exit code, stdout, stderr) of ``litho ARGV``, whether refused by the parser or the handler."""
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _assert_refused(code, err, *fragments):
@@ -149,7 +140,7 @@ def test_nan_in_film_optics_is_refused(key, value, field):
 @pytest.mark.parametrize("value", ["1e300", "1e-300", "inf", "nan", "-1", "0", "101", "x"])
 def test_pixel_option_outside_range_is_refused_before_simulating(tmp_path, capsys, value):
     out = tmp_path / "out"
-    code, _, err = _cli(capsys, "simulate", RECIPES / "ebt_cdse_254nm.toml", "--pixel-um", value, "-o", out)
+    code, _, err = run_cli(capsys, "simulate", RECIPES / "ebt_cdse_254nm.toml", "--pixel-um", value, "-o", out)
     _assert_refused(code, err, "--pixel-um")
     assert not out.exists()
 
@@ -157,16 +148,16 @@ def test_pixel_option_outside_range_is_refused_before_simulating(tmp_path, capsy
 def test_pixel_in_range_but_coarser_than_the_window_is_refused_before_simulating(tmp_path, capsys):
     # 100 µm is inside 0.001-100 but leaves fewer than 8 samples across the 2 x 2 cell
     out = tmp_path / "out"
-    code, _, err = _cli(capsys, "simulate", RECIPES / "ebt_cdse_254nm.toml", "--pixel-um", "100", "-o", out)
+    code, _, err = run_cli(capsys, "simulate", RECIPES / "ebt_cdse_254nm.toml", "--pixel-um", "100", "-o", out)
     _assert_refused(code, err)
-    code, _, err = _cli(capsys, "aerial", RECIPES / "ebt_cdse_254nm.toml", "--pixel-um", "50", "-o", out)
+    code, _, err = run_cli(capsys, "aerial", RECIPES / "ebt_cdse_254nm.toml", "--pixel-um", "50", "-o", out)
     # aerial shares simulate's set-up (process.prepare): the optics' pitch limit is checked first
     _assert_refused(code, err, "pixel_um = 50 is too coarse", "needs pixel_um <=")
     assert not out.exists()
 
 
 def test_pixel_option_error_states_the_range(capsys):
-    code, _, err = _cli(capsys, "simulate", RECIPES / "ebt_cdse_254nm.toml", "--pixel-um", "1e-300")
+    code, _, err = run_cli(capsys, "simulate", RECIPES / "ebt_cdse_254nm.toml", "--pixel-um", "1e-300")
     _assert_refused(code, err, "0.001 to 100 µm")
 
 
@@ -233,7 +224,7 @@ def test_material_unique_prefix_is_taken_with_a_note():
 def test_material_prefix_note_is_one_cli_line(write_recipe, tmp_path, capsys):
     # the note is printed even though the run then stops at a bad pixel pitch (before simulating)
     path = write_recipe(**{'material = "toluene"': 'material = "tolu"'})
-    code, _, err = _cli(capsys, "simulate", path, "--pixel-um", "100", "-o", tmp_path / "o")
+    code, _, err = run_cli(capsys, "simulate", path, "--pixel-um", "100", "-o", tmp_path / "o")
     assert code == 2
     note = err.splitlines()[0]
     assert note.startswith("litho simulate: note: ") and "developer.material = 'tolu' taken as 'toluene'" in note
@@ -263,17 +254,17 @@ def test_optics_message_with_numpy_value_has_no_type_name():
 
 
 def test_sweep_field_twice_has_one_prefix(capsys):
-    code, _, err = _cli(capsys, "sweep", RECIPES / "ebt_cdse_254nm.toml", "--vary", "exposure.dose=1",
+    code, _, err = run_cli(capsys, "sweep", RECIPES / "ebt_cdse_254nm.toml", "--vary", "exposure.dose=1",
                         "--vary", "exposure.dose=2")
     _assert_refused(code, err, "litho sweep: --vary: exposure.dose_mj_cm2 is varied twice")
     assert "sweep: sweep" not in err
 
 
 def test_kernels_messages_name_the_flag(capsys):
-    code, _, err = _cli(capsys, "kernels", "--wavelength-nm", "365", "--na", "0.5", "--tolerance", "0.7")
+    code, _, err = run_cli(capsys, "kernels", "--wavelength-nm", "365", "--na", "0.5", "--tolerance", "0.7")
     _assert_refused(code, err, "--tolerance")
     assert "kernel_tolerance" not in err
-    code, _, err = _cli(capsys, "kernels", "--wavelength-nm", "365", "--na", "1.5")
+    code, _, err = run_cli(capsys, "kernels", "--wavelength-nm", "365", "--na", "1.5")
     _assert_refused(code, err, "--na = 1.5")
     assert "ProjectionOptics" not in err
 
@@ -297,7 +288,7 @@ def test_unreadable_recipe_text_is_one_line(tmp_path, data, fragment):
 
 def test_recipe_path_too_long_a_directory_or_a_device_is_one_line(tmp_path, capsys):
     for path in (tmp_path / ("r" * 300 + ".toml"), tmp_path, "/dev/zero", "/dev/stdin"):
-        code, _, err = _cli(capsys, "simulate", path, "-o", tmp_path / "o")
+        code, _, err = run_cli(capsys, "simulate", path, "-o", tmp_path / "o")
         _assert_refused(code, err)
     assert not (tmp_path / "o").exists()
 
@@ -360,7 +351,7 @@ def test_negative_focus_list_is_a_value(text, values):
 
 @pytest.mark.parametrize("text", ["-2,x", "nan", "-inf", "1e300", ""])
 def test_bad_focus_list_is_refused_by_the_parser(capsys, tmp_path, text):
-    code, _, err = _cli(capsys, "aerial", RECIPES / "projection_stripe_3000ppi_365nm.toml", "--defocus-um", text,
+    code, _, err = run_cli(capsys, "aerial", RECIPES / "projection_stripe_3000ppi_365nm.toml", "--defocus-um", text,
                         "-o", tmp_path / "o")
     _assert_refused(code, err, "--defocus-um")
     assert not (tmp_path / "o").exists()
@@ -368,7 +359,7 @@ def test_bad_focus_list_is_refused_by_the_parser(capsys, tmp_path, text):
 
 def test_contrast_doses_that_do_not_bracket_the_curve_say_so(tmp_path, capsys):
     out = tmp_path / "c"
-    code, text, err = _cli(capsys, "contrast", RECIPES / "ebt_cdse_254nm.toml", "--doses", "100:1000:5", "-o", out)
+    code, text, err = run_cli(capsys, "contrast", RECIPES / "ebt_cdse_254nm.toml", "--doses", "100:1000:5", "-o", out)
     assert code == 0, err
     assert "D0 = n/a" in text and "D0, D50, D100 not bracketed" in text and "lower LOW" in text
     summary = json.loads((out / "contrast.json").read_text())
@@ -377,7 +368,7 @@ def test_contrast_doses_that_do_not_bracket_the_curve_say_so(tmp_path, capsys):
 
 @pytest.mark.parametrize("doses", ["100:10:5", "0:1:5", "1:inf:5", "1:nan:5", "1:2:1", "1:2:1e9", "1:1e300:5"])
 def test_contrast_bad_doses_are_refused_by_the_parser(tmp_path, capsys, doses):
-    code, _, err = _cli(capsys, "contrast", RECIPES / "ebt_cdse_254nm.toml", "--doses", doses, "-o", tmp_path / "c")
+    code, _, err = run_cli(capsys, "contrast", RECIPES / "ebt_cdse_254nm.toml", "--doses", doses, "-o", tmp_path / "c")
     _assert_refused(code, err, "--doses")
 
 
@@ -411,7 +402,7 @@ def test_calibrate_command_warns_about_a_parameter_at_its_bound(tmp_path, capsys
     doses = np.geomspace(0.01, 1000, 9)
     data.write_text("dose_mj_cm2,nrt\n" + "".join(f"{d:.6g},{h:.4f}\n" for d, h in zip(doses, np.linspace(0, 0.9, 9))))
     out = tmp_path / "cal"
-    code, text, err = _cli(capsys, "calibrate", RECIPES / "ebt_cdse_254nm.toml", data,
+    code, text, err = run_cli(capsys, "calibrate", RECIPES / "ebt_cdse_254nm.toml", data,
                            "--fit", "quantum_yield,crosslink_dispersion", "-o", out)
     assert code == 0, err
     assert "warning: crosslinker.quantum_yield = 1 stopped at a bound of its range [0, 1]" in text
