@@ -147,7 +147,7 @@ def test_min_feature_and_sweep_share_one_in_spec_rule():
     from litho import resolution, sweep
 
     assert "field_failure" in inspect.getsource(resolution.judge)
-    assert "field_failure" in inspect.getsource(sweep._step_rows)
+    assert "field_failure" in inspect.getsource(sweep.step_rows)
 
 
 def test_one_off_projection_windows_are_imaged_by_abbe_and_agree_with_exact_kernels(monkeypatch):

@@ -265,23 +265,23 @@ class Evaluator:
 
     def _exposures(self, recipe: Recipe, key: tuple):
         # the sweep's own set-up and unit exposure: one image per step for this optics setting
-        from .sweep import _setup, _unit_exposure
+        from .sweep import window_setup, unit_exposure
 
         if key != self._optics_key:
             self._shared = None   # one setting's images in memory at a time
-            masks, designs, grid = _setup(recipe, self.pixel_um)
-            shared = [_unit_exposure(step, design, grid, recipe) for step, design in zip(recipe.steps, designs)]
+            masks, designs, grid = window_setup(recipe, self.pixel_um)
+            shared = [unit_exposure(step, design, grid, recipe) for step, design in zip(recipe.steps, designs)]
             self._optics_key, self._shared = key, (masks, designs, grid, shared)
             self.images += 1
         return self._shared
 
     def rows(self, values: tuple) -> list[dict]:
-        from .sweep import _develop_point, _step_rows
+        from .sweep import develop_point, step_rows
 
         recipe = point_recipe(self.recipe, self.axes, values)
         masks, designs, grid, shared = self._exposures(recipe, self.optics_key(values))
         self.evaluations += 1
-        return [_step_rows([_develop_point(recipe, k, masks[k].layer, designs[k], grid, shared[k])])[0]
+        return [step_rows([develop_point(recipe, k, masks[k].layer, designs[k], grid, shared[k])])[0]
                 for k in range(len(recipe.steps))]
 
     def evaluate(self, values) -> Evaluation:

@@ -119,7 +119,7 @@ def chemistry_only(axis: Axis) -> bool:
     return keys is None or any(axis.key == k or axis.key.startswith(k + "_") for k in keys)
 
 
-def _step_rows(steps) -> list[dict]:
+def step_rows(steps) -> list[dict]:
     """The table rows of one point: per step its metrics and whether it is in spec.
 
     Built from the step results directly: a sweep needs no image-edge (NILS)
@@ -147,10 +147,10 @@ def _simulate_point(args) -> list[dict]:
     from .process import simulate
 
     recipe, pixel_um = args
-    return _step_rows(simulate(recipe, pixel_um=pixel_um).steps)
+    return step_rows(simulate(recipe, pixel_um=pixel_um).steps)
 
 
-def _setup(recipe: Recipe, pixel_um):
+def window_setup(recipe: Recipe, pixel_um):
     """Masks, designs and the grid of ``recipe``: the one set-up path (:func:`litho.process.prepare`)."""
     from .process import prepare
 
@@ -158,7 +158,7 @@ def _setup(recipe: Recipe, pixel_um):
     return setup.masks, setup.designs, setup.grid
 
 
-def _unit_exposure(step, design, grid, recipe):
+def unit_exposure(step, design, grid, recipe):
     """Transmission, top images, line-weighted intensity and the local dose of 1 mJ/cm² for one step
     (:func:`litho.process.expose_step`, as :func:`litho.process.simulate_step` exposes it)."""
     from .process import expose_step
@@ -166,7 +166,7 @@ def _unit_exposure(step, design, grid, recipe):
     return expose_step(step, design, grid, recipe, 1.0, overlay_um=step.exposure.overlay_um)
 
 
-def _develop_point(recipe: Recipe, index: int, layer, design, grid, shared):
+def develop_point(recipe: Recipe, index: int, layer, design, grid, shared):
     """Step ``index`` of ``recipe`` developed and measured on the shared unit exposure."""
     from .development import develop
     from .dose import LocalDose
@@ -223,14 +223,14 @@ def _simulate_group(task: _GroupTask) -> list[list[dict]]:
             tick()
         return out
     first = recipes[0]
-    masks, designs, grid = _setup(first, pixel_um)
+    masks, designs, grid = window_setup(first, pixel_um)
     # rows, not step results, are kept per point: a group of many doses holds one image per step
     rows_per_point: list[list] = [[] for _ in recipes]
     last = len(masks) - 1
     for k, (mask, design) in enumerate(zip(masks, designs)):
-        shared = _unit_exposure(first.steps[k], design, grid, first)
+        shared = unit_exposure(first.steps[k], design, grid, first)
         for rows, r in zip(rows_per_point, recipes):
-            rows.extend(_step_rows([_develop_point(r, k, mask.layer, design, grid, shared)]))
+            rows.extend(step_rows([develop_point(r, k, mask.layer, design, grid, shared)]))
             if k == last:
                 tick()
         del shared
