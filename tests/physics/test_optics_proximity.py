@@ -210,3 +210,19 @@ def test_cone_rule_is_symmetric_and_its_weights_sum_to_one():
     for a, b in list(pts):
         assert (round(-a, 12) + 0.0, b) in pts or (round(-a, 12), b) in pts
         assert (b, a) in pts
+
+
+def test_cone_rule_is_sized_once_per_rung_of_the_pitch_ladder():
+    """A search over many sizes sizes the rule once per 2^(1/8) rung of the pitch, not once per size."""
+    from litho.optics.proximity import PROBE_LADDER_STEPS, probe_pitch_um
+
+    optics = ProximityOptics(wavelength_nm=365, gap_um=3, collimation_half_angle_deg=1.5)
+    assert probe_pitch_um(optics, 0.25) == 0.25 and probe_pitch_um(optics, 0.5) == 0.5
+    pitches = np.geomspace(0.05, 0.4, 200)
+    rungs = [probe_pitch_um(optics, p) for p in pitches]
+    assert len(set(rungs)) == pytest.approx(3 * PROBE_LADDER_STEPS + 1, abs=1)
+    ratio = np.array(rungs) / pitches
+    assert np.all(np.abs(np.log2(ratio)) <= 0.5 / PROBE_LADDER_STEPS + 1e-12)
+    assert np.all(np.diff(rungs) >= 0)
+    # the rule at a pitch is the rule at its rung
+    assert optics.direction_rule(0.26) == optics.direction_rule(0.25)

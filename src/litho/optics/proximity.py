@@ -641,16 +641,36 @@ def _rule_directions(rule, half_angle_deg: float, profile: str):
 
 # --------------------------------------------------------------------------- choosing the rule
 
-#: Levels L of the default rule sequence (L radial Gauss nodes × 8⌈L/2⌉ azimuths).
-MAX_RULE_LEVEL = 24
+#: Levels L of the default rule sequence (L radial Gauss nodes × 8⌈L/2⌉ azimuths); the largest
+#: rule chosen is level MAX_RULE_LEVEL/2 (256 directions), estimated against level MAX_RULE_LEVEL.
+#: A cone that needs more (a long gap at a wide cone) gets that rule and its estimate in the report.
+MAX_RULE_LEVEL = 16
+#: Steps per octave of the ladder of probe pitches (probe_pitch_um).
+PROBE_LADDER_STEPS = 8
 #: Side of a probe-mask cell, samples (4 × 4 cells: a 64² window keeps the estimate cheap).
 PROBE_CELL_SAMPLES = 16
 
 
+def probe_pitch_um(optics: ProximityOptics, pixel_um: float) -> float:
+    """The pitch the cone rule is sized at for a grid of ``pixel_um``: the nearest rung of a ladder
+    of 2^(1/8) (9%) steps through 1 µm.
+
+    Searches over many sizes (``litho min-feature``: each size its own pitch)
+    then size the rule once per rung, not once per size; a 4.5% change of
+    the probe's cells moves the estimate by less than the estimate's own
+    spread between masks (benchmarks/bench_accuracy.py). The shipped
+    recipes' pitches 0.25 and 0.5 µm are rungs. No coarser floor: a rule
+    sized on a coarser probe (fewer, larger cells) erred by 6× its
+    tolerance on 0.8 µm cells at 0.05 µm (3 µm gap, 1.5°, 365 nm).
+    """
+    del optics   # the rung is a function of the pitch alone
+    return 2.0 ** (round(PROBE_LADDER_STEPS * math.log2(float(pixel_um))) / PROBE_LADDER_STEPS)
+
+
 def _probe_key(optics: ProximityOptics, pixel_um: float) -> tuple:
-    """What the cone rule depends on: the propagation, the cone and the pitch (hashable)."""
+    """What the cone rule depends on: the propagation, the cone and the probe pitch (hashable)."""
     return (optics.lines, optics.propagation_gap_um, optics.gap_index, optics.film_depth_um, optics.film_index,
-            optics.collimation_half_angle_deg, optics.angular_profile, float(pixel_um))
+            optics.collimation_half_angle_deg, optics.angular_profile, probe_pitch_um(optics, pixel_um))
 
 
 def _probe_optics(key) -> ProximityOptics:
