@@ -226,3 +226,19 @@ def test_cone_rule_is_sized_once_per_rung_of_the_pitch_ladder():
     assert np.all(np.diff(rungs) >= 0)
     # the rule at a pitch is the rule at its rung
     assert optics.direction_rule(0.26) == optics.direction_rule(0.25)
+
+
+def test_a_cone_the_largest_rule_cannot_resolve_is_one_note_and_its_estimate():
+    import warnings
+
+    from litho.errors import LithoNote
+
+    optics = ProximityOptics(wavelength_nm=365, gap_um=80, collimation_half_angle_deg=3)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        n_r, n_phi, estimate = optics.direction_rule(0.3)
+        optics.direction_rule(0.3)
+    notes = [w for w in caught if issubclass(w.category, LithoNote)]
+    assert len(notes) == 1 and "256 directions" in str(notes[0].message)
+    assert estimate > DIRECTION_TOLERANCE and n_r * n_phi == 256
+    assert optics.directions_accuracy(0.3) == estimate

@@ -34,13 +34,14 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import scipy.fft as sfft
 
-from ..errors import LithoInputError
+from ..errors import LithoInputError, LithoNote
 from . import _checks, contact
 import threading
 from collections import OrderedDict
@@ -746,6 +747,13 @@ def choose_cone_rule(key, tolerance: float) -> tuple[int, int, float]:
         error = cone_rule_error(key, level)
         if error <= tolerance:
             break
+    if error > tolerance:
+        # once per optics and pitch (cached): the run goes on with the largest rule
+        warnings.warn(LithoNote(
+            f"the collimation cone ({key[5]:g} deg over a {key[1]:g} um gap) needs more than the largest "
+            f"cone rule ({level * _level_azimuths(level)} directions) at {key[-1]:.3g} um pixels: its image "
+            f"error is estimated at {error:.1e} of the clear field (tolerance {tolerance:.0e}); "
+            "the run goes on with it (exposure.direction_rings sets another rule)"), stacklevel=2)
     return level, _level_azimuths(level), error
 
 
