@@ -110,6 +110,12 @@ def check_step(step, layer, design, grid: Grid, recipe, overlay_um=(0.0, 0.0)) -
     if fine.shape[0] * fine.shape[1] > MAX_WINDOW_SAMPLES:
         return {"pixel_um": grid.pixel_um, "checked": False,
                 "reason": f"a {fine.shape[1]} x {fine.shape[0]} window at half the pitch is too large to check"}
+    # the cone rule of the run's pitch on both grids: the check measures the grid alone (a rule
+    # sized for the half pitch would add its own quadrature difference, and cost several times more)
+    optics = step.exposure.optics
+    if hasattr(optics, "holding_cone_rule"):
+        step = dataclasses.replace(step, exposure=dataclasses.replace(
+            step.exposure, optics=optics.holding_cone_rule(grid.pixel_um)))
     cx, cy, dcx, dcy = _cd(step, layer, polygons, index, window, recipe, overlay_um)
     fx, fy, _, _ = _cd(step, layer, polygons, index, fine, recipe, overlay_um)
     return verdict(grid.pixel_um, (cx, cy), (fx, fy), (dcx, dcy), polygons[index])

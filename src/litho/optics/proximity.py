@@ -128,6 +128,11 @@ class ProximityOptics:
         from the pitch for :data:`DIRECTION_TOLERANCE` (see :meth:`directions`).
     precision : {"double", "single"}
         Precision of the field FFTs ("single": faster, ~1e-7 of the clear field).
+    cone_rule_pixel_um : float, optional
+        Size the default cone rule for this pitch instead of the grid's own
+        (None). The convergence check holds it at the run's pitch, so that
+        the half-pitch run differs from the run by its grid alone, not by
+        another cone rule (:meth:`holding_cone_rule`).
 
     Examples
     --------
@@ -151,6 +156,7 @@ class ProximityOptics:
     precision: str = "double"
     contact_mode: str | None = None
     absorber_thickness_nm: float = 0.0
+    cone_rule_pixel_um: float | None = None
 
     def __post_init__(self):
         s = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731
@@ -187,6 +193,9 @@ class ProximityOptics:
         if self.direction_rings is not None:
             s("direction_rings", _checks.integer(OWNER, "direction_rings", self.direction_rings, 0, 20))
         s("precision", _checks.choice(OWNER, "precision", self.precision, ("double", "single")))
+        if self.cone_rule_pixel_um is not None:
+            s("cone_rule_pixel_um", _checks.number(OWNER, "cone_rule_pixel_um", self.cone_rule_pixel_um, lo=0,
+                                                   lo_open=True, hi=100, what="µm"))
 
     # ------------------------------------------------------------------ description
 
@@ -261,6 +270,12 @@ class ProximityOptics:
         :data:`DIRECTION_TOLERANCE`.
         """
         return self.direction_rings
+
+    def holding_cone_rule(self, pixel_um: float) -> "ProximityOptics":
+        """These optics with the cone rule of ``pixel_um`` on any grid (``cone_rule_pixel_um``)."""
+        if self.cone_rule_pixel_um is not None:
+            return self
+        return dataclasses.replace(self, cone_rule_pixel_um=float(pixel_um))
 
     def direction_rule(self, pixel_um: float) -> tuple[int, int, float]:
         """``(n_radial, n_azimuth, error)`` of the default Gauss cone rule at ``pixel_um``.
@@ -670,6 +685,8 @@ def probe_pitch_um(optics: ProximityOptics, pixel_um: float) -> float:
 
 def _probe_key(optics: ProximityOptics, pixel_um: float) -> tuple:
     """What the cone rule depends on: the propagation, the cone and the probe pitch (hashable)."""
+    if optics.cone_rule_pixel_um is not None:
+        pixel_um = optics.cone_rule_pixel_um
     return (optics.lines, optics.propagation_gap_um, optics.gap_index, optics.film_depth_um, optics.film_index,
             optics.collimation_half_angle_deg, optics.angular_profile, probe_pitch_um(optics, pixel_um))
 
