@@ -15,7 +15,8 @@ from litho.grid import Grid
 
 PROJECTION = {'tool = "contact"': 'tool = "projection"\nna = 0.4\nsigma = 0.5\nsource_step_sigma = 0.2',
               "collimation_half_angle_deg = 1.5\n": "", "pixel_um = 0.2\n": ""}
-PROXIMITY = {'tool = "contact"': 'tool = "proximity"\ngap = "20 um"'}
+# a fixed one-ring cone rule: these tests are about grids, guards and memory, not the cone quadrature
+PROXIMITY = {'tool = "contact"': 'tool = "proximity"\ngap = "20 um"\ndirection_rings = 1'}
 
 
 def test_aerial_uses_the_grid_simulate_prepares(write_recipe, tmp_path, capsys):

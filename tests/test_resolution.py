@@ -60,8 +60,15 @@ def test_pixel_array_reports_ppi_from_the_pitch():
 
 
 def test_min_feature_command_writes_json_and_plot(tmp_path, capsys):
+    # the shipped RGB recipe with a fixed one-ring cone rule and a coarse scan: this tests what the
+    # command writes (the search itself is tested below and in benchmarks/bench_minfeature.py)
+    text = RGB.read_text().replace("[exposure]\n", "[exposure]\ndirection_rings = 1\n", 1)
+    text = text.replace('file = "../masks/', f'file = "{(RGB.parent.parent / "masks").as_posix()}/')
+    recipe = tmp_path / "rgb.toml"
+    recipe.write_text(text)
     out = tmp_path / "mf"
-    assert main(["min-feature", str(RGB), "--feature", "line-space,pixel-array", "-o", str(out)]) == 0
+    assert main(["min-feature", str(recipe), "--feature", "line-space,pixel-array", "--points-per-decade", "6",
+                 "-o", str(out)]) == 0
     stdout = capsys.readouterr().out
     assert "ppi" in stdout
     report = json.loads((out / "min_feature.json").read_text())
