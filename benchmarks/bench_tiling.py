@@ -4,6 +4,7 @@
     python benchmarks/bench_tiling.py rate               # tiles/s, 1 and 2 local workers (3 x 3 test panel)
     python benchmarks/bench_tiling.py panel              # recipes/rgb_panel_1cm.toml end to end, wafer extrapolated
     python benchmarks/bench_tiling.py scaling [SIZES]    # time vs n x n pixels (4,8,16,32), untiled baseline
+    python benchmarks/bench_tiling.py rgb [SIZES]        # the RGB recipe on n x n arrays: wall, peak RSS
 
 ``halo``: the small hard-contact recipe of the tests (2 × 2 stripe cell,
 0.2 µm, 254 nm), FFT guard 30 µm in both runs so that only the mask content
@@ -14,7 +15,11 @@ scheduler with 1 and 2 workers, every tile computed (no sharing). ``panel``:
 the shipped 1 cm² recipe run whole against masks/panel_1cm.gds, and a 150 mm
 wafer as the panels that fit on it (π·75² / 1 cm², ≈ 176) on N workers.
 ``scaling``: the small hard-contact recipe on n × n stripe arrays (layer R),
-automatic snapped tiles, against the untiled run up to 8 × 8.
+automatic snapped tiles, against the untiled run up to 8 × 8. ``rgb``: the
+shipped three-step RGB proximity recipe (``rgb_stripe_1000ppi.toml``) on
+n × n stripe arrays (8, 16, 32, 64 by default), each size one
+``litho simulate --no-figures`` in a fresh child process (peak RSS of that
+child): litho tiles by itself once a window would not fit in memory.
 """
 
 from __future__ import annotations
@@ -124,6 +129,51 @@ def scaling(sizes: list[int], untiled_up_to: int = 8) -> None:
           f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.2f} GB")
 
 
+def rgb(sizes: list[int]) -> None:
+    """The RGB recipe on n x n stripe arrays, one child process per size: wall time, peak RSS, per subpixel."""
+    import os
+    import subprocess
+    import tempfile
+
+    import numpy as np
+
+    from litho.cli import main
+
+    print(f"load average {os.getloadavg()[0]:.1f}")
+    print(f"{'pixels':>8} {'subpixels':>9} {'wall s':>8} {'peak RSS GB':>11} {'ms/subpixel':>11}  tiled")
+    rows = []
+    text = (ROOT / "recipes" / "rgb_stripe_1000ppi.toml").read_text()
+    probe = ("import resource, sys, litho.__main__ as m; code = m.main(sys.argv[1:]); "
+             "print('maxrss', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); "
+             "sys.exit(code)")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            mask = Path(tmp) / f"stripe_{n}x{n}.gds"
+            main(["mask", "stripe", "--ppi", "1000", "--subpixel-gap-um", "2", "--columns", str(n),
+                  "--rows", str(n), "--no-marks", "-o", str(mask)])
+            recipe = Path(tmp) / f"rgb_{n}.toml"
+            recipe.write_text(text.replace('file = "../masks/stripe_1000ppi.gds"', f'file = "{mask.as_posix()}"')
+                              .replace("window_um = [0, 0, 203.2, 203.2]",
+                                       f"window_um = [0, 0, {25.4 * n:g}, {25.4 * n:g}]"))
+            t = time.perf_counter()
+            done = subprocess.run([sys.executable, "-c", probe, "simulate", str(recipe), "-o",
+                                   str(Path(tmp) / f"out_{n}"), "--no-figures", "-q"],
+                                  capture_output=True, text=True, env={**os.environ, "CI": "true"})
+            wall = time.perf_counter() - t
+            if done.returncode:
+                print(f"{n * n:8d}  failed: {done.stderr.strip().splitlines()[-1]}")
+                continue
+            rss_gb = int(done.stderr.split("maxrss")[-1].split()[0]) / 1e6
+            tiled = "tile" in done.stdout
+            rows.append((n * n, wall))
+            print(f"{n * n:8d} {3 * n * n:9d} {wall:8.1f} {rss_gb:11.2f} {1e3 * wall / (3 * n * n):11.2f}  "
+                  f"{'yes' if tiled else 'no'}", flush=True)
+    if len(rows) > 1:
+        pixels, times = np.array(rows).T
+        slope = np.polyfit(np.log(pixels), np.log(times), 1)[0]
+        print(f"cost exponent (time ~ pixels^a): a = {slope:.2f}")
+
+
 def panel(workers: list[int], design: Path | None = ROOT / "masks" / "panel_1cm.gds") -> None:
     """The shipped 1 cm² recipe end to end, in process: wall time, peak memory, time per subpixel, wafer."""
     import os
@@ -157,6 +207,8 @@ if __name__ == "__main__":
         halo([float(v) for v in (sys.argv[2] if len(sys.argv) > 2 else "4,8,12,16").split(",")])
     elif what == "panel":
         panel([1, 2, 16, 128])
+    elif what == "rgb":
+        rgb([int(v) for v in (sys.argv[2] if len(sys.argv) > 2 else "8,16,32,64").split(",")])
     elif what == "scaling":
         scaling([int(v) for v in (sys.argv[2] if len(sys.argv) > 2 else "4,8,16,32").split(",")])
     else:

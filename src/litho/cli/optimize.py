@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from .. import fields
-from . import PIXEL_UM_HELP, example_help, output_dir, pixel_um_option
+from . import add_grid_run_options, example_help, output_dir
 from .figures import add_figure_options, figure_options
 
 ORDER = 17
@@ -44,11 +44,7 @@ def register(subparsers) -> None:
     p.add_argument("--profile-points", default=11, metavar="N",
                    type=fields.option(fields.integer, "--profile-points", convert=int, lo=3, hi=201),
                    help="samples of each axis's profile through the optimum, 3 to 201 (default 11)")
-    p.add_argument("--scheduler", default=None,
-                   help="threads (default: Dask's local scheduler), sync, or a Dask scheduler address")
-    p.add_argument("--pixel-um", type=pixel_um_option, default=None,
-                   help=f"sample pitch for every point, {PIXEL_UM_HELP}")
-    p.add_argument("-o", "--out", default=None, help="output directory for optimize.json and optimize.png")
+    add_grid_run_options(p, out_default=None, out_help="output directory for optimize.json and optimize.png")
     add_figure_options(p)
     p.set_defaults(func=run)
 

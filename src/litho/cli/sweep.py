@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from . import PIXEL_UM_HELP, example_help, output_dir, pixel_um_option
+from . import add_grid_run_options, example_help, output_dir
 from .figures import add_figure_options, figure_options
 
 ORDER = 16
@@ -26,12 +26,7 @@ def register(subparsers) -> None:
     p.add_argument("--vary", action="append", default=[], metavar="KEY=a:b:n", type=_vary_option,
                    help="section.key=a:b:n (n linear points) or section.key=v1,v2,...; values in the key's "
                         "canonical unit (dose mJ/cm^2, gap um, thickness nm, time s). Repeat for a grid.")
-    p.add_argument("--scheduler", default=None,
-                   help="threads (default: Dask's local scheduler), sync, or a Dask scheduler address "
-                        "tcp://host:port")
-    p.add_argument("--pixel-um", type=pixel_um_option, default=None,
-                   help=f"sample pitch for every point, {PIXEL_UM_HELP}")
-    p.add_argument("-o", "--out", default="out", help="output directory (default: out)")
+    add_grid_run_options(p, out_default="out", out_help="output directory (default: out)")
     add_figure_options(p)
     p.add_argument("-q", "--quiet", action="store_true",
                    help="no progress bar (it is drawn on stderr only when stderr is a terminal and CI is unset)")
