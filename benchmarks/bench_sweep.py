@@ -43,7 +43,6 @@ import numpy as np
 
 import litho
 from litho.optics import clear_caches
-from litho.optics.proximity import _probe_level, choose_cone_rule
 from litho.recipe import recipe_from_dict
 from litho.sweep import step_rows, parse_vary, point_recipe, sweep
 
@@ -56,13 +55,6 @@ def bench_recipe(pixels: int, steps: list[str]):
     raw["mask"]["window_um"] = [0.0, 0.0, 25.4 * pixels, 25.4 * pixels]
     raw["step"] = [s for s in raw["step"] if s["name"] in steps]
     return recipe_from_dict(raw, source=str(base.path), base_dir=base.path.parent, path=base.path)
-
-
-def from_scratch() -> None:
-    """Empty the optics caches and the cone rule's probe, as a fresh process starts."""
-    clear_caches()
-    choose_cone_rule.cache_clear()
-    _probe_level.cache_clear()
 
 
 def worst_difference(a: list[dict], b: list[dict]) -> float:
@@ -109,7 +101,7 @@ def main() -> None:
 
     t = time.perf_counter()
     for values in points:
-        from_scratch()
+        clear_caches()
         litho.simulate(point_recipe(recipe, axes, values))
     times["scratch"] = time.perf_counter() - t
 

@@ -167,7 +167,7 @@ def test_one_off_projection_windows_are_imaged_by_abbe_and_agree_with_exact_kern
     optics = recipe.steps[0].exposure.optics
     assert one_off_optics(optics).method == "abbe"
     proximity = litho.load_recipe(RECIPES / "rgb_stripe_1000ppi.toml").steps[0].exposure.optics
-    assert one_off_optics(proximity) is proximity
+    assert dataclasses.replace(one_off_optics(proximity), cone_rule_tolerance=None) == proximity  # only the rule
     size = 1.0
     abbe = evaluate(recipe, 0, "line-space", size)
     exact = dataclasses.replace(optics, kernel_tolerance=0.0)
@@ -178,3 +178,15 @@ def test_one_off_projection_windows_are_imaged_by_abbe_and_agree_with_exact_kern
     assert abbe.simulated and abbe.prints == socs.prints
     assert abbe.cd_x_um == pytest.approx(socs.cd_x_um, abs=1e-6)
     assert abbe.centre_nrt == pytest.approx(socs.centre_nrt, abs=1e-6)
+
+
+def test_proximity_trials_size_the_cone_rule_for_the_search_tolerance_and_report_it():
+    from litho.optics import ProximityOptics
+    from litho.resolution import SEARCH_CONE_TOLERANCE, evaluate, one_off_optics
+
+    optics = ProximityOptics(wavelength_nm=365, gap_um=3, collimation_half_angle_deg=1.5)
+    assert one_off_optics(optics).cone_rule_tolerance == SEARCH_CONE_TOLERANCE
+    chosen = ProximityOptics(wavelength_nm=365, gap_um=3, collimation_half_angle_deg=1.5, cone_rule_tolerance=1e-3)
+    assert one_off_optics(chosen).cone_rule_tolerance == 1e-3     # a recipe's own choice stays
+    trial = evaluate(litho.load_recipe(RGB), 0, "line-space", 3.0)
+    assert trial.simulated and 0 < trial.quadrature_error_estimate <= SEARCH_CONE_TOLERANCE

@@ -79,6 +79,8 @@ def run(args) -> int:
 
 
 def summary_text(report: dict) -> str:
+    from ..optics.proximity import DIRECTION_TOLERANCE
+
     c = report["criteria"]
     lines = [f"{report['recipe']} (step {report['step']}; prints: CD within {100 * c['cd_tolerance_fraction']:g}%, "
              f"central h/h0 >= {c['min_centre_nrt']:g}, no missing or bridged feature)"]
@@ -92,6 +94,10 @@ def summary_text(report: dict) -> str:
                 text += f" pitch (subpixel gap {f['subpixel_gap_um']:g} um): {f['max_ppi']:.0f} ppi"
         lines.append(f"  {f['feature']:<12s} {text}")
         lines.append(f"  {'':<12s} ({f['answer']})")
+        estimate = f.get("quadrature_error_estimate_max")
+        if estimate is not None and estimate > DIRECTION_TOLERANCE:
+            lines.append(f"  {'':<12s} (cone quadrature error estimated at up to {estimate:.1e} of the clear "
+                         f"field in the trials, above the {DIRECTION_TOLERANCE:.0e} of the default rule)")
     if report["rule_of_thumb_um"]:
         lines.append(f"  (mask-aligner rule of thumb 1.5*sqrt(lambda*(g + h/2)) = {report['rule_of_thumb_um']:.3g} um)")
     return "\n".join(lines)

@@ -70,12 +70,14 @@ KERNEL_CACHE = ByteLRU(2 * 2**30)
 
 
 def clear_caches() -> None:
-    """Forget every cached transfer function and kernel set (memory only)."""
+    """Forget every cached transfer function, kernel set and proximity cone rule (memory only)."""
     TRANSFER_CACHE.clear()
     KERNEL_CACHE.clear()
-    from .proximity import GAP_TRANSFERS   # the proximity transfer functions, kept per gap
+    from .proximity import GAP_TRANSFERS, _probe_level, choose_cone_rule   # kept per gap / optics and pitch
 
     GAP_TRANSFERS.clear()
+    choose_cone_rule.cache_clear()
+    _probe_level.cache_clear()
 
 
 # --------------------------------------------------------------------------- on disk

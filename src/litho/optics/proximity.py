@@ -133,6 +133,9 @@ class ProximityOptics:
         (None). The convergence check holds it at the run's pitch, so that
         the half-pitch run differs from the run by its grid alone, not by
         another cone rule (:meth:`holding_cone_rule`).
+    cone_rule_tolerance : float, optional
+        Estimated image error the default cone rule is sized for, fraction of
+        the clear field (None: :data:`DIRECTION_TOLERANCE`).
 
     Examples
     --------
@@ -157,6 +160,7 @@ class ProximityOptics:
     contact_mode: str | None = None
     absorber_thickness_nm: float = 0.0
     cone_rule_pixel_um: float | None = None
+    cone_rule_tolerance: float | None = None
 
     def __post_init__(self):
         s = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731
@@ -193,6 +197,9 @@ class ProximityOptics:
         if self.direction_rings is not None:
             s("direction_rings", _checks.integer(OWNER, "direction_rings", self.direction_rings, 0, 20))
         s("precision", _checks.choice(OWNER, "precision", self.precision, ("double", "single")))
+        if self.cone_rule_tolerance is not None:
+            s("cone_rule_tolerance", _checks.number(OWNER, "cone_rule_tolerance", self.cone_rule_tolerance, lo=1e-6,
+                                                    hi=0.5, what="fraction of the clear field"))
         if self.cone_rule_pixel_um is not None:
             s("cone_rule_pixel_um", _checks.number(OWNER, "cone_rule_pixel_um", self.cone_rule_pixel_um, lo=0,
                                                    lo_open=True, hi=100, what="µm"))
@@ -271,6 +278,11 @@ class ProximityOptics:
         """
         return self.direction_rings
 
+    @property
+    def rule_tolerance(self) -> float:
+        """The estimated image error the default cone rule is sized for (``cone_rule_tolerance``)."""
+        return DIRECTION_TOLERANCE if self.cone_rule_tolerance is None else self.cone_rule_tolerance
+
     def holding_cone_rule(self, pixel_um: float) -> "ProximityOptics":
         """These optics with the cone rule of ``pixel_um`` on any grid (``cone_rule_pixel_um``)."""
         if self.cone_rule_pixel_um is not None:
@@ -287,7 +299,7 @@ class ProximityOptics:
         """
         if self._no_cone():
             return 1, 1, 0.0
-        return choose_cone_rule(_probe_key(self, pixel_um), DIRECTION_TOLERANCE)
+        return choose_cone_rule(_probe_key(self, pixel_um), self.rule_tolerance)
 
     def directions_accuracy(self, pixel_um: float) -> float:
         """Estimated error of the cone quadrature at ``pixel_um``, fraction of the clear field.
@@ -300,7 +312,7 @@ class ProximityOptics:
             return 0.0
         if self.direction_rings is None:
             return self.direction_rule(pixel_um)[2]
-        return ring_rule_error(_probe_key(self, pixel_um), self.direction_rings, DIRECTION_TOLERANCE)
+        return ring_rule_error(_probe_key(self, pixel_um), self.direction_rings, self.rule_tolerance)
 
     def _no_cone(self) -> bool:
         return (math.radians(self.collimation_half_angle_deg) == 0 or self.geometric_blur_um == 0
