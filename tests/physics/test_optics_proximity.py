@@ -242,3 +242,17 @@ def test_a_cone_the_largest_rule_cannot_resolve_is_one_note_and_its_estimate():
     assert len(notes) == 1 and "256 directions" in str(notes[0].message)
     assert estimate > DIRECTION_TOLERANCE and n_r * n_phi == 256
     assert optics.directions_accuracy(0.3) == estimate
+
+
+def test_a_recipe_sets_the_cone_rule_tolerance_and_a_bad_one_is_one_line(write_recipe):
+    import litho
+    from litho.errors import LithoInputError
+
+    text_key = 'collimation_half_angle_deg = 1.5\n'
+    recipe = litho.load_recipe(write_recipe(**{text_key: text_key + "cone_rule_tolerance = 0.01\n"}))
+    optics = recipe.steps[0].exposure.optics
+    assert optics.rule_tolerance == 0.01
+    assert optics.directions_accuracy(0.2) <= 0.01
+    with pytest.raises(LithoInputError, match="cone_rule_tolerance") as caught:
+        litho.load_recipe(write_recipe(**{text_key: text_key + "cone_rule_tolerance = -1\n"}))
+    assert "\n" not in str(caught.value)

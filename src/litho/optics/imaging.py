@@ -281,7 +281,7 @@ GAP_MEDIA = {"air": 1.000293, "n2": 1.000298, "nitrogen": 1.000298, "vacuum": 1.
 
 PROXIMITY_KEYS = ("wavelength_nm", "spectrum", "gap_um", "collimation_half_angle_deg", "angular_profile",
                   "gap_index", "gap_medium", "film_index", "film_depth_um", "direction_rings", "precision",
-                  "absorber_thickness_nm")
+                  "absorber_thickness_nm", "cone_rule_tolerance")
 CONTACT_KEYS = PROXIMITY_KEYS + ("contact_mode",)
 PROJECTION_KEYS = ("wavelength_nm", "spectrum", "na", "sigma", "source", "sigma_in", "sigma_out",
                    "sigma_centre", "sigma_radius", "orientation_deg", "source_step_sigma", "defocus_um",

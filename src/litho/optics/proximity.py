@@ -782,7 +782,7 @@ def choose_cone_rule(key, tolerance: float) -> tuple[int, int, float]:
             f"the collimation cone ({key[5]:g} deg over a {key[1]:g} um gap) needs more than the largest "
             f"cone rule ({level * _level_azimuths(level)} directions) at {key[-1]:.3g} um pixels: its image "
             f"error is estimated at {error:.1e} of the clear field (tolerance {tolerance:.0e}); "
-            "the run goes on with it (exposure.direction_rings sets another rule)"), stacklevel=2)
+            "the run goes on with it (exposure.cone_rule_tolerance or direction_rings sets another rule)"), stacklevel=2)
     return level, _level_azimuths(level), error
 
 
