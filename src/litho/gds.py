@@ -478,6 +478,16 @@ class _Layer:
                 self._flat[c.name] = _regroup(out)
         return self._flat[cell.name]
 
+    def _placed_children(self, cell: gdstk.Cell, m: np.ndarray, t: np.ndarray):
+        """``(ref, child, child bbox, m_ref, t_ref)`` for each reference of ``cell`` whose child holds
+        the layer: the reference's own placement composed with ``p -> m·p + t``."""
+        for ref in self._children(cell):
+            child = ref.cell
+            cbox = self.bbox(child)
+            if cbox is None:
+                continue
+            yield ref, child, cbox, m @ _ref_matrix(ref), m @ np.asarray(ref.origin, dtype=float) + t
+
     def walk(self, cell: gdstk.Cell, m: np.ndarray, t: np.ndarray, window, out: list) -> None:
         """Append the layer's polygons below ``cell`` under ``p -> m·p + t`` to ``out``,
         keeping only those whose bounding box meets ``window`` (world µm) if given."""
@@ -490,13 +500,7 @@ class _Layer:
                     world = world[_meets(world, window)]
                 if len(world):
                     out.append(world)
-            for ref in self._children(cell):
-                child = ref.cell
-                cbox = self.bbox(child)
-                if cbox is None:
-                    continue
-                m_ref = m @ _ref_matrix(ref)
-                t_ref = m @ np.asarray(ref.origin, dtype=float) + t
+            for ref, child, cbox, m_ref, t_ref in self._placed_children(cell, m, t):
                 shifts = self._shifts(ref, m, cbox, m_ref, t_ref, window)
                 if not len(shifts):
                     continue
@@ -532,13 +536,7 @@ class _Layer:
                 world = batch @ m.T + t
                 k = int(_meets(world, window).sum())
                 n, v = n + k, v + k * batch.shape[1]
-            for ref in self._children(cell):
-                child = ref.cell
-                cbox = self.bbox(child)
-                if cbox is None:
-                    continue
-                m_ref = m @ _ref_matrix(ref)
-                t_ref = m @ np.asarray(ref.origin, dtype=float) + t
+            for ref, child, cbox, m_ref, t_ref in self._placed_children(cell, m, t):
                 kn, kv = self.cost(child)
                 placed = _bbox_of(_corners(cbox) @ m_ref.T + t_ref)
                 lattice = self._window_lattice(ref, m, placed, window)
