@@ -224,8 +224,7 @@ def evaluate(recipe: Recipe, step_index: int, feature: str, size_um: float, gap_
             warnings.filterwarnings("ignore", message="the collimation cone", category=LithoNote)
             setup = prepare_design(recipe, design, grid, step=step_index, window=window)
             result = simulate_step(setup.recipe.steps[0], setup.layers[0], design, setup.grid, setup.recipe)
-            estimate = getattr(step.exposure.optics, "directions_accuracy", None)
-            estimate = None if estimate is None else float(estimate(setup.grid.pixel_um))
+            estimate = _trial_quadrature_estimate(step.exposure.optics, setup.grid.pixel_um)
     except LithoInputError as error:
         # the recipe is valid (it was loaded); what fails here is this size's simulation (too large)
         return Trial(size_um, False, f"not simulated: {error}", None, None, None, simulated=False)
@@ -279,6 +278,19 @@ def one_off_optics(optics):
     if isinstance(optics, ProximityOptics) and optics.cone_rule_tolerance is None:
         return dataclasses.replace(optics, cone_rule_tolerance=SEARCH_CONE_TOLERANCE)
     return optics
+
+
+def _trial_quadrature_estimate(optics, pixel_um: float) -> float | None:
+    """The optics' quadrature estimate at a trial's pitch, where sizing the rule already gave it.
+
+    The default cone rule's estimate comes with the rule; an explicit
+    ``direction_rings`` rule would need the default rule's probe at every
+    trial pitch just to be compared with it, so its trials record None.
+    """
+    estimate = getattr(optics, "directions_accuracy", None)
+    if estimate is None or getattr(optics, "direction_rings", None) is not None:
+        return None
+    return float(estimate(pixel_um))
 
 
 def judge(step_result, size_um: float, feature: str, criteria: Criteria = Criteria()) -> Trial:
