@@ -217,9 +217,9 @@ def test_cone_rule_is_sized_once_per_rung_of_the_pitch_ladder():
     from litho.optics.proximity import PROBE_LADDER_STEPS, probe_pitch_um
 
     optics = ProximityOptics(wavelength_nm=365, gap_um=3, collimation_half_angle_deg=1.5)
-    assert probe_pitch_um(optics, 0.25) == 0.25 and probe_pitch_um(optics, 0.5) == 0.5
+    assert probe_pitch_um(0.25) == 0.25 and probe_pitch_um(0.5) == 0.5
     pitches = np.geomspace(0.05, 0.4, 200)
-    rungs = [probe_pitch_um(optics, p) for p in pitches]
+    rungs = [probe_pitch_um(p) for p in pitches]
     assert len(set(rungs)) == pytest.approx(3 * PROBE_LADDER_STEPS + 1, abs=1)
     ratio = np.array(rungs) / pitches
     assert np.all(np.abs(np.log2(ratio)) <= 0.5 / PROBE_LADDER_STEPS + 1e-12)

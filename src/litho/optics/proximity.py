@@ -679,19 +679,20 @@ PROBE_LADDER_STEPS = 8
 PROBE_CELL_SAMPLES = 16
 
 
-def probe_pitch_um(optics: ProximityOptics, pixel_um: float) -> float:
+def probe_pitch_um(pixel_um: float) -> float:
     """The pitch the cone rule is sized at for a grid of ``pixel_um``: the nearest rung of a ladder
     of 2^(1/8) (9%) steps through 1 µm.
 
     Searches over many sizes (``litho min-feature``: each size its own pitch)
-    then size the rule once per rung, not once per size; a 4.5% change of
-    the probe's cells moves the estimate by less than the estimate's own
-    spread between masks (benchmarks/bench_accuracy.py). The shipped
+    then size the rule once per rung, not once per size. Moving to the rung
+    changes the probe's cells by at most 4.5%; the estimate moves less than
+    its own spread between masks (the 0.2 µm contact recipes: 1.38e-3 at
+    0.2 µm, 1.84e-3 at the 0.193 µm rung, against a 2.5× spread between
+    random masks of one cell size; benchmarks/README.md). The shipped
     recipes' pitches 0.25 and 0.5 µm are rungs. No coarser floor: a rule
     sized on a coarser probe (fewer, larger cells) erred by 6× its
     tolerance on 0.8 µm cells at 0.05 µm (3 µm gap, 1.5°, 365 nm).
     """
-    del optics   # the rung is a function of the pitch alone
     return 2.0 ** (round(PROBE_LADDER_STEPS * math.log2(float(pixel_um))) / PROBE_LADDER_STEPS)
 
 
@@ -700,7 +701,7 @@ def _probe_key(optics: ProximityOptics, pixel_um: float) -> tuple:
     if optics.cone_rule_pixel_um is not None:
         pixel_um = optics.cone_rule_pixel_um
     return (optics.lines, optics.propagation_gap_um, optics.gap_index, optics.film_depth_um, optics.film_index,
-            optics.collimation_half_angle_deg, optics.angular_profile, probe_pitch_um(optics, pixel_um))
+            optics.collimation_half_angle_deg, optics.angular_profile, probe_pitch_um(pixel_um))
 
 
 def _probe_optics(key) -> ProximityOptics:
