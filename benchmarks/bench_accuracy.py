@@ -20,10 +20,15 @@ import argparse
 import dataclasses
 import json
 import math
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import scipy.fft as sfft
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from conftest import manhattan_mask  # noqa: E402  the tests' Manhattan layout
 
 from litho.optics import ProjectionOptics, ProximityOptics, aerial_image, annular, clear_caches, conventional
 from litho.optics.kernels import band_plan, cell_pupil, source_cell_per_um, sum_field_intensities
@@ -35,15 +40,10 @@ LAM_NM = 365.0
 
 def masks(n: int, pixel_um: float) -> dict[str, np.ndarray]:
     """Random Manhattan rectangles, 1:1 lines (8 periods), an RGB-stripe cell (3 subpixels)."""
-    rng = np.random.default_rng(7)
     x = (np.arange(n) + 0.5) * pixel_um
     length = n * pixel_um
     xx, yy = np.meshgrid(x, x)
-    manhattan = np.zeros((n, n))
-    for _ in range(12):
-        x0, y0 = rng.uniform(0, length, 2)
-        w, h = rng.uniform(0.03 * length, 0.25 * length, 2)
-        manhattan[(((xx - x0) % length) < w) & (((yy - y0) % length) < h)] = 1.0
+    manhattan = manhattan_mask(n, pixel_um, 12, (0.03 * length, 0.25 * length), seed=7)
     pitch = length / 8
     lines = ((xx % pitch) < pitch / 2).astype(float)
     sub = length / 3

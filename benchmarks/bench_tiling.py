@@ -164,7 +164,7 @@ def rgb(sizes: list[int]) -> None:
                 print(f"{n * n:8d}  failed: {done.stderr.strip().splitlines()[-1]}")
                 continue
             rss_gb = int(done.stderr.split("maxrss")[-1].split()[0]) / 1e6
-            tiled = "tile" in done.stdout
+            tiled = " tiles of " in done.stdout   # the tiled run's summary line (cli/simulate.run_tiled)
             rows.append((n * n, wall))
             print(f"{n * n:8d} {3 * n * n:9d} {wall:8.1f} {rss_gb:11.2f} {1e3 * wall / (3 * n * n):11.2f}  "
                   f"{'yes' if tiled else 'no'}", flush=True)

@@ -75,3 +75,20 @@ def run_cli(capsys, *argv):
         code = exc.code
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def manhattan_mask(n: int, pixel_um: float, rectangles: int, side_um: tuple[float, float], seed: int = 7):
+    """Random rectangles (sides uniform in ``side_um``) on an n × n periodic window of ``pixel_um``:
+    a generic Manhattan layout, 1 inside a rectangle, 0 outside (deterministic in ``seed``)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    x = (np.arange(n) + 0.5) * pixel_um
+    length = n * pixel_um
+    xx, yy = np.meshgrid(x, x)
+    t = np.zeros((n, n))
+    for _ in range(rectangles):
+        x0, y0 = rng.uniform(0, length, 2)
+        w, h = rng.uniform(side_um[0], side_um[1], 2)
+        t[(((xx - x0) % length) < w) & (((yy - y0) % length) < h)] = 1.0
+    return t

@@ -14,30 +14,30 @@ from litho.report import SCHEMA_VERSION, SIGNIFICANT_DIGITS
 from litho.schema import block_schema, load_report_schema, validate_min_feature, validate_sweep
 
 
-@pytest.fixture(scope="module")
-def swept(tmp_path_factory):
+def _run_on_small_recipe(tmp_path_factory, command: str, *options: str):
+    """``litho COMMAND small-recipe OPTIONS -o OUT`` in a fresh directory; returns OUT."""
     from conftest import SMALL_RECIPE
 
-    base = tmp_path_factory.mktemp("sweep")
+    base = tmp_path_factory.mktemp(command)
     recipe = base / "recipe.toml"
     recipe.write_text(SMALL_RECIPE)
     out = base / "out"
-    assert main(["sweep", str(recipe), "--vary", "exposure.dose=10:30:2", "--vary", "film.thickness=25,35",
-                 "--scheduler", "sync", "-q", "-o", str(out)]) == 0
+    assert main([command, str(recipe), *options, "-q", "-o", str(out)]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def swept(tmp_path_factory):
+    out = _run_on_small_recipe(tmp_path_factory, "sweep", "--vary", "exposure.dose=10:30:2",
+                               "--vary", "film.thickness=25,35", "--scheduler", "sync")
     return json.loads((out / "sweep.json").read_text()), (out / "sweep.csv").read_text()
 
 
 @pytest.fixture(scope="module")
 def min_featured(tmp_path_factory):
-    from conftest import SMALL_RECIPE
-
-    base = tmp_path_factory.mktemp("mf")
-    recipe = base / "recipe.toml"
-    recipe.write_text(SMALL_RECIPE)
-    out = base / "out"
     # the pixel array alone (the feature with a subpixel gap), on a coarse size scan: a few seconds
-    assert main(["min-feature", str(recipe), "--feature", "pixel-array", "--points-per-decade", "2", "-q",
-                 "-o", str(out)]) == 0
+    out = _run_on_small_recipe(tmp_path_factory, "min-feature", "--feature", "pixel-array",
+                               "--points-per-decade", "2")
     return json.loads((out / "min_feature.json").read_text())
 
 

@@ -16,6 +16,8 @@ from litho.optics import (ProjectionOptics, aerial_image, aerial_series, annular
                           incoherent, quadrupole, socs_kernels, source_map, spectral_images)
 from litho.optics.kernels import _pupil_columns, band_frequencies, band_plan
 
+from conftest import manhattan_mask
+
 LAM, NA = 365.0, 0.5
 
 
@@ -328,16 +330,7 @@ def test_truncation_keeps_degenerate_kernels_together_so_symmetry_survives():
 
 def _manhattan(n, pixel_um, seed=7):
     """Random rectangles on a periodic window (a generic Manhattan layout)."""
-    rng = np.random.default_rng(seed)
-    x = (np.arange(n) + 0.5) * pixel_um
-    length = n * pixel_um
-    xx, yy = np.meshgrid(x, x)
-    t = np.zeros((n, n))
-    for _ in range(8):
-        x0, y0 = rng.uniform(0, length, 2)
-        w, h = rng.uniform(0.15, 0.4 * length, 2)
-        t[(((xx - x0) % length) < w) & (((yy - y0) % length) < h)] = 1.0
-    return t
+    return manhattan_mask(n, pixel_um, 8, (0.15, 0.4 * n * pixel_um), seed)
 
 
 @pytest.mark.parametrize("source", [conventional(0.6), annular(0.5, 0.8)], ids=["conventional", "annular"])
