@@ -405,6 +405,7 @@ class ProximityOptics:
             # the coverage itself; a complex one is a field.
             return np.abs(t) ** 2 if np.iscomplexobj(t) else np.array(t, dtype=np.float64)
         f0x, f0y, weights, plan, box = self._band_setup(spectrum, wavelength_nm, self)
+        f0x, f0y, weights, symmetry = _orbit_representatives(spectrum, f0x, f0y, weights)
         fy, fx = plan.fy_per_um, plan.fx_per_um
         scale = plan.field_scale
 
@@ -413,7 +414,8 @@ class ProximityOptics:
                 h = self._cached_transfer(plan, fy + ay, fx + ax, wavelength_nm, (ax, ay))
                 yield box * h * (math.sqrt(w) * scale)
 
-        return plan.interpolate(sum_field_intensities(plan, spectra(), self.precision), self.precision)
+        image = plan.interpolate(sum_field_intensities(plan, spectra(), self.precision), self.precision)
+        return image if symmetry is None else symmetry.symmetrize(image)
 
     def _band_setup(self, spectrum: MaskSpectrum, wavelength_nm: float, directions_of: "ProximityOptics"):
         """Tilt frequencies and weights of ``directions_of``'s cone, the band plan of this optics for them,
@@ -457,6 +459,7 @@ class ProximityOptics:
         deepest = members[int(np.argmax(depths))]
         lam_um = wavelength_nm * 1e-3
         f0x, f0y, weights, plan, box = top._band_setup(spectrum, wavelength_nm, deepest)
+        f0x, f0y, weights, symmetry = _orbit_representatives(spectrum, f0x, f0y, weights)
         fy, fx = plan.fy_per_um, plan.fx_per_um
         my, mx = plan.field_shape
         rows, cols = _placement(plan)
@@ -482,7 +485,8 @@ class ProximityOptics:
                     acc[start + k] += tmp
                     np.multiply(f.imag, f.imag, out=tmp)
                     acc[start + k] += tmp
-        return [plan.interpolate(a, self.precision) for a in acc]
+        images = [plan.interpolate(a, self.precision) for a in acc]
+        return images if symmetry is None else [symmetry.symmetrize(a) for a in images]
 
     @staticmethod
     def _film_phase(fy, fx, tilt, k_film, steps) -> np.ndarray:
@@ -501,6 +505,23 @@ class ProximityOptics:
             h = self.transfer(fy, fx, wavelength_nm)
             GAP_TRANSFERS.put(gap_key, key, h)
         return h
+
+
+def _orbit_representatives(spectrum: MaskSpectrum, f0x, f0y, weights):
+    """The directions to image and the symmetry that completes their sum (:mod:`.symmetry`).
+
+    A mask raster with mirror or quarter-turn symmetry needs one direction
+    per orbit of the rule under that symmetry, weighted by the orbit, and
+    its image symmetrised; otherwise every direction, and ``None``. The
+    transfer functions are radial in the tilted frequency, which is what
+    the reduction needs.
+    """
+    symmetry = spectrum.symmetry
+    reduced = None if symmetry is None or len(weights) < 2 else symmetry.orbits(f0x, f0y, weights)
+    if reduced is None:
+        return f0x, f0y, weights, None
+    index, orbit_weights = reduced
+    return f0x[index], f0y[index], orbit_weights, symmetry
 
 
 def _depth_steps(depths: list[float]) -> tuple[float, list[int]] | None:

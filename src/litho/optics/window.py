@@ -251,19 +251,35 @@ class BandPlan:
         return out.astype(np.float64, copy=False)
 
 
+_UNSET = object()
+
+
 class MaskSpectrum:
     """The FFT of a (padded) transmission, computed once and cut per band plan.
 
     A real mask uses the real-input FFT (half the work, exact Hermitian
-    symmetry); a complex (phase-shift) mask the full one.
+    symmetry); a complex (phase-shift) mask the full one. ``use_symmetry =
+    False`` makes :attr:`symmetry` None, so direction sums image every
+    direction (the reference the reduced sums are tested against).
     """
 
-    def __init__(self, transmission: np.ndarray, pixel_um: float):
+    def __init__(self, transmission: np.ndarray, pixel_um: float, *, use_symmetry: bool = True):
         self.transmission = transmission
         self.pixel_um = float(pixel_um)
         self.shape = transmission.shape
         self._spec = None
         self._boxes: dict = {}
+        self._use_symmetry = bool(use_symmetry)
+        self._symmetry = _UNSET
+
+    @property
+    def symmetry(self):
+        """The raster's D4 symmetry (:func:`litho.optics.symmetry.find`), None without one; found once."""
+        if self._symmetry is _UNSET:
+            from .symmetry import find
+
+            self._symmetry = find(self.transmission) if self._use_symmetry else None
+        return self._symmetry
 
     @property
     def is_real(self) -> bool:
