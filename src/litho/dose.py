@@ -41,6 +41,7 @@ True
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -50,7 +51,7 @@ from . import film as film_optics
 from .errors import LithoInputError
 from .materials import Crosslinker, Film
 
-__all__ = ["LocalDose", "depth_samples", "image_depths_nm", "local_dose", "uniform_local_dose"]
+__all__ = ["LocalDose", "depth_samples", "image_depths_nm", "imaging_optics", "local_dose", "uniform_local_dose"]
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,26 @@ def image_depths_nm(film: Film, depth_nm: np.ndarray) -> np.ndarray:
     z = np.asarray(depth_nm, dtype=np.float64)
     paths = np.concatenate([z, 2.0 * film.thickness_nm - z]) if _reflects(film) else z
     return np.unique(np.round(paths, 9))
+
+
+def imaging_optics(step):
+    """The optics a step's film is imaged with: its own, carried to the longest path in the film.
+
+    Contact and proximity optics image every depth the film stage needs
+    (:func:`image_depths_nm`) with the direction rule of the longest path, the
+    widest cone spread (:meth:`litho.optics.ProximityOptics.depth_intensities`).
+    This returns the step's optics at that path (``film_depth_um``,
+    ``film_index``), so that what describes the imaging (the memory estimate,
+    the quadrature estimate of a report or a min-feature trial) sizes the
+    same rule as the imaging, once. Other optics come back as they are.
+    """
+    optics = step.exposure.optics
+    if not hasattr(optics, "film_depth_um"):
+        return optics
+    paths_nm = image_depths_nm(step.film, depth_samples(step.film, step.crosslinker, [w for w, _ in optics.lines]))
+    # the same float the imaging forms (litho.optics.depth_images: depths_nm * 1e-3)
+    return dataclasses.replace(optics, film_depth_um=float(np.max(paths_nm * 1e-3)),
+                               film_index=float(step.film.refractive_index))
 
 
 def local_dose(images: Sequence[Any], film: Film, crosslinker: Crosslinker | None, dose_mj_cm2: float,

@@ -104,7 +104,7 @@ def estimate_simulation(grid, recipe) -> MemoryEstimate:
         # contact/proximity images the film at every depth sample and reflected path (2·nz − 1
         # images per line with a reflecting substrate); projection broadcasts the top image
         n_paths = image_paths(step, n_depth) if hasattr(optics, "film_depth_um") else 0
-        imaging, t_key, t_bytes, k_key, k_bytes, padded = _imaging_bytes(optics, grid, periodic,
+        imaging, t_key, t_bytes, k_key, k_bytes, padded = _imaging_bytes(_imaged_with(step), grid, periodic,
                                                                          recipe.simulation.guard_um)
         if t_key is not None:
             # the transfer functions into the film depend on the film's index (the cache key has it)
@@ -145,6 +145,16 @@ def depth_samples(step, wavelengths_nm) -> int:
         return int(film_optics.depth_samples_nm(step.film, alphas, wavelengths_nm).size)
     except Exception:  # noqa: BLE001 - an estimate must not fail where the run reports it better
         return film_optics.MAX_DEPTH_SAMPLES
+
+
+def _imaged_with(step):
+    """The optics whose direction rule images the step (:func:`litho.dose.imaging_optics`)."""
+    from . import dose
+
+    try:
+        return dose.imaging_optics(step)
+    except Exception:  # noqa: BLE001 - an estimate must not fail where the run reports it better
+        return step.exposure.optics
 
 
 def image_paths(step, n_depth: int) -> int:

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__
+from .dose import imaging_optics
 from .optics import edge_slope_summary
 from .outputs import atomic_dir
 
@@ -121,7 +122,7 @@ def build_report(result) -> dict:
                 "intensity_mean_in_pixels": _mean_where(s.intensity, s.transmission > 0.5),
                 "intensity_mean_between_pixels": _mean_where(s.intensity, s.transmission < 0.5),
                 "edges": edge_slope_summary(s.intensity, s.grid, s.openings),
-                "quadrature_error_estimate": _quadrature_error(step.exposure.optics, s.grid.pixel_um),
+                "quadrature_error_estimate": _quadrature_error(imaging_optics(step), s.grid.pixel_um),
             },
             "development": unit_keys(to_jsonable(getattr(developed, "parameters", {}))),
             "plqy_retention_mean_in_print": _mean_where(plqy, printed) if plqy.shape == printed.shape

@@ -167,6 +167,7 @@ def rule_of_thumb_um(step) -> float | None:
 def evaluate(recipe: Recipe, step_index: int, feature: str, size_um: float, gap_um: float = 1.0,
              criteria: Criteria = Criteria()) -> Trial:
     """Simulate one feature of ``size_um`` with step ``step_index`` of ``recipe``."""
+    from .dose import imaging_optics
     from .process import prepare_design, simulate_step
 
     step = recipe.steps[step_index]
@@ -224,7 +225,7 @@ def evaluate(recipe: Recipe, step_index: int, feature: str, size_um: float, gap_
             warnings.filterwarnings("ignore", message="the collimation cone", category=LithoNote)
             setup = prepare_design(recipe, design, grid, step=step_index, window=window)
             result = simulate_step(setup.recipe.steps[0], setup.layers[0], design, setup.grid, setup.recipe)
-            estimate = _trial_quadrature_estimate(step.exposure.optics, setup.grid.pixel_um)
+            estimate = _trial_quadrature_estimate(imaging_optics(setup.recipe.steps[0]), setup.grid.pixel_um)
     except LithoInputError as error:
         # the recipe is valid (it was loaded); what fails here is this size's simulation (too large)
         return Trial(size_um, False, f"not simulated: {error}", None, None, None, simulated=False)

@@ -256,3 +256,23 @@ def test_a_recipe_sets_the_cone_rule_tolerance_and_a_bad_one_is_one_line(write_r
     with pytest.raises(LithoInputError, match="cone_rule_tolerance") as caught:
         litho.load_recipe(write_recipe(**{text_key: text_key + "cone_rule_tolerance = -1\n"}))
     assert "\n" not in str(caught.value)
+
+
+def test_a_simulation_sizes_its_cone_rule_once_and_reports_the_rule_it_images_with(write_recipe):
+    """The memory estimate, the imaging (the rule of the deepest path in the film), the convergence
+    check and the report's quadrature estimate all use one rule: one probe sizing per run."""
+    import litho
+    from litho.dose import imaging_optics
+    from litho.optics import clear_caches
+    from litho.optics import proximity as prox
+    from litho.report import build_report
+
+    recipe = litho.load_recipe(write_recipe(**{'tool = "contact"': 'tool = "proximity"\ngap = "3 um"'}))
+    clear_caches()
+    result = litho.simulate(recipe)
+    assert prox.choose_cone_rule.cache_info().misses == 1
+    step = result.steps[0]
+    imaged = imaging_optics(step.step)
+    assert imaged.film_depth_um > 0 and imaged.film_index == step.step.film.refractive_index
+    estimate = build_report(result)["steps"][0]["aerial_image"]["quadrature_error_estimate"]
+    assert estimate == pytest.approx(imaged.directions_accuracy(step.grid.pixel_um), rel=1e-3)
