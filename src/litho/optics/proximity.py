@@ -405,7 +405,7 @@ class ProximityOptics:
             # the coverage itself; a complex one is a field.
             return np.abs(t) ** 2 if np.iscomplexobj(t) else np.array(t, dtype=np.float64)
         f0x, f0y, weights, plan, box = self._band_setup(spectrum, wavelength_nm, self)
-        f0x, f0y, weights, symmetry = _orbit_representatives(spectrum, f0x, f0y, weights)
+        f0x, f0y, weights, symmetry = _orbit_representatives(spectrum, f0x, f0y, weights, plan)
         fy, fx = plan.fy_per_um, plan.fx_per_um
         scale = plan.field_scale
 
@@ -459,7 +459,7 @@ class ProximityOptics:
         deepest = members[int(np.argmax(depths))]
         lam_um = wavelength_nm * 1e-3
         f0x, f0y, weights, plan, box = top._band_setup(spectrum, wavelength_nm, deepest)
-        f0x, f0y, weights, symmetry = _orbit_representatives(spectrum, f0x, f0y, weights)
+        f0x, f0y, weights, symmetry = _orbit_representatives(spectrum, f0x, f0y, weights, plan)
         fy, fx = plan.fy_per_um, plan.fx_per_um
         my, mx = plan.field_shape
         rows, cols = _placement(plan)
@@ -507,7 +507,7 @@ class ProximityOptics:
         return h
 
 
-def _orbit_representatives(spectrum: MaskSpectrum, f0x, f0y, weights):
+def _orbit_representatives(spectrum: MaskSpectrum, f0x, f0y, weights, plan: BandPlan):
     """The directions to image and the symmetry that completes their sum (:mod:`.symmetry`).
 
     A mask raster with mirror or quarter-turn symmetry needs one direction
@@ -517,11 +517,24 @@ def _orbit_representatives(spectrum: MaskSpectrum, f0x, f0y, weights):
     the reduction needs.
     """
     symmetry = spectrum.symmetry
+    if symmetry is not None:
+        symmetry = symmetry.restricted(_mirror_exact(plan.ax, spectrum.box(plan), 1),
+                                       _mirror_exact(plan.ay, spectrum.box(plan), 0))
     reduced = None if symmetry is None or len(weights) < 2 else symmetry.orbits(f0x, f0y, weights)
     if reduced is None:
         return f0x, f0y, weights, None
     index, orbit_weights = reduced
     return f0x[index], f0y[index], orbit_weights, symmetry
+
+
+def _mirror_exact(axis, box: np.ndarray, dim: int) -> bool:
+    """Whether a mirror along this axis is exact: its bins pair k with −k, or the unpaired
+    Nyquist bin of an even axis used whole carries no mask spectrum."""
+    unpaired = np.flatnonzero(~np.isin(axis.k, -axis.k))
+    if unpaired.size == 0:
+        return True
+    column = np.take(box, unpaired, axis=dim)
+    return float(np.max(np.abs(column))) <= 1e-12 * max(float(np.max(np.abs(box))), 1e-300)
 
 
 def _depth_steps(depths: list[float]) -> tuple[float, list[int]] | None:
