@@ -33,3 +33,13 @@ def test_half_pitch_run_uses_the_cone_rule_of_the_run(write_recipe, monkeypatch)
     assert step["checked"] and step["half_pixel_um"] == 0.1
     # the estimate is 2|CD(p) - CD(p/2)| of the two runs above
     assert step["error_estimate_um"][0] == 2 * abs(step["cd_um"][0] - step["cd_half_pitch_um"][0])
+
+
+def test_the_held_rule_is_not_a_setting_in_the_report(write_recipe):
+    """cone_rule_pixel_um is the check's pin, not a tool setting: report.json's optics block omits it."""
+    from litho.report import build_report
+
+    result = litho.simulate(litho.load_recipe(write_recipe()))
+    optics = build_report(result)["steps"][0]["exposure"]["optics"]
+    assert "cone_rule_pixel_um" not in optics and "cone_rule_tolerance" in optics
+    assert "cone_rule_pixel_um" not in repr(ProximityOptics(wavelength_nm=365, gap_um=3).holding_cone_rule(0.25))

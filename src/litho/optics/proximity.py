@@ -159,7 +159,9 @@ class ProximityOptics:
     precision: str = "double"
     contact_mode: str | None = None
     absorber_thickness_nm: float = 0.0
-    cone_rule_pixel_um: float | None = None
+    # the convergence check's pin of the cone rule to the run's pitch: not a setting of the tool,
+    # so not in repr() or report.json (it was a null there in every report)
+    cone_rule_pixel_um: float | None = dataclasses.field(default=None, repr=False)
     cone_rule_tolerance: float | None = None
 
     def __post_init__(self):
