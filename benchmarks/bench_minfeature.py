@@ -6,9 +6,14 @@ Runs :func:`litho.resolution.search_all` (line-space, square, pixel array)
 on each recipe from empty optics caches and prints the wall time, the
 number of sizes simulated, the time per feature and per size (target: ≤ 5 s
 per recipe), and, as the baseline measured in the same run, the time spent
-inside the optics (``litho.optics.depth_images``): the ratio search / optics
-is what everything outside the optics (rasterising, chemistry, development,
-metrology, the search itself) adds to the imaging.
+inside the optics (``litho.optics.depth_images``, summed over the threads
+that run independent sizes at once): the ratio search / optics is what
+everything outside the optics (rasterising, chemistry, development,
+metrology, the search itself) adds to the imaging, less what the threads
+overlap.
+
+``--serial`` runs the sizes one after another (``scheduler="sync"``), the
+route before sizes ran as Dask tasks, and prints the ratio.
 
 ``--compare`` runs the same search a second time with the SOCS kernels
 built for every window (the route before one-off windows were imaged by
@@ -61,7 +66,7 @@ class OpticsClock:
         litho.optics.depth_images = self.original
 
 
-def timed_search(recipe):
+def timed_search(recipe, scheduler=None):
     clear_caches()
     per_feature = defaultdict(float)
     with OpticsClock() as clock:
@@ -69,7 +74,7 @@ def timed_search(recipe):
         features = []
         for feature in resolution.FEATURES:
             t0 = time.perf_counter()
-            features.append(resolution.search_all(recipe, (feature,))["features"][0])
+            features.append(resolution.search_all(recipe, (feature,), scheduler=scheduler)["features"][0])
             per_feature[feature] = time.perf_counter() - t0
         seconds = time.perf_counter() - t
     return seconds, clock.seconds, per_feature, {"features": features}
@@ -114,6 +119,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("recipes", nargs="*", default=list(DEFAULT))
     parser.add_argument("--compare", action="store_true", help="also time the kernel-per-window route")
+    parser.add_argument("--serial", action="store_true", help="also time the sizes one after another")
     parser.add_argument("--ladder", nargs=2, type=float, metavar=("SIZE_UM", "COUNT"),
                         help="time COUNT squares of SIZE_UM in one window against one per window")
     args = parser.parse_args()
@@ -132,8 +138,14 @@ def main() -> None:
               f"(target <= 5 s; load average {load})")
         print("  " + ", ".join(f"{f['feature']} {per_feature[f['feature']]:.2f} s ({len(f['trials'])} sizes)"
                                for f in report["features"]))
-        print(f"  baseline, time inside the optics: {optics_s:.2f} s; ratio search / optics {seconds / optics_s:.2f}")
+        print(f"  baseline, time inside the optics (summed over threads): {optics_s:.2f} s; "
+              f"ratio search / optics {seconds / optics_s:.2f}")
         print("  " + ", ".join(f"{k} {'-' if v is None else f'{v:.3g} um'}" for k, v in answers.items()))
+        if args.serial:
+            serial_s, _, _, serial = timed_search(recipe, scheduler="sync")
+            same = [f["min_size_um"] for f in serial["features"]] == [f["min_size_um"] for f in report["features"]]
+            print(f"  one size after another: {serial_s:.2f} s; ratio serial / threads {serial_s / seconds:.2f}; "
+                  f"same answers: {same}")
         if args.compare:
             original = resolution.one_off_optics
             resolution.one_off_optics = lambda optics: optics   # kernels built for every window

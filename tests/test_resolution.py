@@ -190,3 +190,34 @@ def test_proximity_trials_size_the_cone_rule_for_the_search_tolerance_and_report
     assert one_off_optics(chosen).cone_rule_tolerance == 1e-3     # a recipe's own choice stays
     trial = evaluate(litho.load_recipe(RGB), 0, "line-space", 3.0)
     assert trial.simulated and 0 < trial.quadrature_error_estimate <= SEARCH_CONE_TOLERANCE
+
+
+def test_a_scan_run_in_parallel_tries_the_same_sizes_in_the_same_order():
+    """Coarse sizes, verification bands and separate transitions are independent tasks; the trials,
+    their order and the answer are those of the scan run one size after another."""
+    import threading
+    import time
+    from litho.parallel import map_tasks
+    from litho.resolution import scan_sizes
+
+    threads = set()
+
+    def prints(s):
+        threads.add(threading.get_ident())
+        time.sleep(0.002)   # long enough for both workers to take tasks
+        return 1.0 <= s < 1.5 or (s >= 2.0 and not 2.60 <= s < 2.70)
+
+    one = scan_sizes(_synthetic(prints), 0.5, 10.0)
+    both = scan_sizes(_synthetic(prints), 0.5, 10.0,
+                      map_tasks=lambda fn, items: map_tasks(fn, items, scheduler="threads", workers=2))
+    assert [t.size_um for t in both.trials] == [t.size_um for t in one.trials]
+    assert both == one and len(threads) > 1
+
+
+def test_min_feature_gives_the_same_answer_and_file_on_threads_and_one_by_one():
+    from litho.report import result_file
+
+    recipe = _with_gap(10)
+    runs = [min_feature(recipe, "square", size_range_um=(2.0, 6.0), points_per_decade=4, scheduler=s)
+            for s in ("sync", None)]
+    assert json.dumps(result_file(runs[0].as_dict())) == json.dumps(result_file(runs[1].as_dict()))

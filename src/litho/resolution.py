@@ -32,6 +32,7 @@ b ≈ 1.5·√(λ(g + h/2)) rule of thumb (reported beside it for reference).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import warnings
@@ -167,6 +168,25 @@ def rule_of_thumb_um(step) -> float | None:
 def evaluate(recipe: Recipe, step_index: int, feature: str, size_um: float, gap_um: float = 1.0,
              criteria: Criteria = Criteria()) -> Trial:
     """Simulate one feature of ``size_um`` with step ``step_index`` of ``recipe``."""
+    with _quiet_cone_notes():
+        return _evaluate(recipe, step_index, feature, size_um, gap_um, criteria)
+
+
+@contextlib.contextmanager
+def _quiet_cone_notes():
+    """A cone rule short of its tolerance at one trial's pitch is the trial's estimate
+    (min_feature.json), not one note per pitch of the search.
+
+    The filter is process-wide: a search sets it once, in its own thread, around all
+    its trials (``warnings.catch_warnings`` is not safe to nest in worker threads).
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="the collimation cone", category=LithoNote)
+        yield
+
+
+def _evaluate(recipe: Recipe, step_index: int, feature: str, size_um: float, gap_um: float = 1.0,
+              criteria: Criteria = Criteria()) -> Trial:
     from .dose import imaging_optics
     from .process import prepare_design, simulate_step
 
@@ -219,13 +239,9 @@ def evaluate(recipe: Recipe, step_index: int, feature: str, size_um: float, gap_
     step = dataclasses.replace(step, exposure=dataclasses.replace(step.exposure, optics=one_off_optics(optics)))
     recipe = dataclasses.replace(recipe, steps=tuple(step if k == step_index else s for k, s in enumerate(recipe.steps)))
     try:
-        with warnings.catch_warnings():
-            # a cone rule short of its tolerance at one trial's pitch is the trial's estimate
-            # (min_feature.json), not one note per pitch of the search
-            warnings.filterwarnings("ignore", message="the collimation cone", category=LithoNote)
-            setup = prepare_design(recipe, design, grid, step=step_index, window=window)
-            result = simulate_step(setup.recipe.steps[0], setup.layers[0], design, setup.grid, setup.recipe)
-            estimate = _trial_quadrature_estimate(imaging_optics(setup.recipe.steps[0]), setup.grid.pixel_um)
+        setup = prepare_design(recipe, design, grid, step=step_index, window=window)
+        result = simulate_step(setup.recipe.steps[0], setup.layers[0], design, setup.grid, setup.recipe)
+        estimate = _trial_quadrature_estimate(imaging_optics(setup.recipe.steps[0]), setup.grid.pixel_um)
     except LithoInputError as error:
         # the recipe is valid (it was loaded); what fails here is this size's simulation (too large)
         return Trial(size_um, False, f"not simulated: {error}", None, None, None, simulated=False)
@@ -332,7 +348,8 @@ def log_sizes(low_um: float, high_um: float, points_per_decade: float) -> list[f
 def scan_sizes(trial: Callable[[float], Trial], low_um: float, high_um: float, *,
                points_per_decade: float = POINTS_PER_DECADE, bisection_steps: int = BISECTION_STEPS,
                extend: bool = True, verify: bool = True,
-               limits_um: tuple[float, float] = SIZE_RANGE_UM) -> Scan:
+               limits_um: tuple[float, float] = SIZE_RANGE_UM,
+               map_tasks: Callable[[Callable, list], list] | None = None) -> Scan:
     """Scan sizes coarsely, refine every pass/fail transition, and read off the answer.
 
     Parameters
@@ -352,22 +369,32 @@ def scan_sizes(trial: Callable[[float], Trial], low_um: float, high_um: float, *
         Scan the band above the answer densely (``VERIFY_RATIO``,
         ``VERIFY_POINTS_PER_DECADE``) and move the answer past any failure
         found there.
+    map_tasks : callable ``(fn, items) -> [fn(item) ...]``, optional
+        How independent work runs: the sizes of the coarse scan and of a
+        verification band, and the bisections of separate transitions
+        (:func:`litho.parallel.map_tasks`). Default: one after another.
+        The trials and their order do not depend on it.
 
     Returns
     -------
     Scan
     """
     done: dict[float, Trial] = {}
+    mapped = map_tasks or (lambda fn, items: [fn(item) for item in items])
 
     def run(size):
         if size not in done:
             done[size] = trial(size)
         return done[size].prints
 
+    def run_all(sizes):
+        new = [size for size in dict.fromkeys(sizes) if size not in done]
+        for size, result in zip(new, mapped(trial, new)):
+            done[size] = result
+
     coarse = log_sizes(low_um, high_um, points_per_decade)
     ratio = coarse[1] / coarse[0]
-    for size in coarse:
-        run(size)
+    run_all(coarse)
     if extend:
         while (not all(run(s) for s in coarse[-TOP_PRINTING_POINTS:]) and done[coarse[-1]].simulated
                and coarse[-1] * ratio <= limits_um[1]):
@@ -376,18 +403,27 @@ def scan_sizes(trial: Callable[[float], Trial], low_um: float, high_um: float, *
         while all(done[s].prints for s in coarse) and coarse[0] > limits_um[0] * (1 + 1e-9):
             coarse.insert(0, max(limits_um[0], coarse[0] / ratio))
             run(coarse[0])
+    def bisect(pair):
+        # one transition: its own sizes, in the order tried (read-only on what is done)
+        a, b = pair
+        tried: dict[float, Trial] = {}
+        lo, hi = a, b
+        for _ in range(bisection_steps):
+            mid = math.sqrt(lo * hi)
+            if mid not in done and mid not in tried:
+                tried[mid] = trial(mid)
+            if (done.get(mid) or tried[mid]).prints == done[a].prints:
+                lo = mid
+            else:
+                hi = mid
+        return tried
+
     def refine(sizes):
-        # bisect each transition between neighbouring sizes
-        for a, b in zip(sizes[:-1], sizes[1:]):
-            if done[a].prints == done[b].prints:
-                continue
-            lo, hi = a, b
-            for _ in range(bisection_steps):
-                mid = math.sqrt(lo * hi)
-                if run(mid) == done[a].prints:
-                    lo = mid
-                else:
-                    hi = mid
+        # bisect each transition between neighbouring sizes; transitions are independent
+        pairs = [(a, b) for a, b in zip(sizes[:-1], sizes[1:]) if done[a].prints != done[b].prints]
+        for tried in mapped(bisect, pairs):
+            for size, result in tried.items():
+                done.setdefault(size, result)
 
     refine(coarse)
     for _ in range(MAX_VERIFY_PASSES if verify else 0):
@@ -396,8 +432,7 @@ def scan_sizes(trial: Callable[[float], Trial], low_um: float, high_um: float, *
             break
         top = min(answer[1] * VERIFY_RATIO, coarse[-1])
         band = [s for s in log_sizes(answer[1], top, VERIFY_POINTS_PER_DECADE)[1:-1]]
-        for size in band:
-            run(size)
+        run_all(band)
         if all(done[s].prints for s in band):
             break
         refine(sorted(s for s in done if answer[1] <= s <= top))
@@ -430,7 +465,7 @@ def _runs(done: dict[float, Trial]) -> list[list]:
 def min_feature(recipe: Recipe, feature: str = "line-space", *, step: int | str = 0, gap_um: float = 1.0,
                 size_range_um: tuple[float, float] | None = None, criteria: Criteria = Criteria(),
                 points_per_decade: float = POINTS_PER_DECADE,
-                progress: Callable[[], None] | None = None) -> MinFeature:
+                progress: Callable[[], None] | None = None, scheduler: str | None = None) -> MinFeature:
     """The smallest ``feature`` that ``recipe`` prints.
 
     Parameters
@@ -452,6 +487,10 @@ def min_feature(recipe: Recipe, feature: str = "line-space", *, step: int | str 
         Density of the coarse scan.
     progress : callable, optional
         Called with no argument after each size is judged.
+    scheduler : str, optional
+        Where independent sizes run (:func:`litho.parallel.map_tasks`):
+        Dask's local threads by default, ``"sync"`` one after another. The
+        answer and the trials do not depend on it.
 
     Returns
     -------
@@ -474,14 +513,18 @@ def min_feature(recipe: Recipe, feature: str = "line-space", *, step: int | str 
     low, high = size_range_um or _default_range(recipe.steps[index], feature, gap_um)
     if not 0 < low < high:
         raise LithoInputError(f"size range {low:g}..{high:g} um: give 0 < low < high")
+    from .parallel import map_tasks
+
     tick = progress or (lambda: None)
 
     def trial(size):
-        out = evaluate(recipe, index, feature, size, gap_um, criteria)
+        out = _evaluate(recipe, index, feature, size, gap_um, criteria)
         tick()
         return out
 
-    scan = scan_sizes(trial, low, high, points_per_decade=points_per_decade, extend=size_range_um is None)
+    with _quiet_cone_notes():
+        scan = scan_sizes(trial, low, high, points_per_decade=points_per_decade, extend=size_range_um is None,
+                          map_tasks=lambda fn, items: map_tasks(fn, items, scheduler=scheduler))
     searched = (min(t.size_um for t in scan.trials), max(t.size_um for t in scan.trials))
     return MinFeature(feature, scan.size_um, scan.trials, gap_um if feature == "pixel-array" else None,
                       at_search_floor=scan.at_search_floor, smallest_printing_um=scan.smallest_printing_um,
@@ -530,7 +573,7 @@ def _default_range(step, feature: str, gap_um: float) -> tuple[float, float]:
 
 def search_all(recipe: Recipe, features=FEATURES, *, step: int | str = 0, gap_um: float = 1.0,
                criteria: Criteria = Criteria(), points_per_decade: float = POINTS_PER_DECADE,
-               quiet: bool = True) -> dict:
+               quiet: bool = True, scheduler: str | None = None) -> dict:
     """:func:`min_feature` for several features, as a JSON-ready dict.
 
     ``quiet=False`` draws a progress bar of the sizes simulated on stderr
@@ -542,7 +585,8 @@ def search_all(recipe: Recipe, features=FEATURES, *, step: int | str = 0, gap_um
     s = recipe.steps[index]
     with Progress(None, "sizes", enabled=progress_enabled(quiet), description="min-feature") as bar:
         results = [min_feature(recipe, f, step=index, gap_um=gap_um, criteria=criteria,
-                               points_per_decade=points_per_decade, progress=bar.update) for f in features]
+                               points_per_decade=points_per_decade, progress=bar.update, scheduler=scheduler)
+                   for f in features]
     return {
         "recipe": str(recipe.path) if recipe.path else recipe.name,
         "step": s.name,
