@@ -489,8 +489,11 @@ def min_feature(recipe: Recipe, feature: str = "line-space", *, step: int | str 
         Called with no argument after each size is judged.
     scheduler : str, optional
         Where independent sizes run (:func:`litho.parallel.map_tasks`):
-        Dask's local threads by default, ``"sync"`` one after another. The
-        answer and the trials do not depend on it.
+        Dask's local threads by default, ``"sync"`` one after another, or a
+        Dask scheduler address. The answer and the trials do not depend on
+        it. On 2 cores the shipped proximity search is 1.2× faster on
+        threads; the projection one about the same (its Abbe sums already
+        run their FFTs on every core).
 
     Returns
     -------
