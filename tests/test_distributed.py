@@ -111,3 +111,22 @@ def test_a_cluster_whose_workers_all_die_is_one_line_and_no_output(cluster, tmp_
     assert run.returncode == 2, err
     assert len(err.strip().splitlines()) == 1 and "worker" in err
     assert not (tmp_path / "lost").exists()
+
+
+def test_min_feature_sizes_run_on_the_cluster_with_the_answer_of_one_by_one(cluster):
+    """The sizes of a min-feature search are Dask tasks: on the cluster's workers they give the
+    trials and the file of the search run in this process one size after another."""
+    import litho
+    from litho.report import result_file
+    from litho.resolution import min_feature
+
+    address, _ = cluster
+    recipe = litho.load_recipe(ROOT / "recipes" / "rgb_stripe_1000ppi.toml")
+    raw = {k: v for k, v in recipe.raw.items() if k != "step"}
+    raw["exposure"] = dict(raw["exposure"], direction_rings=1)
+    raw["mask"] = dict(raw["mask"], layer="R")
+    recipe = litho.recipe_from_dict(raw, base_dir=ROOT / "recipes")
+    runs = [min_feature(recipe, "square", size_range_um=(2.0, 4.0), points_per_decade=4, scheduler=s)
+            for s in ("sync", address)]
+    assert len(runs[1].trials) >= 4
+    assert result_file(runs[0].as_dict()) == result_file(runs[1].as_dict())

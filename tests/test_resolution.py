@@ -80,6 +80,7 @@ def test_min_feature_command_writes_json_and_plot(tmp_path, capsys):
     (["--feature", "lines"], "line-space"),
     (["--step", "X"], "R, G, B"),
     (["--subpixel-gap-um", "0"], "gap"),
+    (["--scheduler", "somewhere"], "Dask scheduler address"),
 ])
 def test_min_feature_bad_input_is_one_line(tmp_path, capsys, argv, named):
     out = tmp_path / "mf"

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -183,6 +184,12 @@ def _quiet_cone_notes():
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="the collimation cone", category=LithoNote)
         yield
+
+
+def _evaluate_size(recipe: Recipe, step_index: int, feature: str, gap_um: float, criteria: Criteria,
+                   size_um: float) -> Trial:
+    """:func:`_evaluate` with the size last (the task of a search)."""
+    return _evaluate(recipe, step_index, feature, size_um, gap_um, criteria)
 
 
 def _evaluate(recipe: Recipe, step_index: int, feature: str, size_um: float, gap_um: float = 1.0,
@@ -349,7 +356,8 @@ def scan_sizes(trial: Callable[[float], Trial], low_um: float, high_um: float, *
                points_per_decade: float = POINTS_PER_DECADE, bisection_steps: int = BISECTION_STEPS,
                extend: bool = True, verify: bool = True,
                limits_um: tuple[float, float] = SIZE_RANGE_UM,
-               map_tasks: Callable[[Callable, list], list] | None = None) -> Scan:
+               map_tasks: Callable[[Callable, list], list] | None = None,
+               progress: Callable[[], None] | None = None) -> Scan:
     """Scan sizes coarsely, refine every pass/fail transition, and read off the answer.
 
     Parameters
@@ -374,6 +382,8 @@ def scan_sizes(trial: Callable[[float], Trial], low_um: float, high_um: float, *
         verification band, and the bisections of separate transitions
         (:func:`litho.parallel.map_tasks`). Default: one after another.
         The trials and their order do not depend on it.
+    progress : callable, optional
+        Called with no argument for each size judged, in this thread.
 
     Returns
     -------
@@ -381,16 +391,22 @@ def scan_sizes(trial: Callable[[float], Trial], low_um: float, high_um: float, *
     """
     done: dict[float, Trial] = {}
     mapped = map_tasks or (lambda fn, items: [fn(item) for item in items])
+    tick = progress or (lambda: None)
+
+    def add(size, result):
+        if size not in done:
+            done[size] = result
+            tick()
 
     def run(size):
         if size not in done:
-            done[size] = trial(size)
+            add(size, trial(size))
         return done[size].prints
 
     def run_all(sizes):
         new = [size for size in dict.fromkeys(sizes) if size not in done]
         for size, result in zip(new, mapped(trial, new)):
-            done[size] = result
+            add(size, result)
 
     coarse = log_sizes(low_um, high_um, points_per_decade)
     ratio = coarse[1] / coarse[0]
@@ -423,7 +439,7 @@ def scan_sizes(trial: Callable[[float], Trial], low_um: float, high_um: float, *
         pairs = [(a, b) for a, b in zip(sizes[:-1], sizes[1:]) if done[a].prints != done[b].prints]
         for tried in mapped(bisect, pairs):
             for size, result in tried.items():
-                done.setdefault(size, result)
+                add(size, result)
 
     refine(coarse)
     for _ in range(MAX_VERIFY_PASSES if verify else 0):
@@ -518,16 +534,12 @@ def min_feature(recipe: Recipe, feature: str = "line-space", *, step: int | str 
         raise LithoInputError(f"size range {low:g}..{high:g} um: give 0 < low < high")
     from .parallel import map_tasks
 
-    tick = progress or (lambda: None)
-
-    def trial(size):
-        out = _evaluate(recipe, index, feature, size, gap_um, criteria)
-        tick()
-        return out
-
+    # a pure function of the size (picklable: a cluster's workers run it), progress counted here
+    trial = functools.partial(_evaluate_size, recipe, index, feature, gap_um, criteria)
     with _quiet_cone_notes():
         scan = scan_sizes(trial, low, high, points_per_decade=points_per_decade, extend=size_range_um is None,
-                          map_tasks=lambda fn, items: map_tasks(fn, items, scheduler=scheduler))
+                          map_tasks=lambda fn, items: map_tasks(fn, items, scheduler=scheduler),
+                          progress=progress)
     searched = (min(t.size_um for t in scan.trials), max(t.size_um for t in scan.trials))
     return MinFeature(feature, scan.size_um, scan.trials, gap_um if feature == "pixel-array" else None,
                       at_search_floor=scan.at_search_floor, smallest_printing_um=scan.smallest_printing_um,
@@ -584,8 +596,11 @@ def search_all(recipe: Recipe, features=FEATURES, *, step: int | str = 0, gap_um
     """
     from .progress import Progress, progress_enabled
 
+    from .parallel import check_scheduler
+
     index = recipe.step_index(step)
     s = recipe.steps[index]
+    check_scheduler(scheduler)   # an address that does not answer is refused before any work
     with Progress(None, "sizes", enabled=progress_enabled(quiet), description="min-feature") as bar:
         results = [min_feature(recipe, f, step=index, gap_um=gap_um, criteria=criteria,
                                points_per_decade=points_per_decade, progress=bar.update, scheduler=scheduler)

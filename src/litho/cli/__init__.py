@@ -162,11 +162,16 @@ def example_help(description: str, example: str) -> dict:
     )
 
 
-def add_grid_run_options(p, *, out_default: str | None, out_help: str) -> None:
-    """``--scheduler``, ``--pixel-um`` and ``-o`` of the commands that run many points (sweep, optimize)."""
+def add_scheduler_option(p) -> None:
+    """``--scheduler`` of the commands whose independent work runs as Dask tasks."""
     p.add_argument("--scheduler", default=None,
                    help="threads (default: Dask's local scheduler), sync, or a Dask scheduler address "
                         "tcp://host:port")
+
+
+def add_grid_run_options(p, *, out_default: str | None, out_help: str) -> None:
+    """``--scheduler``, ``--pixel-um`` and ``-o`` of the commands that run many points (sweep, optimize)."""
+    add_scheduler_option(p)
     p.add_argument("--pixel-um", type=pixel_um_option, default=None,
                    help=f"sample pitch for every point, {PIXEL_UM_HELP}")
     p.add_argument("-o", "--out", default=out_default, help=out_help)

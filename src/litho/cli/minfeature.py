@@ -8,7 +8,7 @@ from pathlib import Path
 from .. import fields
 from ..resolution import POINTS_PER_DECADE
 from ..spec import CD_TOLERANCE, MIN_NRT
-from . import example_help, output_dir
+from . import add_scheduler_option, example_help, output_dir
 from .figures import add_figure_options, figure_options
 from .mask import DeprecatedAlias, note_deprecated
 
@@ -43,6 +43,7 @@ def register(subparsers) -> None:
     p.add_argument("--points-per-decade", type=fields.option(fields.number, "--points-per-decade", lo=2.0, hi=200.0),
                    default=POINTS_PER_DECADE,
                    help=f"density of the size scan (default: {POINTS_PER_DECADE:g}); finer finds narrower islands")
+    add_scheduler_option(p)
     add_figure_options(p)
     p.add_argument("-q", "--quiet", action="store_true",
                    help="no progress bar (it is drawn on stderr only when stderr is a terminal and CI is unset)")
@@ -67,7 +68,7 @@ def run(args) -> int:
     out = output_dir(args.out)
     recipe = load_recipe(args.recipe)
     report = search_all(recipe, features, step=args.step, gap_um=args.gap_um, criteria=criteria,
-                        points_per_decade=args.points_per_decade, quiet=args.quiet)
+                        points_per_decade=args.points_per_decade, quiet=args.quiet, scheduler=args.scheduler)
     print(summary_text(report))
     from ..report import result_file
 
