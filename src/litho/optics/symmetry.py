@@ -252,17 +252,19 @@ def find(transmission: np.ndarray) -> RasterSymmetry | None:
     best = None
     # a mirror about c on a periodic axis of n samples is one about c + n/2 too (2c is found
     # modulo n); the diagonal mirrors and quarter turns need the right one of the two
-    centres = [(my, mx + dx) for mx in _centre_candidates(px) for my in _centre_candidates(py) for dx in (0, nx)]
-    for my, mx in centres:
-        centre = RasterSymmetry((ny, nx), (my, mx), D4)
-        kept = [D4[0]]
-        for g in D4[1:]:
-            if not _diagonal(g) and (ny != nx or (mx - my) % 2):
-                continue
-            if _profiles_allow(px, py, centre, g, power_tolerance) and _holds(t, centre, g, tolerance):
-                kept.append(g)
-        if best is None or len(kept) > best.order:
-            best = RasterSymmetry((ny, nx), (my, mx), tuple(kept))
-        if best.order == 8:
-            return best
+    for mx0 in _centre_candidates(px):
+        for my in _centre_candidates(py):
+            def holding(elements, centre):
+                return [g for g in elements if _profiles_allow(px, py, centre, g, power_tolerance)
+                        and _holds(t, centre, g, tolerance)]
+
+            # the axis mirrors and the half turn do not tell c from c + n/2: tested once
+            axes = [D4[0]] + holding(D4[1:4], RasterSymmetry((ny, nx), (my, mx0), D4))
+            for mx in (mx0, mx0 + nx):
+                centre = RasterSymmetry((ny, nx), (my, mx), D4)
+                kept = axes + (holding(D4[4:], centre) if ny == nx and (mx - my) % 2 == 0 else [])
+                if best is None or len(kept) > best.order:
+                    best = RasterSymmetry((ny, nx), (my, mx), tuple(kept))
+                if best.order == 8:
+                    return best
     return best if best is not None and best.order > 1 else None
