@@ -98,12 +98,14 @@ class RasterSymmetry:
         return out
 
     def restricted(self, x_exact: bool, y_exact: bool) -> "RasterSymmetry | None":
-        """The subgroup that acts only on axes whose frequency set is symmetric (k ↔ −k).
+        """The subgroup that acts only on axes where a mirror is exact.
 
-        The reduction needs H(g·f + a) to be sampled where H(f + gᵀa) is; an
-        even FFT axis used whole has the Nyquist bin −n/2 without +n/2, so
-        a mirror that flips it is not exact there (a field at the Nyquist
-        frequency is ambiguous in sign): such elements are dropped.
+        The reduction needs H(g·f + a) to be sampled where H(f + gᵀa) is. An
+        even FFT axis used whole has the Nyquist bin −n/2 without +n/2 (a
+        field there is ambiguous in sign), so a mirror across it is exact
+        only if the mask has no spectrum in that bin; the caller says which
+        axes are (``litho.optics.proximity._mirror_exact``), and elements
+        that flip another axis are dropped.
         """
         def acts_on(g):
             a, b, c, d = g
