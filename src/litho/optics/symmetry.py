@@ -97,26 +97,6 @@ class RasterSymmetry:
             out *= 0.5
         return out
 
-    def restricted(self, x_exact: bool, y_exact: bool) -> "RasterSymmetry | None":
-        """The subgroup that acts only on axes where a mirror is exact.
-
-        The reduction needs H(g·f + a) to be sampled where H(f + gᵀa) is. An
-        even FFT axis used whole has the Nyquist bin −n/2 without +n/2 (a
-        field there is ambiguous in sign), so a mirror across it is exact
-        only if the mask has no spectrum in that bin; the caller says which
-        axes are (``litho.optics.proximity._mirror_exact``), and elements
-        that flip another axis are dropped.
-        """
-        def acts_on(g):
-            a, b, c, d = g
-            return (a != 1 or b != 0 or c != 0), (d != 1 or b != 0 or c != 0)
-
-        kept = tuple(g for g in self.elements
-                     if all(exact or not acted for exact, acted in zip((x_exact, y_exact), acts_on(g))))
-        if len(kept) < 2:
-            return None
-        return self if len(kept) == self.order else RasterSymmetry(self.shape, self.centre2, kept)
-
     def orbits(self, sx: np.ndarray, sy: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         """One representative per orbit of the directions and the orbit's weight.
 
