@@ -276,3 +276,24 @@ def test_a_simulation_sizes_its_cone_rule_once_and_reports_the_rule_it_images_wi
     assert imaged.film_depth_um > 0 and imaged.film_index == step.step.film.refractive_index
     estimate = build_report(result)["steps"][0]["aerial_image"]["quadrature_error_estimate"]
     assert estimate == pytest.approx(imaged.directions_accuracy(step.grid.pixel_um), rel=1e-3)
+
+
+def test_a_grating_at_the_nyquist_frequency_images_both_of_its_orders():
+    """Known answer. t = 1 + ε·cos(π j) has orders ±f_N of amplitude ε/2 each; on the samples a
+    tilt a gives U_j = H(a) + (ε/2)·[H(f_N + a) + H(−f_N + a)]·(−1)^j, summed incoherently over the
+    cone. The even grid holds both orders in one bin; litho reads it as half of each (it took
+    −f_N alone, which is a different, asymmetric image)."""
+    from litho.optics.window import MaskSpectrum
+
+    optics = ProximityOptics(wavelength_nm=365, gap_um=3, collimation_half_angle_deg=1.5)
+    pixel, eps = 0.25, 0.4
+    t = np.tile(1 + eps * np.cos(np.pi * np.arange(16)), (8, 1))
+    image = optics.line_intensity(MaskSpectrum(t, pixel), 365)
+    f_n = 0.5 / pixel
+    sx, sy, w = optics.directions(pixel)
+    expected = np.zeros(16)
+    sign = (-1.0) ** np.arange(16)
+    for ax, ay, wd in zip(sx / 0.365, sy / 0.365, w):
+        h = lambda fx: optics.transfer(np.array([ay]), np.array([fx + ax]), 365)[0, 0]   # noqa: E731
+        expected += wd * np.abs(h(0.0) + 0.5 * eps * (h(f_n) + h(-f_n)) * sign) ** 2
+    assert np.max(np.abs(image - expected[None, :])) < 1e-12

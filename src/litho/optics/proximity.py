@@ -550,8 +550,9 @@ def _orbit_representatives(spectrum: MaskSpectrum, f0x, f0y, weights):
     the reduction needs; on an even axis kept whole, the Nyquist bin is
     read symmetrically for the same reason (:func:`_nyquist_symmetric`).
     """
-    symmetry = spectrum.symmetry
-    reduced = None if symmetry is None or len(weights) < 2 else symmetry.orbits(f0x, f0y, weights)
+    # one direction (no cone) has nothing to reduce: the raster is not searched for symmetry
+    symmetry = spectrum.symmetry if len(weights) > 1 else None
+    reduced = None if symmetry is None else symmetry.orbits(f0x, f0y, weights)
     if reduced is None:
         return f0x, f0y, weights, None
     index, orbit_weights = reduced

@@ -80,14 +80,7 @@ class RasterSymmetry:
 
     def apply(self, image: np.ndarray, g) -> np.ndarray:
         """``image ∘ g`` on the raster's grid: ``out[p] = image[g·p]`` about the centre."""
-        my, mx = self.centre2
-        a, b, c, d = g
-        if _diagonal(g):
-            # x -> a·x about cx: index j -> a·(j − cx) + cx, i.e. j or 2cx − j
-            return _axis_map(_axis_map(image, 1, a, 0 if a == 1 else mx), 0, d, 0 if d == 1 else my)
-        # x' = b·y, y' = c·x: the transpose, then index maps along its rows and columns
-        shift_x, shift_y = (mx - b * my) // 2, (my - c * mx) // 2
-        return _axis_map(_axis_map(image.T, 0, b, shift_x), 1, c, shift_y)
+        return mapped(image, self.centre2, g)
 
     def symmetrize(self, image: np.ndarray) -> np.ndarray:
         """The mean of ``image ∘ g`` over the group (the full direction sum from the representatives')."""
@@ -137,6 +130,18 @@ class RasterSymmetry:
             reps.append(i)
             orbit_weights.append(float(w.sum()))
         return np.asarray(reps), np.asarray(orbit_weights)
+
+
+def mapped(image: np.ndarray, centre2: tuple[int, int], g) -> np.ndarray:
+    """``image ∘ g`` about the doubled centre ``(2·cy, 2·cx)``: ``out[p] = image[g·p]`` (views and rolls)."""
+    my, mx = centre2
+    a, b, c, d = g
+    if _diagonal(g):
+        # x -> a·x about cx: index j -> a·(j − cx) + cx, i.e. j or 2cx − j
+        return _axis_map(_axis_map(image, -1, a, 0 if a == 1 else mx), -2, d, 0 if d == 1 else my)
+    # x' = b·y, y' = c·x: the transpose, then index maps along its rows and columns
+    shift_x, shift_y = (mx - b * my) // 2, (my - c * mx) // 2
+    return _axis_map(_axis_map(image.T, 0, b, shift_x), 1, c, shift_y)
 
 
 def _axis_map(image: np.ndarray, axis: int, sign: int, shift: int) -> np.ndarray:
@@ -190,15 +195,13 @@ def _chain(elements) -> tuple:
     raise ValueError(f"no chain of passes for the group {elements}")
 
 
-def _profiles_allow(px: np.ndarray, py: np.ndarray, symmetry: "RasterSymmetry", g, tolerance: float) -> bool:
+def _profiles_allow(px: np.ndarray, py: np.ndarray, centre2, g, tolerance: float) -> bool:
     """Whether the row and column sums of ``t∘g`` can equal those of t (a cheap test before the raster's)."""
-    mx_map = RasterSymmetry((1, px.size), (0, symmetry.centre2[1]), ())
-    my_map = RasterSymmetry((1, py.size), (0, symmetry.centre2[0]), ())
+    my, mx = centre2
     if _diagonal(g):
-        qx = mx_map.apply(px[None, :], (g[0], 0, 0, 1))[0]
-        qy = my_map.apply(py[None, :], (g[3], 0, 0, 1))[0]
+        qx = mapped(px, (0, mx), (g[0], 0, 0, 1))
+        qy = mapped(py, (0, my), (g[3], 0, 0, 1))
     else:
-        my, mx = symmetry.centre2
         b, c = g[1], g[2]
         # the column sums of t∘g are t's row sums read at c·j + shift_y, and the other way round
         qx = py[(c * np.arange(px.size) + (my - c * mx) // 2) % py.size]
@@ -206,8 +209,8 @@ def _profiles_allow(px: np.ndarray, py: np.ndarray, symmetry: "RasterSymmetry", 
     return bool(np.max(np.abs(qx - px)) <= tolerance * py.size and np.max(np.abs(qy - py)) <= tolerance * px.size)
 
 
-def _holds(t: np.ndarray, symmetry: RasterSymmetry, g, tolerance: float) -> bool:
-    return float(np.max(np.abs(symmetry.apply(t, g) - t))) <= tolerance
+def _holds(t: np.ndarray, centre2, g, tolerance: float) -> bool:
+    return float(np.max(np.abs(mapped(t, centre2, g) - t))) <= tolerance
 
 
 def find(transmission: np.ndarray) -> RasterSymmetry | None:
@@ -236,15 +239,14 @@ def find(transmission: np.ndarray) -> RasterSymmetry | None:
     # modulo n); the diagonal mirrors and quarter turns need the right one of the two
     for mx0 in _centre_candidates(px):
         for my in _centre_candidates(py):
-            def holding(elements, centre):
-                return [g for g in elements if _profiles_allow(px, py, centre, g, power_tolerance)
-                        and _holds(t, centre, g, tolerance)]
+            def holding(elements, centre2):
+                return [g for g in elements if _profiles_allow(px, py, centre2, g, power_tolerance)
+                        and _holds(t, centre2, g, tolerance)]
 
             # the axis mirrors and the half turn do not tell c from c + n/2: tested once
-            axes = [D4[0]] + holding(D4[1:4], RasterSymmetry((ny, nx), (my, mx0), D4))
+            axes = [D4[0]] + holding(D4[1:4], (my, mx0))
             for mx in (mx0, mx0 + nx):
-                centre = RasterSymmetry((ny, nx), (my, mx), D4)
-                kept = axes + (holding(D4[4:], centre) if ny == nx and (mx - my) % 2 == 0 else [])
+                kept = axes + (holding(D4[4:], (my, mx)) if ny == nx and (mx - my) % 2 == 0 else [])
                 if best is None or len(kept) > best.order:
                     best = RasterSymmetry((ny, nx), (my, mx), tuple(kept))
                 if best.order == 8:
