@@ -48,10 +48,12 @@ DEVELOP_PLANES_PER_DEPTH_LINE = 15
 DOSE_PLANES_PER_DEPTH_LINE = 1
 # float64 planes of the metrology working set (contours, labels, gradients)
 METROLOGY_PLANES = 4
-# bytes per padded-window sample while one line is imaged (mask spectrum, band fields, sums,
-# and the film factors the depth fields are built from by repeated products); measured
-# by tests/test_memory.py and benchmarks/bench_memory.py
-PROXIMITY_BYTES_PER_SAMPLE = 270
+# bytes per padded-window sample while one line is imaged (mask spectrum, the direction's
+# transfer and film step factor, the squared field), and per image path beside the depth
+# image itself (the path's field in the batch transformed in place, and its symmetrised
+# copy); measured by tests/test_memory.py and benchmarks/bench_memory.py
+PROXIMITY_BYTES_PER_SAMPLE = 96
+PROXIMITY_BYTES_PER_PATH_SAMPLE = 20
 PROJECTION_BYTES_PER_SAMPLE = 36
 CONTACT_BYTES_PER_SAMPLE = 16  # hard contact: the image is a copy of the mask
 BASE_BYTES = 1 * 2**20
@@ -89,7 +91,8 @@ def estimate_simulation(grid, recipe) -> MemoryEstimate:
     stage of this step (imaging, development, or metrology with this step's
     results already kept).
     """
-    from .optics.cache import KERNEL_CACHE, TRANSFER_CACHE
+    from .optics.cache import KERNEL_CACHE
+    from .optics.proximity import GAP_TRANSFERS
 
     samples = int(grid.shape[0]) * int(grid.shape[1])
     periodic = recipe.simulation.window == "periodic"
@@ -105,14 +108,15 @@ def estimate_simulation(grid, recipe) -> MemoryEstimate:
         # images per line with a reflecting substrate); projection broadcasts the top image
         n_paths = image_paths(step, n_depth) if hasattr(optics, "film_depth_um") else 0
         imaging, t_key, t_bytes, k_key, k_bytes, padded = _imaging_bytes(_imaged_with(step), grid, periodic,
-                                                                         recipe.simulation.guard_um)
+                                                                         recipe.simulation.guard_um, n_paths)
         if t_key is not None:
             # the transfer functions into the film depend on the film's index (the cache key has it)
             t_key = (*t_key, getattr(step.film, "refractive_index", None))
             transfer[t_key] = t_bytes  # the same optics on the same grid reuse the cached functions
         if k_key is not None:
             kernels[k_key] = k_bytes
-        caches = (min(sum(transfer.values()), TRANSFER_CACHE.max_bytes)
+        # the proximity transfer functions are held per gap, up to the gap cache's byte budget
+        caches = (min(sum(transfer.values()), GAP_TRANSFERS.max_bytes)
                   + min(sum(kernels.values()), KERNEL_CACHE.max_bytes))
         this_kept = 8 * samples * (KEPT_PLANES + n_depth + n_lines)
         depth_planes = n_paths * n_lines
@@ -168,13 +172,14 @@ def image_paths(step, n_depth: int) -> int:
         return 2 * n_depth - 1
 
 
-def _imaging_bytes(optics, grid, periodic: bool, guard_um: float | None = None):
+def _imaging_bytes(optics, grid, periodic: bool, guard_um: float | None = None, n_paths: int = 1):
     """Imaging of one step on ``grid``: (working bytes, transfer cache key, its bytes, kernel key, their bytes,
     padded samples).
 
     The working set is on the padded window: an isolated window is padded by
     the optics' guard band (:mod:`litho.optics.window`), which grows with the
-    proximity gap.
+    proximity gap. Proximity printing images ``n_paths`` film depths per
+    direction in one batch (:meth:`litho.optics.ProximityOptics.depth_intensities`).
     """
     from .optics.window import BandPlan, Window
 
@@ -194,7 +199,8 @@ def _imaging_bytes(optics, grid, periodic: bool, guard_um: float | None = None):
             # one transfer function per illumination direction, complex128 on the band box
             transfer += 16 * plan.ay.k.size * plan.ax.k.size * len(sx)
         key = (repr(optics), win.padded_shape, grid.pixel_um)
-        return PROXIMITY_BYTES_PER_SAMPLE * padded, key, transfer, None, 0, padded
+        working = (PROXIMITY_BYTES_PER_SAMPLE + PROXIMITY_BYTES_PER_PATH_SAMPLE * n_paths) * padded
+        return working, key, transfer, None, 0, padded
     kernels = 0
     for wavelength_nm, _ in optics.lines:
         band = optics.na * (1 + optics.sigma_max) / (wavelength_nm * 1e-3)

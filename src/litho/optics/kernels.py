@@ -50,7 +50,7 @@ from .window import WORKERS, BandPlan
 
 CACHE_ENV = "LITHO_KERNEL_CACHE"
 CACHE_VERSION = 4  # part of the file name; the entry format itself is cache.DISK_FORMAT
-CHUNK_ELEMENTS = 4_000_000  # complex entries of B per chunk (64 MB)
+CHUNK_ELEMENTS = 1_000_000  # complex entries of B per chunk (16 MB; the pupil temporaries are a few times that)
 
 
 @dataclass(frozen=True, eq=False)
@@ -519,6 +519,59 @@ def _placement(plan: BandPlan):
     return tuple(out)
 
 
+class FieldBatch:
+    """Field spectra placed on the plan's field grid, inverse-transformed in place, |field|² summed.
+
+    The one path from field spectra to intensities for every coherent sum
+    (SOCS kernels, Abbe source points, proximity directions and depths).
+    The inverse FFT overwrites the buffer (no output array: a batch costs
+    its transform and one pass that squares it), so the part of the grid
+    outside the spectrum box is cleared again after each transform.
+
+    Parameters
+    ----------
+    plan : BandPlan
+    size : int
+        Fields per batched transform.
+    precision : {"double", "single"}
+        Precision of the transforms; sums are float64 (the caller's arrays).
+    """
+
+    def __init__(self, plan: BandPlan, size: int, precision: str = "double"):
+        my, mx = plan.field_shape
+        self._rows, self._cols = _placement(plan)
+        ctype, self._rtype = (np.complex64, np.float32) if precision == "single" else (np.complex128, np.float64)
+        self.fields = np.zeros((int(size), my, mx), dtype=ctype)
+        self._whole = (self._rows == slice(0, my)) and (self._cols == slice(0, mx))
+        self._square = np.empty((my, mx, 2), dtype=self._rtype)
+
+    def __len__(self) -> int:
+        return self.fields.shape[0]
+
+    def slot(self, i: int) -> np.ndarray:
+        """The spectrum box of field ``i``: a view to write the field's spectrum into."""
+        return self.fields[i, self._rows, self._cols]
+
+    def add_intensities(self, n: int, sums) -> None:
+        """Transform the first ``n`` fields and add |field_i|² into ``sums[i]`` (float64, field grid)."""
+        fields = sfft.ifft2(self.fields[:n], axes=(-2, -1), workers=WORKERS, overwrite_x=True)
+        my, mx = self.fields.shape[1:]
+        for i in range(n):
+            # re² and im² in one pass over the interleaved floats, then both added
+            v = fields[i].view(self._rtype).reshape(my, mx, 2)
+            np.multiply(v, v, out=self._square)
+            sums[i] += self._square[..., 0]
+            sums[i] += self._square[..., 1]
+        if not np.shares_memory(fields, self.fields):
+            return   # transformed out of place: the buffer still holds zeros outside the box
+        if not self._whole:
+            done = self.fields[:n]
+            done[:, :self._rows.start] = 0
+            done[:, self._rows.stop:] = 0
+            done[:, self._rows, :self._cols.start] = 0
+            done[:, self._rows, self._cols.stop:] = 0
+
+
 def sum_field_intensities(plan: BandPlan, spectra, precision: str = "double") -> np.ndarray:
     """Σ |F⁻¹{S}|² over field spectra S on the plan's box, on the plan's field grid.
 
@@ -527,41 +580,23 @@ def sum_field_intensities(plan: BandPlan, spectra, precision: str = "double") ->
     plan : BandPlan
     spectra : iterable of ndarray, complex, shape of the box
         Field spectra (mask spectrum × kernel, already scaled); consumed in
-        batches of :data:`BATCH` inverse FFTs.
+        batches of :data:`BATCH` inverse FFTs (:class:`FieldBatch`).
     precision : {"double", "single"}
         Precision of the inverse FFTs; the sum is always accumulated in float64.
         Single precision halves the FFT time and changes the image by ~1e-7
         of the clear field (tests/physics/test_optics_projection.py).
     """
-    my, mx = plan.field_shape
-    sy, sx = _placement(plan)
-    acc = np.zeros((my, mx))
-    ctype, rtype = (np.complex64, np.float32) if precision == "single" else (np.complex128, np.float64)
-    batch = np.zeros((BATCH, my, mx), dtype=ctype)
+    acc = np.zeros(plan.field_shape)
+    batch = FieldBatch(plan, BATCH, precision)
     b = 0
-
-    part = np.empty((my, mx), dtype=rtype)
-    tmp = np.empty((my, mx), dtype=rtype)
-
-    def flush(b):
-        fields = sfft.ifft2(batch[:b], axes=(-2, -1), workers=WORKERS)
-        # re² + im² field by field into a batch sum, added to the float64 total once per batch
-        for i, f in enumerate(fields):
-            np.multiply(f.real, f.real, out=part if i == 0 else tmp)
-            if i:
-                part.__iadd__(tmp)
-            np.multiply(f.imag, f.imag, out=tmp)
-            part.__iadd__(tmp)
-        acc.__iadd__(part)
-
     for spectrum in spectra:
-        batch[b, sy, sx] = spectrum
+        batch.slot(b)[...] = spectrum
         b += 1
-        if b == BATCH:
-            flush(b)
+        if b == len(batch):
+            batch.add_intensities(b, [acc] * b)
             b = 0
     if b:
-        flush(b)
+        batch.add_intensities(b, [acc] * b)
     return acc
 
 

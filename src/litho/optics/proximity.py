@@ -47,7 +47,7 @@ import threading
 from collections import OrderedDict
 
 from .cache import TRANSFER_CACHE
-from .kernels import BATCH, _placement, sum_field_intensities
+from .kernels import FieldBatch, sum_field_intensities
 from .spectrum import parse_spectrum, resolve_lines
 from .window import WORKERS, BandPlan, MaskSpectrum
 
@@ -472,13 +472,10 @@ class ProximityOptics:
         f0x, f0y, weights, plan, box = top._band_setup(spectrum, wavelength_nm, deepest)
         f0x, f0y, weights, symmetry = _orbit_representatives(spectrum, f0x, f0y, weights)
         fy, fx = plan.fy_per_um, plan.fx_per_um
-        my, mx = plan.field_shape
-        rows, cols = _placement(plan)
-        ctype = np.complex64 if self.precision == "single" else np.complex128
-        acc = np.zeros((len(depths), my, mx))
-        tmp = np.empty((my, mx))
-        chunk = min(len(depths), BATCH)
-        batch = np.zeros((chunk, my, mx), dtype=ctype)
+        # every depth of one direction in one batch: the depth fields are written straight into
+        # it (no array per depth besides) and transformed in place
+        batch = FieldBatch(plan, len(depths), self.precision)
+        acc = [np.zeros(plan.field_shape) for _ in depths]
         k_film = film_index / lam_um
         steps = _depth_steps(depths)
         nyquist = _nyquist_bins(plan)
@@ -486,28 +483,17 @@ class ProximityOptics:
             amplitude = math.sqrt(w) * plan.field_scale
             base = box * top._cached_transfer(plan, fy + ay, fx + ax, wavelength_nm, (ax, ay))
             base *= amplitude
-            fields_at = _depth_fields(base, self._film_phase(fy, fx, (ax, ay), k_film, steps),
-                                      depths, steps)
-            patches = ()
+            slots = [batch.slot(k) for k in range(len(depths))]
+            _depth_fields(slots, base, self._film_phase(fy, fx, (ax, ay), k_film, steps), depths, steps)
             if nyquist != (None, None):
                 def field_of(fy_line, fx_line, box_line, ax=ax, ay=ay, amplitude=amplitude):
                     h = box_line * top.transfer(fy_line + ay, fx_line + ax, wavelength_nm) * amplitude
                     phase = self._film_phase(fy_line, fx_line, (ax, ay), k_film, None)
                     return np.stack([h * np.exp(phase * z) for z in depths])
-                patches = _nyquist_symmetric(field_of, plan, box, nyquist)
-            for start in range(0, len(depths), chunk):
-                part = depths[start:start + chunk]
-                for k in range(len(part)):
-                    batch[k, rows, cols] = next(fields_at)
-                    placed = batch[k, rows, cols]
-                    for iy, ix, values in patches:
-                        placed[iy, ix] = values[start + k]
-                fields = sfft.ifft2(batch[:len(part)], axes=(-2, -1), workers=WORKERS)
-                for k, f in enumerate(fields):
-                    np.multiply(f.real, f.real, out=tmp)
-                    acc[start + k] += tmp
-                    np.multiply(f.imag, f.imag, out=tmp)
-                    acc[start + k] += tmp
+                for iy, ix, values in _nyquist_symmetric(field_of, plan, box, nyquist):
+                    for slot, value in zip(slots, values):
+                        slot[iy, ix] = value
+            batch.add_intensities(len(depths), acc)
         images = [plan.interpolate(a, self.precision) for a in acc]
         return images if symmetry is None else [symmetry.symmetrize(a) for a in images]
 
@@ -624,28 +610,40 @@ def _depth_steps(depths: list[float]) -> tuple[float, list[int]] | None:
     return dz, ks
 
 
-def _depth_fields(base: np.ndarray, phase: np.ndarray, depths: list[float], steps):
-    """``base · exp(i2π z (kz − k))`` for every depth, in order (a generator).
+def _depth_fields(out: list, base: np.ndarray, phase: np.ndarray, depths: list[float], steps) -> None:
+    """Write ``base · exp(i2π z (kz − k))`` for every depth into ``out`` (one array per depth).
 
     ``phase`` is i2π(kz − k), or for equally stepped depths (the film's
     samples and their unfolded reflected paths) the step factor
     exp(i2π dz (kz − k)) (:meth:`ProximityOptics._film_phase`): a depth then
     costs one product instead of one exponential, which costs about ten.
-    The powers are held at once (as many arrays as depths, as the batch does).
+    Each power is computed into the output of its depth, so only a power no
+    depth asks for needs an array of its own.
     """
     if steps is None:
-        for z in depths:
-            yield base * np.exp(phase * z) if z else base
+        for target, z in zip(out, depths):
+            if z:
+                np.multiply(base, np.exp(phase * z), out=target)
+            else:
+                target[...] = base
         return
     _, ks = steps
-    powers = {0: base}
-    current = base
-    for k in range(1, max(ks) + 1):
-        current = current * phase
-        if k in ks:
-            powers[k] = current
-    for k in ks:
-        yield powers[k]
+    at: dict[int, list[int]] = {}
+    for i, k in enumerate(ks):
+        at.setdefault(k, []).append(i)
+    current, spare = base, None
+    for k in range(max(ks) + 1):
+        if k:
+            if k in at:
+                target = out[at[k][0]]
+            else:
+                spare = np.empty_like(base) if spare is None else spare
+                target = spare
+            np.multiply(current, phase, out=target)
+            current = target
+        for i in at.get(k, []):
+            if out[i] is not current:
+                out[i][...] = current
 
 
 class GapTransferCache:
