@@ -150,3 +150,32 @@ def test_array_metrology_equals_the_per_pixel_measurement(seed):
                 assert got[key] == pytest.approx(value, abs=1e-12), key
             else:
                 assert got[key] == value, key
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_edge_distances_equal_shapelys_on_every_kind_of_print(seed):
+    """The k-d tree distances (metrology._distances_to_boundaries) against shapely's, point by point:
+    many-sided contours (the proven path), boxes with long edges (the fallback), several parts, holes."""
+    import shapely
+    from litho.metrology import _distances_to_boundaries, _objects
+
+    rng = np.random.default_rng(seed)
+    prints, points, owner = [], [], []
+    for i in range(12):
+        c, r = rng.uniform(0, 60, 2), rng.uniform(0.3, 4)
+        kind = i % 4
+        if kind == 0:
+            g = shapely.Point(*c).buffer(r, quad_segs=int(rng.integers(2, 40)))
+        elif kind == 1:
+            g = shapely.box(*(c - r), *(c + r))
+        elif kind == 2:
+            g = shapely.MultiPolygon([shapely.Point(*c).buffer(r / 3), shapely.Point(*(c + r)).buffer(r / 2)])
+        else:
+            g = shapely.box(*(c - r), *(c + r)).difference(shapely.Point(*c).buffer(r / 2, quad_segs=24))
+        prints.append(g)
+        points.append(shapely.points(rng.uniform(c - 2 * r, c + 2 * r, (40, 2))))
+        owner.append(np.full(40, i))
+    printed, points, owner = _objects(prints), np.concatenate(points), np.concatenate(owner)
+    expect = shapely.distance(points, shapely.boundary(printed[owner]))
+    np.testing.assert_allclose(_distances_to_boundaries(points, owner, printed), expect, rtol=0, atol=1e-12)

@@ -199,3 +199,27 @@ def test_geometry_whose_edges_miss_every_cell_gives_float_zeros():
     grid = Grid((2, 2), 1.0, (0.0, 0.0))
     t = rasterize(shapely.Polygon([(1, -5), (10, 1), (20, -5)]), grid)
     assert t.dtype == np.float64 and not t.any()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(-3, 3), st.floats(-3, 3), st.floats(0.01, 4), st.floats(0.01, 4),
+       st.integers(1, 24), st.integers(1, 24), st.floats(0.05, 0.7), st.floats(-2, 0), st.floats(-2, 0))
+def test_an_axis_aligned_box_takes_the_product_path_and_equals_the_edge_accumulation(
+        x0, y0, w, h, ny, nx, dx, ox, oy):
+    from litho import raster
+
+    box = shapely.box(x0, y0, x0 + w, y0 + h)
+    grid = Grid((ny, nx), dx, (ox, oy))
+    assert raster._axis_aligned_box(box) is not None
+    # the same box as a polygon with one more (collinear) vertex takes the edge path
+    edges = shapely.Polygon([(x0, y0), (x0 + w / 2, y0), (x0 + w, y0), (x0 + w, y0 + h), (x0, y0 + h)])
+    assert raster._axis_aligned_box(edges) is None
+    assert np.max(np.abs(rasterize(box, grid) - rasterize(edges, grid)), initial=0) < 1e-12
+
+
+def test_a_rotated_rectangle_is_not_taken_for_an_axis_aligned_box():
+    from litho import raster
+
+    tilted = affinity.rotate(shapely.box(0, 0, 2, 1), 30, origin=(0, 0))
+    assert raster._axis_aligned_box(tilted) is None
+    assert raster._axis_aligned_box(shapely.box(0, 0, 2, 1)) is not None

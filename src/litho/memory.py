@@ -196,8 +196,9 @@ def _imaging_bytes(optics, grid, periodic: bool, guard_um: float | None = None, 
         for wavelength_nm, _ in optics.lines:
             tilt = float(np.max(np.hypot(sx, sy))) / (wavelength_nm * 1e-3)
             plan = BandPlan.make(win.padded_shape, grid.pixel_um, optics.field_band_per_um(wavelength_nm, tilt))
-            # one transfer function per illumination direction, complex128 on the band box
-            transfer += 16 * plan.ay.k.size * plan.ax.k.size * len(sx)
+            # per illumination direction a transfer function and the film's depth step factor
+            # (ProximityOptics._cached_film_phase), complex128 on the band box
+            transfer += 2 * 16 * plan.ay.k.size * plan.ax.k.size * len(sx)
         key = (repr(optics), win.padded_shape, grid.pixel_um)
         working = (PROXIMITY_BYTES_PER_SAMPLE + PROXIMITY_BYTES_PER_PATH_SAMPLE * n_paths) * padded
         return working, key, transfer, None, 0, padded

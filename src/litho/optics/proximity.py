@@ -52,11 +52,12 @@ from .spectrum import parse_spectrum, resolve_lines
 from .window import WORKERS, BandPlan, MaskSpectrum
 
 OWNER = "ProximityOptics"
-#: Transfer-function sets kept, one per gap (a set: every illumination direction, depth
-#: and line of one gap on one band grid; 253 MB for the shipped RGB recipe). A sweep
-#: runs one gap per task, so this many gaps (Dask threads plus one) stay cached at once
-#: instead of thrashing a per-array LRU that holds less than two sets.
-TRANSFER_GAP_SETS = 4
+#: Transfer-function sets kept: one per gap (every illumination direction and line of one
+#: gap and film on one band grid) and one per film (the films' depth step factors, shared by
+#: every gap). A sweep runs one gap per task, so this many sets (the films', and the gaps of
+#: the Dask threads plus one) stay cached at once instead of thrashing a per-array LRU that
+#: holds less than two sets; the byte budget below bounds them together.
+TRANSFER_GAP_SETS = 6
 #: Byte budget of all sets together; a set alone larger than this is not kept.
 TRANSFER_BUDGET_BYTES = 4 * TRANSFER_CACHE.max_bytes
 ANGULAR_PROFILES = ("uniform", "gaussian")
@@ -484,7 +485,8 @@ class ProximityOptics:
             base = box * top._cached_transfer(plan, fy + ay, fx + ax, wavelength_nm, (ax, ay))
             base *= amplitude
             slots = [batch.slot(k) for k in range(len(depths))]
-            _depth_fields(slots, base, self._film_phase(fy, fx, (ax, ay), k_film, steps), depths, steps)
+            _depth_fields(slots, base, top._cached_film_phase(plan, fy, fx, (ax, ay), k_film, steps),
+                          depths, steps)
             if nyquist != (None, None):
                 def field_of(fy_line, fx_line, box_line, ax=ax, ay=ay, amplitude=amplitude):
                     h = box_line * top.transfer(fy_line + ay, fx_line + ax, wavelength_nm) * amplitude
@@ -515,6 +517,18 @@ class ProximityOptics:
         # exp(i2π z (kz − k)) per depth; evanescent parts decay (+i√ branch, see transfer)
         phase = (2j * math.pi) * (np.sqrt(q.astype(np.complex128)) - k_film)
         return phase if steps is None else np.exp(phase * steps[0])
+
+    def _cached_film_phase(self, plan: BandPlan, fy, fx, tilt, k_film, steps) -> np.ndarray:
+        """:meth:`_film_phase`, cached as a set of its own: it depends on the film and the
+        direction, not on the gap, so every gap of a sweep (and every run on the same grid)
+        shares one set."""
+        film_key = ("proximity film", plan.key, float(k_film))
+        key = (None if steps is None else float(steps[0]), float(tilt[0]), float(tilt[1]))
+        phase = GAP_TRANSFERS.get(film_key, key)
+        if phase is None:
+            phase = self._film_phase(fy, fx, tilt, k_film, steps)
+            GAP_TRANSFERS.put(film_key, key, phase)
+        return phase
 
     def _cached_transfer(self, plan: BandPlan, fy, fx, wavelength_nm, tilt) -> np.ndarray:
         gap_key = ("proximity", plan.key, self.propagation_gap_um, self.gap_index, self.film_index)
