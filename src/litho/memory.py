@@ -14,15 +14,22 @@ holds at its peak, per sample of the simulation grid:
   masks, labels; ``METROLOGY_PLANES`` planes), whichever is larger;
 * the imaging working set on the *padded* window (an isolated window is
   padded by the optics' guard band, which grows with the proximity gap):
-  the mask spectrum, one field and its intensity - ``WINDOW_BYTES_PER_SAMPLE``
-  per padded sample - plus the transfer functions of every illumination
-  direction kept in the transfer cache (bounded by its byte budget), and
-  for projection optics the SOCS kernels on their band grid;
+  the mask spectrum, one direction's transfer and film step factor and its
+  squared field - ``PROXIMITY_BYTES_PER_SAMPLE`` per padded sample - and per
+  image path its field in the batch (``PROXIMITY_BYTES_PER_PATH_SAMPLE``) and
+  its depth image; plus the transfer functions and film step factors of every
+  illumination direction kept in the gap cache (bounded by its byte budget),
+  and for projection optics the SOCS kernels on their band grid;
 * a fixed ``BASE_BYTES`` (mask geometry, caches of small objects).
 
+The estimate is for a raster without symmetry: a symmetric one images and
+caches one direction per orbit (:mod:`litho.optics.symmetry`) and needs less.
 The plane counts are measured, not guessed: ``benchmarks/bench_memory.py``
-prints the estimate against tracemalloc's peak for the shipped recipes and
-large grids; they agree to within 20 % (benchmarks/README.md).
+(``--no-symmetry`` for the case the estimate bounds) prints the estimate
+against tracemalloc's peak for the shipped recipes and large grids; they
+agree to within 20 % (benchmarks/README.md), except that projection kernels
+are counted at one per source point (the kept number is known only after
+the build), which over-counts by up to 1.5×.
 
 :func:`available_bytes` is the memory this process may use: the smallest of
 MemAvailable, the address-space limit (RLIMIT_AS) less what is mapped

@@ -49,7 +49,7 @@ from collections import OrderedDict
 from .cache import TRANSFER_CACHE
 from .kernels import FieldBatch, sum_field_intensities
 from .spectrum import parse_spectrum, resolve_lines
-from .window import WORKERS, BandPlan, MaskSpectrum
+from .window import BandPlan, MaskSpectrum
 
 OWNER = "ProximityOptics"
 #: Transfer-function sets kept: one per gap (every illumination direction and line of one
