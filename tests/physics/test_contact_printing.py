@@ -290,3 +290,38 @@ def test_a_contact_mode_that_is_no_name_is_shown_as_written():
         with pytest.raises(LithoInputError) as err:
             contact_mode(bad)
         assert "datetime" not in str(err.value) and "must be one of" in str(err.value)
+
+
+@pytest.mark.parametrize("depths_um", [
+    [0.0, 0.01, 0.03],          # a power no depth asks for (dz·2) is formed in a spare array
+    [0.03, 0.0, 0.01, 0.01],    # unordered, and one depth twice
+    [0.0, 0.013, 0.029],        # not whole multiples of one step: an exponential per depth
+])
+def test_depth_images_equal_one_image_per_depth_for_any_layout_of_depths(depths_um):
+    """depth_intensities (one batch, powers of the step factor written in place) against
+    line_intensity of the optics at each depth, one at a time."""
+    import dataclasses
+
+    from litho.optics.window import MaskSpectrum
+
+    optics = ProximityOptics(wavelength_nm=365, gap_um=3.0, collimation_half_angle_deg=1.5)
+    # odd sides: every frequency has its negative (no Nyquist bin to split), so the
+    # plain full-grid sum below is the exact reference
+    t = np.zeros((47, 41))
+    t[10:30, 8:20] = 1.0
+    t[5:9, 25:38] = 1.0   # no symmetry: every direction is imaged
+    spectrum = MaskSpectrum(t, 0.25)
+    images = optics.depth_intensities(spectrum, 365, depths_um, 1.9)
+    for z, image in zip(depths_um, images):
+        one = dataclasses.replace(optics, film_depth_um=z, film_index=1.9)
+        # the depth sums use the deepest path's cone rule; give each single image that rule
+        deepest = dataclasses.replace(optics, film_depth_um=max(depths_um), film_index=1.9)
+        sx, sy, w = deepest.directions(0.25)
+        reference = np.zeros_like(image)
+        lam_um = 0.365
+        f = (np.fft.fftfreq(47, 0.25), np.fft.fftfreq(41, 0.25))
+        spec = np.fft.fft2(t)
+        for ax, ay, wi in zip(sx / lam_um, sy / lam_um, w):
+            u = np.fft.ifft2(spec * one.transfer(f[0] + ay, f[1] + ax, 365))
+            reference += wi * np.abs(u) ** 2
+        np.testing.assert_allclose(image, reference, atol=1e-12)
