@@ -223,3 +223,10 @@ def test_a_rotated_rectangle_is_not_taken_for_an_axis_aligned_box():
     tilted = affinity.rotate(shapely.box(0, 0, 2, 1), 30, origin=(0, 0))
     assert raster._axis_aligned_box(tilted) is None
     assert raster._axis_aligned_box(shapely.box(0, 0, 2, 1)) is not None
+
+
+def test_a_triangle_with_a_repeated_corner_is_not_taken_for_its_bounding_box():
+    # five coordinates, every one on the bounds: the regression was a full square (area 1)
+    triangle = shapely.Polygon([(0, 0), (1, 0), (1, 1), (1, 1), (0, 0)])
+    grid = Grid((8, 8), 0.125)
+    assert rasterize(triangle, grid).sum() * 0.125**2 == pytest.approx(0.5, abs=1e-12)

@@ -520,8 +520,11 @@ def _distances_to_boundaries(points: np.ndarray, owner: np.ndarray, printed: np.
     exact = np.hypot(*(p - closest).transpose(2, 0, 1))
     exact = np.where(seg_owner[near] == owner[:, None], exact, np.inf)
     best = exact.min(axis=1)
-    unproven = ~(near_d[:, -1] >= best + half) if k < a.shape[0] else ~np.isfinite(best)
-    unproven |= ~np.isfinite(best)
+    # proven: every segment was examined, or the rest are farther; a point whose print has no
+    # polygon part (best = inf) is proven by neither and takes shapely's answer
+    unproven = ~np.isfinite(best)
+    if k < a.shape[0]:
+        unproven |= ~(near_d[:, -1] >= best + half)
     if unproven.any():
         best[unproven] = shapely.distance(points[unproven], shapely.boundary(printed[owner[unproven]]))
     return best

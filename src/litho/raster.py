@@ -179,13 +179,14 @@ def _axis_aligned_box(geom: BaseGeometry):
     """``(xmin, ymin, xmax, ymax)`` if ``geom`` is one axis-aligned rectangle, else None."""
     if geom.geom_type != "Polygon" or geom.interiors:
         return None
-    xy = np.asarray(geom.exterior.coords)
+    xy = geom.exterior.coords
     if len(xy) != 5:
         return None
     xmin, ymin, xmax, ymax = geom.bounds
-    on_x = np.isin(xy[:, 0], (xmin, xmax))
-    on_y = np.isin(xy[:, 1], (ymin, ymax))
-    return (xmin, ymin, xmax, ymax) if on_x.all() and on_y.all() else None
+    # the four vertices are the four corners of the bounds (a vertex repeated, or one on an
+    # edge, is another polygon: a triangle with a doubled corner has five coordinates too)
+    corners = {(xmin, ymin), (xmax, ymin), (xmax, ymax), (xmin, ymax)}
+    return (xmin, ymin, xmax, ymax) if len(corners) == 4 and set(xy[:4]) == corners else None
 
 
 def _box_coverage(box, grid: Grid) -> np.ndarray:

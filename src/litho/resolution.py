@@ -419,6 +419,7 @@ def scan_sizes(trial: Callable[[float], Trial], low_um: float, high_um: float, *
         while all(done[s].prints for s in coarse) and coarse[0] > limits_um[0] * (1 + 1e-9):
             coarse.insert(0, max(limits_um[0], coarse[0] / ratio))
             run(coarse[0])
+
     def bisect(pair):
         # one transition: its own sizes, in the order tried (read-only on what is done)
         a, b = pair
@@ -594,9 +595,8 @@ def search_all(recipe: Recipe, features=FEATURES, *, step: int | str = 0, gap_um
     ``quiet=False`` draws a progress bar of the sizes simulated on stderr
     (:mod:`litho.progress`; the number of sizes is not known in advance).
     """
-    from .progress import Progress, progress_enabled
-
     from .parallel import check_scheduler
+    from .progress import Progress, progress_enabled
 
     index = recipe.step_index(step)
     s = recipe.steps[index]

@@ -522,11 +522,14 @@ def _placement(plan: BandPlan):
 class FieldBatch:
     """Field spectra placed on the plan's field grid, inverse-transformed in place, |field|² summed.
 
-    The one path from field spectra to intensities for every coherent sum
-    (SOCS kernels, Abbe source points, proximity directions and depths).
-    The inverse FFT overwrites the buffer (no output array: a batch costs
-    its transform and one pass that squares it), so the part of the grid
-    outside the spectrum box is cleared again after each transform.
+    The path from field spectra on a plan's box to intensities: SOCS
+    kernels and proximity directions (:func:`sum_field_intensities`) and a
+    proximity direction's film depths. (Abbe's sum places each source
+    point's own pupil window instead of one box, in cache-sized batches:
+    :func:`litho.optics.projection.abbe_intensity`.) The inverse FFT
+    overwrites the buffer (no output array: a batch costs its transform and
+    one pass that squares it), so the part of the grid outside the spectrum
+    box is cleared again after each transform.
 
     Parameters
     ----------
