@@ -228,6 +228,33 @@ def test_cone_rule_is_sized_once_per_rung_of_the_pitch_ladder():
     assert optics.direction_rule(0.26) == optics.direction_rule(0.25)
 
 
+@pytest.mark.parametrize("pixel_um, gap_um, depth_um", [(0.02, 3.0, 0.0), (0.05, 10.0, 0.03), (0.3, 1.0, 0.0)])
+def test_probe_images_on_the_field_band_equal_the_full_grid_sum(pixel_um, gap_um, depth_um):
+    """The probe evaluates each direction's transfer inside the field band only; beyond it every
+    component is evanescent below EVANESCENT_TOLERANCE, so its images equal the plain full-grid
+    direction sum to rounding, at pitches where most of the grid is outside the band and where none is."""
+    import scipy.fft as sfft
+
+    from litho.optics.proximity import _level_rule, _probe_images, _probe_key, _probe_optics, _rule_directions, \
+        probe_mask
+
+    optics = ProximityOptics(spectrum={365.0: 0.7, 405.0: 0.3}, gap_um=gap_um, collimation_half_angle_deg=1.5,
+                             film_index=1.8, film_depth_um=depth_um)
+    key = _probe_key(optics, pixel_um)
+    rule = _level_rule(4, key[6])
+    probe = _probe_optics(key)
+    t = probe_mask(probe, key[-1])
+    f = np.fft.fftfreq(t.shape[0], key[-1])
+    sx, sy, w = _rule_directions(rule, probe.collimation_half_angle_deg, probe.angular_profile)
+    for image, (wavelength_nm, _) in zip(_probe_images(key, rule), probe.lines):
+        lam_um = wavelength_nm * 1e-3
+        ref = np.zeros(t.shape)
+        for ax, ay, wi in zip(sx / lam_um, sy / lam_um, w):
+            u = sfft.ifft2(sfft.fft2(t) * probe.transfer(f + ay, f + ax, wavelength_nm))
+            ref += wi * np.abs(u) ** 2
+        assert np.max(np.abs(image - ref)) <= 1e-12
+
+
 def test_a_cone_the_largest_rule_cannot_resolve_is_one_note_and_its_estimate():
     import warnings
 

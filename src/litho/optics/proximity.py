@@ -855,9 +855,21 @@ def _probe_images(key, rule) -> list[np.ndarray]:
     out = []
     for wavelength_nm, _ in optics.lines:
         lam_um = wavelength_nm * 1e-3
+        # Beyond the field band every component is evanescent below EVANESCENT_TOLERANCE: the
+        # transfer is evaluated on the rows and columns inside it only (at the fine pitches of a
+        # search most of the probe's grid: 1 sample in 9 at 0.05 µm behind 3 µm).
+        band = optics.field_band_per_um(wavelength_nm)
         acc = np.zeros(t.shape)
+        field = np.zeros(t.shape, dtype=np.complex128)
         for ax, ay, wi in zip(sx / lam_um, sy / lam_um, w):
-            u = sfft.ifft2(spec * optics.transfer(f + ay, f + ax, wavelength_nm))
+            rows, cols = np.flatnonzero(np.abs(f + ay) <= band), np.flatnonzero(np.abs(f + ax) <= band)
+            if rows.size == f.size and cols.size == f.size:
+                np.multiply(spec, optics.transfer(f + ay, f + ax, wavelength_nm), out=field)
+            else:
+                inside = np.ix_(rows, cols)
+                field[...] = 0.0
+                field[inside] = spec[inside] * optics.transfer(f[rows] + ay, f[cols] + ax, wavelength_nm)
+            u = sfft.ifft2(field)
             acc += wi * (u.real ** 2 + u.imag ** 2)
         out.append(acc)
     return out
