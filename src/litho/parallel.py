@@ -32,7 +32,9 @@ def map_tasks(fn: Callable[[Any], Any], items: Sequence[Any], *, scheduler: str 
     """
     import dask
 
-    tasks = [dask.delayed(fn, pure=True)(item) for item in items]
+    # fn is tokenised once (it may carry a whole recipe), each task then only by its item
+    task = dask.delayed(fn, pure=True)
+    tasks = [task(item) for item in items]
     if scheduler in (None, "threads", "sync"):
         kwargs = {"scheduler": scheduler or "threads"}
         if workers and kwargs["scheduler"] == "threads":
