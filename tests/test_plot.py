@@ -236,3 +236,49 @@ def test_contrast_command_writes_each_asked_format(tmp_path, write_recipe, capsy
                  "-o", str(out)]) == 0
     assert (out / "contrast.png").exists() and (out / "contrast.svg").exists()
     assert "contrast.png, contrast.svg" in capsys.readouterr().out
+
+
+def _figure_jobs(step, out: Path):
+    return [(plot.aerial_figure, (step,), out / "aerial.png"), (plot.thickness_figure, (step,), out / "thickness.png"),
+            (plot.developed_figure, (step, 0), out / "developed.png")]
+
+
+def _drawn(out: Path) -> dict:
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+
+
+@pytest.mark.skipif(plot.figure_workers(2, 2) == 1, reason="processes cannot be forked here")
+def test_figures_drawn_in_parallel_processes_are_the_bytes_drawn_one_by_one(synthetic_step, tmp_path):
+    options = plot.FigureOptions(dpi=GOLDEN_DPI)
+    (tmp_path / "one").mkdir(), (tmp_path / "two").mkdir()
+    serial = plot.draw_figures(_figure_jobs(synthetic_step, tmp_path / "one"), options, workers=1)
+    parallel = plot.draw_figures(_figure_jobs(synthetic_step, tmp_path / "two"), options, workers=2)
+    assert [[p.name for p in paths] for paths in parallel] == [[p.name for p in paths] for paths in serial]
+    assert _drawn(tmp_path / "one") == _drawn(tmp_path / "two")
+
+
+def _dies_in_a_child(parent_pid, step):
+    import os
+
+    if os.getpid() != parent_pid:
+        os._exit(3)   # a child lost to the OOM killer or a signal
+    return plot.thickness_figure(step)
+
+
+def _fails(step):
+    raise ValueError("a figure that cannot be drawn")
+
+
+@pytest.mark.skipif(plot.figure_workers(2, 2) == 1, reason="processes cannot be forked here")
+def test_a_lost_figure_process_has_its_figures_drawn_in_this_one_and_an_error_in_one_is_raised(
+        synthetic_step, tmp_path):
+    import os
+
+    options = plot.FigureOptions(dpi=GOLDEN_DPI)
+    jobs = _figure_jobs(synthetic_step, tmp_path)
+    jobs[1] = (_dies_in_a_child, (os.getpid(), synthetic_step), tmp_path / "thickness.png")
+    paths = plot.draw_figures(jobs, options, workers=2)
+    assert [p.name for ps in paths for p in ps] == ["aerial.png", "thickness.png", "developed.png"]
+    assert all(p.stat().st_size > 0 for ps in paths for p in ps)
+    with pytest.raises(ValueError, match="cannot be drawn"):
+        plot.draw_figures([jobs[0], (_fails, (synthetic_step,), tmp_path / "x.png")], options, workers=2)

@@ -8,7 +8,8 @@ wrapped (never cut off) that name the step, dose and tool, and
 constrained layout so colour-bar labels are not clipped. A figure is
 written in every format of :class:`FigureOptions` (png, svg, pdf) at its dpi.
 
-matplotlib with the Agg backend (no screen needed).
+matplotlib with the Agg backend (no screen needed). The figures of a
+simulation are drawn several at once in forked processes (:func:`draw_figures`).
 """
 
 from __future__ import annotations
@@ -564,19 +565,94 @@ def step_figures(step_result, index: int = 0) -> dict:
             "developed": developed_figure(step_result, index)}
 
 
-def save_figures(result, out_dir: Path, options: FigureOptions | None = None) -> list[Path]:
-    """Write every figure of ``result`` into ``out_dir``; returns the paths."""
+def save_figures(result, out_dir: Path, options: FigureOptions | None = None, *,
+                 workers: int | None = None) -> list[Path]:
+    """Write every figure of ``result`` into ``out_dir``; returns the paths.
+
+    ``workers``: figures drawn at once (default: one per core, at most one
+    per figure; 1 draws them one after another in this process).
+    """
     out_dir = Path(out_dir)
-    paths = []
+    jobs = []
     for k, s in enumerate(result.steps):
         stem = _safe(s.name) if len(result.steps) > 1 else ""
         prefix = f"{stem}_" if stem else ""
-        for name, make in (("aerial", aerial_figure), ("thickness", thickness_figure)):
-            paths += save(make(s), out_dir / f"{prefix}{name}.png", options)
-        paths += save(developed_figure(s, k), out_dir / f"{prefix}developed.png", options)
+        jobs += [(aerial_figure, (s,), out_dir / f"{prefix}aerial.png"),
+                 (thickness_figure, (s,), out_dir / f"{prefix}thickness.png"),
+                 (developed_figure, (s, k), out_dir / f"{prefix}developed.png")]
     if len(result.steps) > 1:
-        paths += save(rgb_figure(result), out_dir / "rgb.png", options)
-    return paths
+        jobs.append((rgb_figure, (result,), out_dir / "rgb.png"))
+    return [path for paths in draw_figures(jobs, options, workers) for path in paths]
+
+
+# What the forked processes of draw_figures draw: set in the parent just before they fork.
+_JOBS: list = []
+
+
+def _draw_job(k: int) -> list[Path]:
+    make, args, path, options = _JOBS[k]
+    return save(make(*args), path, options)
+
+
+def _ignore_interrupt() -> None:
+    # Ctrl-C reaches the whole process group: the parent stops the run, the children just end
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def figure_workers(n_figures: int, workers: int | None = None) -> int:
+    """Processes :func:`draw_figures` uses: one per core (or ``workers``), at most one per figure;
+    1 where processes cannot be forked (a figure's data is shared with a forked child, not copied)."""
+    import multiprocessing
+    import os
+
+    if workers is None:
+        try:
+            workers = len(os.sched_getaffinity(0))
+        except AttributeError:
+            workers = os.cpu_count() or 1
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, min(int(workers), n_figures))
+
+
+def draw_figures(jobs, options: FigureOptions | None = None, workers: int | None = None) -> list[list[Path]]:
+    """Draw and save figures, several at once in forked processes; the paths of each, in order.
+
+    Parameters
+    ----------
+    jobs : sequence of (make, args, path)
+        ``save(make(*args), path, options)`` for each.
+
+    Notes
+    -----
+    A figure is single-threaded Python (text layout, ticks, rasterising), so
+    on several cores figures are drawn in parallel processes, forked after
+    the simulation so they read its arrays without copying or pickling them
+    (only the written paths come back). Each figure is the same bytes as
+    drawn alone. A lost child (killed, out of memory) makes the figures be
+    drawn again in this process.
+    """
+    global _JOBS
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    jobs = [(make, tuple(args), Path(path), options) for make, args, path in jobs]
+    n = figure_workers(len(jobs), workers)
+    if n == 1:
+        return [save(make(*args), path, opts) for make, args, path, opts in jobs]
+    import multiprocessing
+
+    _JOBS = jobs
+    pool = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork"), initializer=_ignore_interrupt)
+    try:
+        return list(pool.map(_draw_job, range(len(jobs))))
+    except BrokenProcessPool:
+        return [save(make(*args), path, opts) for make, args, path, opts in jobs]
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        _JOBS = []
 
 
 def _safe(name: str) -> str:
