@@ -152,6 +152,30 @@ def test_proximity_transfer_cache_evicts_whole_gaps():
     assert cache.evicted_sets == 1
 
 
+def test_proximity_transfer_cache_keeps_the_two_sets_in_use_when_they_fill_the_budget():
+    """An image fills its gap's and its film's set direction by direction: past the budget it keeps
+    what both hold and computes the rest, instead of evicting one whole set for the other."""
+    import numpy as np
+
+    from litho.optics.proximity import GapTransferCache
+
+    cache = GapTransferCache(max_sets=6, max_bytes=10 * 800)
+    h = np.zeros(100)                       # 800 bytes: the budget holds 10
+    for direction in range(8):
+        cache.put(("gap", 3.0), direction, h)
+        cache.put(("film", 1.8), direction, h)
+    assert cache.nbytes <= cache.max_bytes and cache.evicted_sets == 0
+    assert all(cache.get(key, d) is not None for key in (("gap", 3.0), ("film", 1.8)) for d in range(5))
+    # an older set makes room for the ones in use
+    cache.clear()
+    cache.put(("gap", 1.0), 0, h)
+    for direction in range(5):
+        cache.put(("gap", 3.0), direction, h)
+        cache.put(("film", 1.8), direction, h)
+    assert cache.get(("gap", 1.0), 0) is None and cache.evicted_sets == 1
+    assert cache.get(("gap", 3.0), 4) is not None and cache.get(("film", 1.8), 4) is not None
+
+
 class _Terminal:
     """A stderr stand-in that says it is a terminal and keeps what is written."""
 

@@ -58,7 +58,9 @@ OWNER = "ProximityOptics"
 #: the Dask threads plus one) stay cached at once instead of thrashing a per-array LRU that
 #: holds less than two sets; the byte budget below bounds them together.
 TRANSFER_GAP_SETS = 6
-#: Byte budget of all sets together; a set alone larger than this is not kept.
+#: Most recently used sets never evicted to make room (one image uses its gap's and its film's).
+IN_USE_SETS = 2
+#: Byte budget of all sets together; the sets in use keep what fits and compute the rest.
 TRANSFER_BUDGET_BYTES = 4 * TRANSFER_CACHE.max_bytes
 ANGULAR_PROFILES = ("uniform", "gaussian")
 # Evanescent components weaker than this (field amplitude, relative to the
@@ -688,18 +690,31 @@ class GapTransferCache:
 
     def put(self, gap_key, key, h: np.ndarray) -> None:
         with self._lock:
-            if self._bytes.get(gap_key, 0) + h.nbytes > self.max_bytes:
-                return   # this gap alone exceeds the budget: keep what it has, compute the rest
             arrays = self._sets.setdefault(gap_key, {})
             self._sets.move_to_end(gap_key)
-            if key not in arrays:
-                arrays[key] = h
-                self._bytes[gap_key] = self._bytes.get(gap_key, 0) + h.nbytes
-            while len(self._sets) > 1 and (len(self._sets) > self.max_sets or self.nbytes > self.max_bytes):
-                oldest = next(iter(self._sets))
-                del self._sets[oldest]
-                del self._bytes[oldest]
-                self.evicted_sets += 1
+            if key in arrays:
+                return
+            # make room by evicting older sets, never the IN_USE_SETS most recently used: an image
+            # fills its gap's and its film's set direction by direction, and evicting one of them
+            # for the other would leave neither whole for the next step (every lookup a miss)
+            while self.nbytes + h.nbytes > self.max_bytes and self._evict_oldest():
+                pass
+            if self.nbytes + h.nbytes > self.max_bytes:
+                return   # the sets in use alone fill the budget: keep what they have, compute the rest
+            arrays[key] = h
+            self._bytes[gap_key] = self._bytes.get(gap_key, 0) + h.nbytes
+            while len(self._sets) > self.max_sets and self._evict_oldest():
+                pass
+
+    def _evict_oldest(self) -> bool:
+        """Drop the least recently used set unless it is one of the sets in use; whether one was."""
+        if len(self._sets) <= IN_USE_SETS:
+            return False
+        oldest = next(iter(self._sets))
+        del self._sets[oldest]
+        self._bytes.pop(oldest, None)
+        self.evicted_sets += 1
+        return True
 
     @property
     def nbytes(self) -> int:
