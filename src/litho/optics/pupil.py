@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import LithoInputError
 from ..fields import show as _show
+from .phasor import unit_phasor
 
 MAX_NOLL_INDEX = 231  # radial orders up to 20
 
@@ -141,4 +142,4 @@ def pupil(fy_per_um: np.ndarray, fx_per_um: np.ndarray, wavelength_nm: float, na
             waves = waves + c * zernike(j, rho, theta)
     if np.ndim(waves) == 0 or not np.any(waves):
         return inside.astype(np.complex128)
-    return np.where(inside, np.exp(2j * math.pi * waves), 0.0)
+    return np.where(inside, unit_phasor((2 * math.pi) * waves), 0.0)
