@@ -255,6 +255,7 @@ def test_figures_drawn_in_parallel_processes_are_the_bytes_drawn_one_by_one(synt
     parallel = plot.draw_figures(_figure_jobs(synthetic_step, tmp_path / "two"), options, workers=2)
     assert [[p.name for p in paths] for paths in parallel] == [[p.name for p in paths] for paths in serial]
     assert _drawn(tmp_path / "one") == _drawn(tmp_path / "two")
+    assert plot._JOBS == []   # the result is not held past the call, either way
 
 
 def _dies_in_a_child(parent_pid, step):

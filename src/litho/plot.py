@@ -635,24 +635,25 @@ def draw_figures(jobs, options: FigureOptions | None = None, workers: int | None
     drawn again in this process.
     """
     global _JOBS
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    jobs = [(make, tuple(args), Path(path), options) for make, args, path in jobs]
-    n = figure_workers(len(jobs), workers)
-    if n == 1:
-        return [save(make(*args), path, opts) for make, args, path, opts in jobs]
-    import multiprocessing
-
-    _JOBS = jobs
-    pool = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork"), initializer=_ignore_interrupt)
+    _JOBS = [(make, tuple(args), Path(path), options) for make, args, path in jobs]
+    one_by_one = range(len(_JOBS))
+    n = figure_workers(len(_JOBS), workers)
     try:
-        return list(pool.map(_draw_job, range(len(jobs))))
-    except BrokenProcessPool:
-        return [save(make(*args), path, opts) for make, args, path, opts in jobs]
+        if n == 1:
+            return [_draw_job(k) for k in one_by_one]
+        pool = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork"), initializer=_ignore_interrupt)
+        try:
+            return list(pool.map(_draw_job, one_by_one))
+        except BrokenProcessPool:
+            return [_draw_job(k) for k in one_by_one]   # a child lost: every figure drawn here
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        _JOBS = []
+        _JOBS = []   # the result is not held past the call
 
 
 def _safe(name: str) -> str:
