@@ -77,6 +77,18 @@ def _simulate(tmp_path, name, *extra, wait=True):
     return proc
 
 
+def _wait_until_tiles_run(address, run) -> None:
+    """Return once the scheduler has a tile task on a worker (the run is mid-way), not after a guess."""
+    from distributed import Client
+
+    deadline = time.monotonic() + 120
+    with Client(address, timeout="10s") as client:
+        while not any(client.processing().values()):
+            if run.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("the run finished or stalled before any tile reached a worker")
+            time.sleep(0.02)
+
+
 def _outputs(folder):
     return {name: (folder / name).read_bytes() for name in ("report.json", "pixels.csv")}
 
@@ -86,7 +98,7 @@ def test_a_tiled_panel_on_two_workers_survives_losing_one(cluster, tmp_path):
     code, _, err = _simulate(tmp_path, "local", "--scheduler", "sync")
     assert code == 0, err
     run = _simulate(tmp_path, "cluster", "--scheduler", address, wait=False)
-    time.sleep(4)           # the tiles are being computed, one on each worker
+    _wait_until_tiles_run(address, run)   # the tiles are being computed, one on each worker
     _stop(procs[1])         # one worker dies mid-run; the scheduler gives its tile to the other
     out, err = run.communicate(timeout=300)
     assert run.returncode == 0, err
@@ -104,7 +116,7 @@ def test_an_unreachable_scheduler_is_one_line_within_10_s(tmp_path):
 def test_a_cluster_whose_workers_all_die_is_one_line_and_no_output(cluster, tmp_path, monkeypatch):
     address, procs = cluster
     run = _simulate(tmp_path, "lost", "--scheduler", address, wait=False)
-    time.sleep(4)
+    _wait_until_tiles_run(address, run)
     for proc in procs[1:]:
         _stop(proc)
     out, err = run.communicate(timeout=120)

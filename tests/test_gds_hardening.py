@@ -427,6 +427,18 @@ def test_oasis_that_loops_the_reader_is_refused_in_time(tmp_path, monkeypatch):
     path.write_bytes(data[:772] + data[780:])
     monkeypatch.setattr(gds_module, "_child_timeout_s", lambda size: 2.0)
     start = time.perf_counter()
+    text = _refused(path)     # gdstk 1.0.2 refuses it; earlier releases looped until the timeout
+    assert time.perf_counter() - start < 10
+    assert "cannot read OASIS file" in text or "did not finish within 2 s" in text
+
+
+def test_a_reader_that_hangs_is_stopped_at_its_timeout(tmp_path, monkeypatch):
+    """Whatever input sends the reader into an endless loop, the child is killed at its budget."""
+    path = tmp_path / "any.oas"
+    gdstk.read_gds(str(MASKS / "delta_1000ppi.gds")).write_oas(str(path))
+    monkeypatch.setattr(gds_module, "_child_timeout_s", lambda size: 2.0)
+    monkeypatch.setattr(gds_module, "_CHILD_CODE", "while True: pass")
+    start = time.perf_counter()
     text = _refused(path)
     assert time.perf_counter() - start < 10
-    assert "did not finish within 2 s" in text
+    assert "did not finish within 2 s" in text and "OASIS" in text
