@@ -25,6 +25,7 @@ import numpy as np
 import scipy.fft
 
 import litho
+from litho.dose import imaging_optics
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -89,7 +90,7 @@ def main() -> None:
     one_fft = fft_s(grid.shape)
     directions = []
     for s in result.steps:
-        optics = s.step.exposure.optics
+        optics = imaging_optics(s.step)   # the rule the film is imaged with (its deepest path)
         n = len(optics.directions(grid.pixel_um)[0]) if hasattr(optics, "directions") else 1
         directions.append(n * len(optics.lines))
     floor = sum(one_fft * (1 + n) for n in directions) + stages.get("crosslinking", 0.0)

@@ -273,9 +273,9 @@ def _search_guard(recipe: Recipe, optics, window: str) -> Recipe:
     return dataclasses.replace(recipe, simulation=dataclasses.replace(recipe.simulation, guard_um=guard))
 
 
-# Cone-rule tolerance of a proximity trial (the optics' default is 3e-3). A trial only judges
+# Cone-rule tolerance of a proximity trial (the optics' default is 1e-3). A trial only judges
 # print / no print, at pitches far finer than a simulation's (24 samples across the feature),
-# where the rule for 3e-3 runs to 100-256 directions. On the shipped RGB recipe every one of the
+# where the rule for 1e-3 runs to 100-256 directions. On the shipped RGB recipe every one of the
 # 208 trials of line-space, square and pixel array has the same verdict at 1e-2 as at 3e-3, the
 # answers are the same (2.95 / 2.92 / 10.2 um) and CDs move by at most 0.031 um; the search takes
 # 85 s instead of 192 s. Each trial's own estimate is in min_feature.json.

@@ -73,11 +73,11 @@ def clear_caches() -> None:
     """Forget every cached transfer function, kernel set and proximity cone rule (memory only)."""
     TRANSFER_CACHE.clear()
     KERNEL_CACHE.clear()
-    from .proximity import GAP_TRANSFERS, _probe_level, choose_cone_rule   # kept per gap / optics and pitch
+    from .proximity import GAP_TRANSFERS, _probe_rule, choose_cone_rule   # kept per gap / optics and pitch
 
     GAP_TRANSFERS.clear()
     choose_cone_rule.cache_clear()
-    _probe_level.cache_clear()
+    _probe_rule.cache_clear()
 
 
 # --------------------------------------------------------------------------- on disk

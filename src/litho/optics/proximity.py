@@ -76,12 +76,11 @@ SAMPLES_PER_FRESNEL_LENGTH = 4.0
 GUARD_FRESNEL_LENGTHS = 8.0
 # Image error allowed to the default cone rule, fraction of the clear field, as
 # estimated on the probe mask (probe_mask; benchmarks/bench_accuracy.py measures
-# the rule on other masks against converged cone sums). 3e-3 keeps the cost of a
-# shipped proximity recipe at the former 9-direction ring's (8 directions at a
-# 3 um gap and 0.25 um pitch, estimate 1.7e-3, where the ring erred by 1.3e-2 to
-# 4.9e-2); 1e-3 doubled every proximity simulation. Set `directions` per recipe
-# (direction_rings) or lower this for a finer rule.
-DIRECTION_TOLERANCE = 3e-3
+# the rule on other masks against converged cone sums). The shipped RGB recipe
+# (3 um gap, 1.5 deg, 0.25 um pitch, imaged to 60 nm into the film) gets 3 x 8 = 24
+# directions, estimate 6.4e-4. Set `directions` per recipe (direction_rings) or
+# exposure.cone_rule_tolerance for another rule.
+DIRECTION_TOLERANCE = 1e-3
 
 
 @dataclass(frozen=True)
@@ -298,7 +297,7 @@ class ProximityOptics:
     def direction_rule(self, pixel_um: float) -> tuple[int, int, float]:
         """``(n_radial, n_azimuth, error)`` of the default Gauss cone rule at ``pixel_um``.
 
-        The smallest rule of the sequence ``L × 8⌈L/2⌉`` (L = 1, 2, ...) whose
+        The first rule of :data:`CONE_RULES` (cheapest first) whose
         estimated image error (:func:`cone_rule_error`) is at most
         :data:`DIRECTION_TOLERANCE` of the clear field; ``error`` is that
         estimate (0 without collimation spread).
@@ -820,9 +819,15 @@ def _rule_directions(rule, half_angle_deg: float, profile: str):
 
 # --------------------------------------------------------------------------- choosing the rule
 
-#: Levels L of the default rule sequence (L radial Gauss nodes × 8⌈L/2⌉ azimuths); the largest
-#: rule chosen is level MAX_RULE_LEVEL/2 (256 directions), estimated against level MAX_RULE_LEVEL.
-#: A cone that needs more (a long gap at a wide cone) gets that rule and its estimate in the report.
+#: The default rule sequence, cheapest first: (Gauss nodes in u, azimuths), azimuths a multiple
+#: of 8 (sets symmetric under the x and y mirrors and the x↔y swap). Level rules L × 8⌈L/2⌉
+#: (_level_rule) with the rungs between them that were cheapest for their error on the probe
+#: (3 × 8, 2 × 16, 5 × 16, 6 × 16, 5 × 32; benchmarks/README.md): without them the sequence jumps
+#: 16 → 48 directions just past the shipped RGB recipe's 1e-3 rule. The last rule (256 directions)
+#: is estimated against level MAX_RULE_LEVEL; a cone that needs more (a long gap at a wide cone)
+#: gets that rule and its estimate in the report.
+CONE_RULES = ((1, 8), (2, 8), (3, 8), (2, 16), (3, 16), (4, 16), (5, 16), (6, 16), (5, 24), (6, 24),
+              (5, 32), (6, 32), (7, 32), (8, 32))
 MAX_RULE_LEVEL = 16
 #: Steps per octave of the ladder of probe pitches (probe_pitch_um).
 PROBE_LADDER_STEPS = 8
@@ -915,44 +920,52 @@ def _level_rule(level: int, profile: str):
 
 
 @functools.lru_cache(maxsize=64)
-def _probe_level(key, level: int) -> tuple:
-    return tuple(_probe_images(key, _level_rule(level, key[6])))
+def _probe_rule(key, n_radial: int, n_azimuth: int) -> tuple:
+    return tuple(_probe_images(key, _gauss_rule(n_radial, n_azimuth, key[6])))
 
 
-def cone_rule_error(key, level: int) -> float:
-    """Estimated image error of the level-L rule, fraction of the clear field.
+def _reference_rule(n_radial: int) -> tuple[int, int]:
+    """What a rule of ``n_radial`` Gauss nodes is estimated against: the level rule of twice as many
+    (at least as many azimuths as any rule of the sequence with ``n_radial`` nodes)."""
+    return 2 * n_radial, _level_azimuths(2 * n_radial)
+
+
+def cone_rule_error(key, n_radial: int, n_azimuth: int) -> float:
+    """Estimated image error of the ``n_radial × n_azimuth`` rule, fraction of the clear field.
 
     Two orders on the probe mask (:func:`probe_mask`): the largest change
-    of its image, over every line, from level L to level 2L. The cone
+    of its image, over every line, from the rule to :func:`_reference_rule`
+    (twice the radial nodes, at least as many azimuths). The cone
     quadrature converges at least as L^-2 (benchmarks/bench_accuracy.py),
-    so the change is at least 3/4 of the level-L error; the probe's edges
+    so the change is at least 3/4 of the rule's error; the probe's edges
     and contact make it a hard case for the pitch.
     """
-    low, high = _probe_level(key, level), _probe_level(key, 2 * level)
+    low, high = _probe_rule(key, n_radial, n_azimuth), _probe_rule(key, *_reference_rule(n_radial))
     return max(float(np.max(np.abs(a - b))) for a, b in zip(low, high))
 
 
 @functools.lru_cache(maxsize=256)
 def choose_cone_rule(key, tolerance: float) -> tuple[int, int, float]:
-    """``(n_radial, n_azimuth, error)``: the smallest level L whose :func:`cone_rule_error` <= ``tolerance``."""
+    """``(n_radial, n_azimuth, error)``: the first rule of :data:`CONE_RULES` whose
+    :func:`cone_rule_error` <= ``tolerance``."""
     error = math.inf
-    for level in range(1, MAX_RULE_LEVEL // 2 + 1):
-        error = cone_rule_error(key, level)
+    for n_radial, n_azimuth in CONE_RULES:
+        error = cone_rule_error(key, n_radial, n_azimuth)
         if error <= tolerance:
             break
     if error > tolerance:
         # once per optics and pitch (cached): the run goes on with the largest rule
         warnings.warn(LithoNote(
             f"the collimation cone ({key[5]:g} deg over a {key[1]:g} um gap) needs more than the largest "
-            f"cone rule ({level * _level_azimuths(level)} directions) at {key[-1]:.3g} um pixels: its image "
+            f"cone rule ({n_radial * n_azimuth} directions) at {key[-1]:.3g} um pixels: its image "
             f"error is estimated at {error:.1e} of the clear field (tolerance {tolerance:.0e}); "
             "the run goes on with it (exposure.cone_rule_tolerance or direction_rings sets another rule)"), stacklevel=2)
-    return level, _level_azimuths(level), error
+    return n_radial, n_azimuth, error
 
 
 def ring_rule_error(key, rings: int, tolerance: float) -> float:
     """Probe error of the equal-weight ring scheme against the Gauss rule of twice the default level."""
-    level = choose_cone_rule(key, tolerance)[0]
-    ref = _probe_level(key, 2 * level)
+    n_radial = choose_cone_rule(key, tolerance)[0]
+    ref = _probe_rule(key, *_reference_rule(n_radial))
     got = _probe_images(key, _ring_rule(rings, key[6]))
     return max(float(np.max(np.abs(a - b))) for a, b in zip(got, ref))
