@@ -144,6 +144,8 @@ def test_projection_recipe_prints_its_3000_ppi_pixels():
     assert abs(m["cd_x_error_mean_um"]) < 0.15
     # a 1.8 um line at NA 0.3 is imaged with a usable slope
     assert step["aerial_image"]["edges"]["nils_mean"] > 1.5
+    # the source quadrature states its estimate as the cone rule does (on the probe mask)
+    assert 0 < step["aerial_image"]["quadrature_error_estimate"] < 3e-3
 
 
 def _two_step(dose_r, developer_g):

@@ -214,9 +214,11 @@ def _imaging_bytes(optics, grid, periodic: bool, guard_um: float | None = None, 
         band = optics.na * (1 + optics.sigma_max) / (wavelength_nm * 1e-3)
         plan = BandPlan.make(win.padded_shape, grid.pixel_um, band)
         box = plan.ay.k.size * plan.ax.k.size
-        # at most one kernel per source point; the set and one imaging-ready copy (Kernels.nbytes)
-        n_source = optics.source.points(optics.source_step_sigma)[0].size
-        kernels += int(1.5 * 16 * box * min(n_source, box))
+        # at most one kernel per source point; the set and one imaging-ready copy (Kernels.nbytes),
+        # for each image of the source extrapolation (the step's and twice the step's)
+        for imaged in filter(None, (optics.fine_source_optics(), optics.coarse_source_optics())):
+            n_source = imaged.source.points(imaged.source_step_sigma)[0].size
+            kernels += int(1.5 * 16 * box * min(n_source, box))
     key = (repr(optics), win.padded_shape, grid.pixel_um)
     return PROJECTION_BYTES_PER_SAMPLE * padded, None, 0, key, kernels, padded
 

@@ -284,7 +284,8 @@ PROXIMITY_KEYS = ("wavelength_nm", "spectrum", "gap_um", "collimation_half_angle
                   "absorber_thickness_nm", "cone_rule_tolerance")
 CONTACT_KEYS = PROXIMITY_KEYS + ("contact_mode",)
 PROJECTION_KEYS = ("wavelength_nm", "spectrum", "na", "sigma", "source", "sigma_in", "sigma_out",
-                   "sigma_centre", "sigma_radius", "orientation_deg", "source_step_sigma", "defocus_um",
+                   "sigma_centre", "sigma_radius", "orientation_deg", "source_step_sigma", "source_extrapolation",
+                   "defocus_um",
                    "zernike", "reduction", "immersion_index", "kernel_tolerance", "kernel_cache_dir", "precision")
 
 # The maskless tool's demagnification lives with its mirror grid (litho.maskmodel), not in `reduction`.
@@ -310,7 +311,7 @@ def from_exposure(table: Mapping[str, Any], source: str | None = None):
         (a name with ``sigma_in``/``sigma_out``/``sigma_centre``/
         ``sigma_radius``/``orientation_deg``, a table, or a source-map file),
         ``defocus_um``, ``zernike`` ({Noll index = waves}), ``reduction``,
-        ``immersion_index``, ``kernel_tolerance``, ``kernel_cache_dir``.
+        ``immersion_index``, ``kernel_tolerance``, ``kernel_cache_dir``, ``source_extrapolation``.
     source : str, optional
         The recipe file, for error messages.
 
