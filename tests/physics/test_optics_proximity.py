@@ -352,3 +352,47 @@ def test_a_grating_at_the_nyquist_frequency_images_both_of_its_orders():
         h = lambda fx: optics.transfer(np.array([ay]), np.array([fx + ax]), 365)[0, 0]   # noqa: E731
         expected += wd * np.abs(h(0.0) + 0.5 * eps * (h(f_n) + h(-f_n)) * sign) ** 2
     assert np.max(np.abs(image - expected[None, :])) < 1e-12
+
+
+@pytest.mark.parametrize("shape, band_per_um", [((201, 201), np.inf), ((200, 200), np.inf), ((1024, 1024), 0.5),
+                                                ((200, 180), np.inf)])
+def test_transfers_are_computed_once_per_octant_orbit_and_equal_computing_each(shape, band_per_um):
+    """A cone rule's mirror and swap images share one computed transfer and film phase: the
+    gathered arrays equal the direct ones bit for bit (to rounding on an unpaired Nyquist line,
+    which the images overwrite anyway), and a cold set computes one full array per orbit."""
+    from litho.optics import clear_caches
+    from litho.optics.proximity import _gauss_rule, _nyquist_bins, _rule_directions
+    from litho.optics.window import BandPlan
+
+    optics = ProximityOptics(wavelength_nm=365, gap_um=3, collimation_half_angle_deg=1.5, film_index=1.9)
+    sx, sy, _ = _rule_directions(_gauss_rule(3, 8, "uniform"), 1.5, "uniform")
+    # the rule's directions are exact mirror and swap images of one another
+    pts = set(zip(sx.tolist(), sy.tolist()))
+    assert all((-a, b) in pts and (a, -b) in pts and (b, a) in pts for a, b in pts)
+    clear_caches()
+    plan = BandPlan.make(shape, 0.25, band_per_um)
+    fy, fx = plan.fy_per_um, plan.fx_per_um
+    computed = []
+    direct = optics.transfer
+
+    def counting(fy_part, fx_part, wavelength_nm):
+        if fy_part.size > 1 and fx_part.size > 1:
+            computed.append(1)
+        return direct(fy_part, fx_part, wavelength_nm)
+
+    object.__setattr__(optics, "transfer", counting)
+    square = shape[0] == shape[1]
+    paired = _nyquist_bins(plan) == (None, None)     # every bin has its mirror image on its axis
+    k_film = 1.9 / 0.365
+    for ax, ay in zip(sx / 0.365, sy / 0.365):
+        h = optics._cached_transfer(plan, fy + ay, fx + ax, 365.0, (ax, ay))
+        ref = direct(fy + ay, fx + ax, 365.0)
+        phase = optics._cached_film_phase(plan, fy, fx, (ax, ay), k_film, (0.015, [0, 1, 2]))
+        ref_phase = ProximityOptics._film_phase(fy, fx, (ax, ay), k_film, (0.015, [0, 1, 2]))
+        if paired:
+            assert np.array_equal(h, ref) and np.array_equal(phase, ref_phase)
+        else:
+            assert np.max(np.abs(h - ref)) <= 1e-13 and np.max(np.abs(phase - ref_phase)) <= 1e-13
+    # 3 rings of 8 azimuths: one orbit each on a square plan, two (x ≥ y and y > x) otherwise
+    assert len(computed) == (3 if square else 6)
+    clear_caches()

@@ -537,23 +537,29 @@ class ProximityOptics:
     def _cached_film_phase(self, plan: BandPlan, fy, fx, tilt, k_film, steps) -> np.ndarray:
         """:meth:`_film_phase`, cached as a set of its own: it depends on the film and the
         direction, not on the gap, so every gap of a sweep (and every run on the same grid)
-        shares one set."""
+        shares one set. Computed once per octant orbit of directions (:func:`_radial_cached`)."""
         film_key = ("proximity film", plan.key, float(k_film))
-        key = (None if steps is None else float(steps[0]), float(tilt[0]), float(tilt[1]))
-        phase = GAP_TRANSFERS.get(film_key, key)
-        if phase is None:
-            phase = self._film_phase(fy, fx, tilt, k_film, steps)
-            GAP_TRANSFERS.put(film_key, key, phase)
-        return phase
+        dz = None if steps is None else float(steps[0])
+
+        def compute(fy_part, fx_part, t):
+            return self._film_phase(fy_part, fx_part, t, k_film, steps)
+
+        def branch(t):   # _film_phase takes the unit-phasor route when every component propagates
+            return steps is not None and _all_propagating(plan, t, k_film)
+
+        return _radial_cached(film_key, lambda t: (dz, float(t[0]), float(t[1])), plan, tilt, compute, branch)
 
     def _cached_transfer(self, plan: BandPlan, fy, fx, wavelength_nm, tilt) -> np.ndarray:
-        gap_key = ("proximity", plan.key, self.propagation_gap_um, self.gap_index, self.film_index)
-        key = (wavelength_nm, self.film_depth_um, float(tilt[0]), float(tilt[1]))
-        h = GAP_TRANSFERS.get(gap_key, key)
-        if h is None:
-            h = self.transfer(fy, fx, wavelength_nm)
-            GAP_TRANSFERS.put(gap_key, key, h)
-        return h
+        """:meth:`transfer` at the tilted frequencies of ``plan``, cached per gap (and per film, when
+        the optics reach into it), computed once per octant orbit of directions (:func:`_radial_cached`)."""
+        film = (self.film_index,) if self.film_depth_um else ()   # a film-top transfer is the same for every film
+        gap_key = ("proximity", plan.key, self.propagation_gap_um, self.gap_index, *film)
+
+        def compute(fy_part, fx_part, t):
+            return self.transfer(fy_part + t[1], fx_part + t[0], wavelength_nm)
+
+        return _radial_cached(gap_key, lambda t: (wavelength_nm, self.film_depth_um, float(t[0]), float(t[1])),
+                              plan, tilt, compute)
 
 
 def _orbit_representatives(spectrum: MaskSpectrum, f0x, f0y, weights):
@@ -573,6 +579,72 @@ def _orbit_representatives(spectrum: MaskSpectrum, f0x, f0y, weights):
         return f0x, f0y, weights, None
     index, orbit_weights = reduced
     return f0x[index], f0y[index], orbit_weights, symmetry
+
+
+def _mirror_index(k: np.ndarray) -> np.ndarray:
+    """For each frequency index k of an axis the position of −k on it (−1: an unpaired Nyquist bin)."""
+    order = np.argsort(k, kind="stable")
+    pos = np.minimum(np.searchsorted(k[order], -k), k.size - 1)
+    return np.where(k[order][pos] == -k, order[pos], -1)
+
+
+def _all_propagating(plan: BandPlan, tilt, k_per_um: float) -> bool:
+    """Whether every tilted frequency of the plan is below ``k_per_um``: the test of
+    :meth:`ProximityOptics._film_phase` on the whole box, from the two axes (the largest ρ² of
+    the box is the sum of the axes' largest squares, in floating point too)."""
+    rho2 = float(np.max((plan.fy_per_um + tilt[1]) ** 2)) + float(np.max((plan.fx_per_um + tilt[0]) ** 2))
+    return k_per_um * k_per_um - rho2 >= 0
+
+
+def _radial_cached(set_key, key_of, plan: BandPlan, tilt, compute, branch=None) -> np.ndarray:
+    """A function of the tilted frequency's ρ² = (fy + ay)² + (fx + ax)² on the plan's box, cached
+    per direction, computed once per orbit of the mirrors x → −x, y → −y and the swap x ↔ y.
+
+    A direction's array is gathered from that of its first-octant representative
+    (|ax|, |ay|), sorted so that ax >= ay (swap on a square plan only): ((−f) + (−a))² equals
+    (f + a)² in floating point and a sum does not depend on its order, so the gathered values
+    are those computing them would give, bit for bit. The bins without a mirror image on
+    their axis (the unpaired Nyquist bins) are computed on their line. A cone rule's 8
+    azimuths of a ring are one orbit: a cold run computes one array per ring instead of 8.
+
+    Parameters
+    ----------
+    set_key, key_of : the cache set and ``tilt -> key`` of :data:`GAP_TRANSFERS`.
+    compute : callable ``(fy_per_um, fx_per_um, tilt) -> ndarray (len(fy), len(fx))``
+        The function on an outer grid of untilted frequencies.
+    branch : callable ``tilt -> object``, optional
+        A route ``compute`` takes from the whole box (such as "every component propagates");
+        where it differs between the direction and its representative, the direction is computed.
+    """
+    ax, ay = float(tilt[0]), float(tilt[1])
+    key = key_of((ax, ay))
+    out = GAP_TRANSFERS.get(set_key, key)
+    if out is not None:
+        return out
+    fy, fx = plan.fy_per_um, plan.fx_per_um
+    square = plan.ay.n == plan.ax.n and np.array_equal(plan.ay.k, plan.ax.k)
+    swap = square and abs(ay) > abs(ax)
+    rep = (abs(ay), abs(ax)) if swap else (abs(ax), abs(ay))
+    if rep == (ax, ay) or (branch is not None and branch(rep) != branch((ax, ay))):
+        out = compute(fy, fx, (ax, ay))
+    else:
+        base = GAP_TRANSFERS.get(set_key, key_of(rep))
+        if base is None:
+            base = compute(fy, fx, rep)
+            GAP_TRANSFERS.put(set_key, key_of(rep), base)
+        rows = _mirror_index(plan.ay.k) if ay < 0 else np.arange(fy.size)
+        cols = _mirror_index(plan.ax.k) if ax < 0 else np.arange(fx.size)
+        if swap:
+            # out[i, j] = F((f_i + ay)² + (f_j + ax)²) = base[cols[j], rows[i]]
+            out = np.ascontiguousarray(base[np.ix_(np.maximum(cols, 0), np.maximum(rows, 0))].T)
+        else:
+            out = base[np.ix_(np.maximum(rows, 0), np.maximum(cols, 0))]
+        for i in np.flatnonzero(rows < 0):
+            out[i, :] = compute(fy[i:i + 1], fx, (ax, ay))[0]
+        for j in np.flatnonzero(cols < 0):
+            out[:, j] = compute(fy, fx[j:j + 1], (ax, ay))[:, 0]
+    GAP_TRANSFERS.put(set_key, key, out)
+    return out
 
 
 def _nyquist_bins(plan: BandPlan) -> tuple[int | None, int | None]:
@@ -814,7 +886,25 @@ def _rule_directions(rule, half_angle_deg: float, profile: str):
     theta_c = math.radians(half_angle_deg)
     # r is the tilt in units of the largest one sampled (θc, or 2θc for a Gaussian)
     rho = math.sin(theta_c) * r if profile == "uniform" else np.sin(2.0 * theta_c * r)
-    return rho * np.cos(phi), rho * np.sin(phi), w
+    return (*_mirror_exact(rho * np.cos(phi), rho * np.sin(phi)), w)
+
+
+def _mirror_exact(sx: np.ndarray, sy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The directions with every mirror (x → −x, y → −y) and swap (x ↔ y) image of one another
+    made exact: each takes the signs and order of its own components and the magnitudes of
+    the first direction of its orbit. cos and sin of mirrored azimuths differ in the last
+    bit; exact images let :func:`_radial_cached` gather one array per orbit, and an image of
+    a symmetric mask sum mirrored directions exactly (the moves are ~1e-16)."""
+    big, small = np.maximum(np.abs(sx), np.abs(sy)), np.minimum(np.abs(sx), np.abs(sy))
+    out_x, out_y = sx.copy(), sy.copy()
+    for i in range(sx.size):
+        first = np.flatnonzero((np.abs(big - big[i]) <= 1e-12 * max(big[i], 1e-300))
+                               & (np.abs(small - small[i]) <= 1e-12 * max(big[i], 1e-300)))[0]
+        b, m = big[first], small[first]
+        x_major = abs(sx[i]) >= abs(sy[i])
+        out_x[i] = math.copysign(b if x_major else m, sx[i])
+        out_y[i] = math.copysign(m if x_major else b, sy[i])
+    return out_x, out_y
 
 
 # --------------------------------------------------------------------------- choosing the rule
