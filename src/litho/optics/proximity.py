@@ -896,15 +896,12 @@ def _mirror_exact(sx: np.ndarray, sy: np.ndarray) -> tuple[np.ndarray, np.ndarra
     bit; exact images let :func:`_radial_cached` gather one array per orbit, and an image of
     a symmetric mask sum mirrored directions exactly (the moves are ~1e-16)."""
     big, small = np.maximum(np.abs(sx), np.abs(sy)), np.minimum(np.abs(sx), np.abs(sy))
-    out_x, out_y = sx.copy(), sy.copy()
-    for i in range(sx.size):
-        first = np.flatnonzero((np.abs(big - big[i]) <= 1e-12 * max(big[i], 1e-300))
-                               & (np.abs(small - small[i]) <= 1e-12 * max(big[i], 1e-300)))[0]
-        b, m = big[first], small[first]
-        x_major = abs(sx[i]) >= abs(sy[i])
-        out_x[i] = math.copysign(b if x_major else m, sx[i])
-        out_y[i] = math.copysign(m if x_major else b, sy[i])
-    return out_x, out_y
+    tol = 1e-12 * np.maximum(big, 1e-300)[:, None]
+    same = (np.abs(big[:, None] - big[None, :]) <= tol) & (np.abs(small[:, None] - small[None, :]) <= tol)
+    first = np.argmax(same, axis=1)          # the first direction of each one's orbit (itself at worst)
+    b, m = big[first], small[first]
+    x_major = np.abs(sx) >= np.abs(sy)
+    return (np.copysign(np.where(x_major, b, m), sx), np.copysign(np.where(x_major, m, b), sy))
 
 
 # --------------------------------------------------------------------------- choosing the rule
