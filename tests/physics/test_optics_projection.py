@@ -9,6 +9,7 @@ M. Born & E. Wolf, *Principles of Optics* §10.5 (Hopkins' TCC).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 import numpy as np
@@ -470,3 +471,22 @@ def test_auto_method_rents_abbe_then_builds_kernels():
     assert choose_method(optics, t.shape, 0.05, LAM) == "socs"        # rent spent: kernels built and cached
     socs = aerial_image(t, 0.05, optics, periodic=True)
     assert np.max(np.abs(socs - first)) <= 1e-3
+
+
+def test_the_reported_source_estimate_tracks_the_true_error_on_its_probe():
+    """The shipped projection recipe's optics (NA 0.3, σ 0.6) at its 0.05 µm pitch: the estimate a
+    report states (probe of λ/NA cells) is within 1e-3 and within a factor 2 of the probe's
+    true error against a 0.008σ Abbe sum."""
+    import litho
+    from conftest import RECIPES
+    from litho.optics.projection import probe_mask
+    from litho.optics.proximity import probe_pitch_um
+
+    optics = litho.load_recipe(RECIPES / "projection_stripe_3000ppi_365nm.toml").steps[0].exposure.optics
+    estimate = optics.directions_accuracy(0.05)
+    pitch = probe_pitch_um(0.05)
+    t = probe_mask(optics, pitch)
+    ref = aerial_image(t, pitch, dataclasses.replace(optics, method="abbe", source_step_sigma=0.008,
+                                                     source_extrapolation=False), periodic=True)
+    error = float(np.max(np.abs(aerial_image(t, pitch, optics, periodic=True) - ref)))
+    assert estimate <= 1e-3 and error / 2 <= estimate <= 2 * error
