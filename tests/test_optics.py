@@ -80,8 +80,8 @@ def test_source_shapes_refuse_bad_radii():
 def test_grid_too_coarse_is_refused_with_the_pitch_needed():
     optics = ProjectionOptics(wavelength_nm=365, na=0.5, sigma=0.8)
     # the band is set by the outermost sampled source point of either image of the extrapolation:
-    # σ_max 0.843 on the 0.07σ grid of the default 0.035σ
-    with pytest.raises(ValueError, match=r"pixel_um = 0.2 .* σ_max 0.843.* needs pixel_um < 0.0990"):
+    # σ_max 0.822 on the 1/16 σ grid of the default 1/32 σ
+    with pytest.raises(ValueError, match=r"pixel_um = 0.2 .* σ_max 0.822.* needs pixel_um < 0.1002"):
         aerial_image(np.ones((8, 8)), 0.2, optics)
     prox = ProximityOptics(wavelength_nm=365, gap_um=2)
     with pytest.raises(ValueError, match=r"Fresnel length .* needs pixel_um <= 0.21"):

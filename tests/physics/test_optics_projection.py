@@ -339,8 +339,8 @@ def _manhattan(n, pixel_um, seed=7):
 @pytest.mark.parametrize("source", [conventional(0.6), annular(0.5, 0.8)], ids=["conventional", "annular"])
 def test_cell_averaged_source_quadrature_is_within_1e_3_at_step_0_02_and_by_default(source):
     """Against Abbe's sum over a source 2.5 times finer than 0.02σ (its own error ~1e-4,
-    benchmarks/bench_accuracy.py): plain step 0.02σ and the default (0.035σ extrapolated from
-    it and 0.07σ) are within 1e-3 of the clear field, where plain 0.035σ and 0.05σ (the former
+    benchmarks/bench_accuracy.py): plain step 0.02σ and the default (1/32 σ extrapolated with
+    1/16 σ) are within 1e-3 of the clear field, where plain 1/32 σ and 0.05σ (the former
     default) are not as close; the coarse-vs-fine estimates track the true errors."""
     from litho.optics.projection import source_accuracy
 
@@ -354,10 +354,10 @@ def test_cell_averaged_source_quadrature_is_within_1e_3_at_step_0_02_and_by_defa
 
     fine = make(source_step_sigma=0.02, source_extrapolation=False)
     default = make()
-    assert default.source_step_sigma == 0.035 and default.extrapolates()
+    assert default.source_step_sigma == 1 / 32 and default.extrapolates()
     fine_error, default_error = error_of(fine), error_of(default)
     assert fine_error <= 1e-3 and default_error <= 1e-3
-    plain = [error_of(make(method="abbe", source_step_sigma=h, source_extrapolation=False)) for h in (0.035, 0.05)]
+    plain = [error_of(make(method="abbe", source_step_sigma=h, source_extrapolation=False)) for h in (1 / 32, 0.05)]
     assert default_error < plain[0] < plain[1] <= 3e-3
     for optics, error in ((fine, fine_error), (default, default_error)):
         estimate = source_accuracy(optics, t, 0.02)
