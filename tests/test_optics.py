@@ -310,3 +310,12 @@ def test_edge_slope_summary_of_a_projected_square():
     assert summary["nils_min"] > 1.0
     assert summary["ils_mean_per_um"] == pytest.approx(summary["nils_mean"] / 1.0)
     assert edge_slope_summary(image, grid, [])["nils_mean"] is None
+
+
+def test_source_extrapolation_must_be_a_boolean(tmp_path):
+    from litho.errors import LithoInputError
+
+    with pytest.raises(LithoInputError, match=r"source_extrapolation = 'yes': give true or false"):
+        ProjectionOptics(wavelength_nm=365, na=0.5, sigma=0.6, source_extrapolation="yes")
+    off = ProjectionOptics(wavelength_nm=365, na=0.5, sigma=0.6, source_extrapolation=False)
+    assert not off.extrapolates() and off.coarse_source_optics() is None

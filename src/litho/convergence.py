@@ -115,10 +115,10 @@ def check_step(step, layer, design, grid: Grid, recipe, overlay_um=(0.0, 0.0)) -
     optics = step.exposure.optics
     if hasattr(optics, "holding_cone_rule"):
         optics = optics.holding_cone_rule(grid.pixel_um)
-    if getattr(optics, "method", None) == "socs":
+    if hasattr(optics, "one_off"):
         # projection: two images of two new grids, each a first kernel build (2-6 s on the shipped
-        # recipe) where Abbe's sum (the kernels' own reference) needs no set-up
-        optics = dataclasses.replace(optics, method="abbe")
+        # recipe) where Abbe's sum needs no set-up
+        optics = optics.one_off()
     step = dataclasses.replace(step, exposure=dataclasses.replace(step.exposure, optics=optics))
     cx, cy, dcx, dcy = _cd(step, layer, polygons, index, window, recipe, overlay_um)
     fx, fy, _, _ = _cd(step, layer, polygons, index, fine, recipe, overlay_um)

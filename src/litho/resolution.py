@@ -285,20 +285,16 @@ SEARCH_CONE_TOLERANCE = 1e-2
 def one_off_optics(optics):
     """The optics to image a window that is imaged once (each size of a scan has its own grid).
 
-    Projection: a SOCS image costs an eigendecomposition of the TCC (or the
-    source Gram matrix) of that grid, then one inverse FFT per kept kernel;
-    Abbe's sum costs one inverse FFT per source point and no set-up. Kernels
-    kept are close to the number of source points at the default tolerance,
-    so for one image Abbe is always the cheaper (and the reference) route:
-    measured on the shipped projection recipe, 0.09-0.23 s per window against
-    0.75-6.2 s for a first-time kernel build. Proximity: the cone rule is
+    Projection: :meth:`~litho.optics.ProjectionOptics.one_off` (Abbe's sum: a
+    SOCS image costs an eigendecomposition of that grid's TCC first, and the
+    kernels kept are close to the number of source points). Proximity: the cone rule is
     sized for :data:`SEARCH_CONE_TOLERANCE` (unless the recipe sets one).
     Other optics are returned as they are.
     """
     from .optics import ProjectionOptics, ProximityOptics
 
-    if isinstance(optics, ProjectionOptics) and optics.method != "abbe" and optics.source.shape != "incoherent":
-        return dataclasses.replace(optics, method="abbe")
+    if isinstance(optics, ProjectionOptics):
+        return optics.one_off()
     if isinstance(optics, ProximityOptics) and optics.cone_rule_tolerance is None:
         return dataclasses.replace(optics, cone_rule_tolerance=SEARCH_CONE_TOLERANCE)
     return optics

@@ -70,6 +70,8 @@ BAD = [
     ({'[developer]\nmaterial = "toluene"\ntime = "30 s"\n': ''}, "[developer]: section missing"),
     ({'[developer]': '[developr]'}, "developr: unknown top-level key"),
     ({'stripe_1000ppi_2x2.gds': 'stripe_1000ppi.png'}, "not a GDSII or OASIS file"),
+    ({'tool = "contact"': 'tool = "projection"\nna = 0.3\nsource_extrapolation = "yes"',
+      'collimation_half_angle_deg = 1.5\n': ''}, "source_extrapolation = 'yes': give true or false"),
 ]
 
 

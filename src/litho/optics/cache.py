@@ -70,12 +70,15 @@ KERNEL_CACHE = ByteLRU(2 * 2**30)
 
 
 def clear_caches() -> None:
-    """Forget every cached transfer function, kernel set and proximity cone rule (memory only)."""
+    """Forget every cached transfer function, kernel set, proximity cone rule and projection
+    source estimate (memory only)."""
     TRANSFER_CACHE.clear()
     KERNEL_CACHE.clear()
+    from .projection import probe_source_accuracy
     from .proximity import GAP_TRANSFERS, _probe_rule, choose_cone_rule   # kept per gap / optics and pitch
 
     GAP_TRANSFERS.clear()
+    probe_source_accuracy.cache_clear()
     choose_cone_rule.cache_clear()
     _probe_rule.cache_clear()
 

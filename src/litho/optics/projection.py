@@ -251,7 +251,7 @@ class ProjectionOptics:
     def cache_token(self) -> tuple:
         """Everything the kernels depend on (hashable)."""
         return (self.na, self.source, self.defocus_um, self.zernike, self.immersion_index,
-                self.source_step_sigma, bool(self.socs_image_band), self.source_extrapolation)
+                self.source_step_sigma, bool(self.socs_image_band))
 
     @property
     def blur_length_um(self) -> float:
@@ -296,6 +296,14 @@ class ProjectionOptics:
         rung = probe_pitch_um(pixel_um)
         pitch = rung if rung < self.max_pixel_um else float(pixel_um)
         return probe_source_accuracy(dataclasses.replace(self, kernel_cache_dir=None), pitch)
+
+    def one_off(self) -> "ProjectionOptics":
+        """These optics for a window imaged once: Abbe's sum (the kernels' own reference, no
+        set-up) where a first kernel build would cost more than the image (0.09–0.23 s per
+        window of the shipped recipe's min-feature trials against 0.75–6.2 s for a build)."""
+        if self.method == "abbe" or self.source.shape == "incoherent":
+            return self
+        return dataclasses.replace(self, method="abbe")
 
     def kernels(self, shape: tuple[int, int], pixel_um: float, wavelength_nm: float | None = None, **kwargs):
         """SOCS kernels on an FFT grid (see :func:`litho.optics.kernels.socs_kernels`)."""
@@ -539,12 +547,12 @@ def source_accuracy(optics: ProjectionOptics, transmission, pixel_um: float, *, 
     if optics.source.shape == "incoherent" or optics.source.cell_sigma(optics.source_step_sigma) == 0:
         return 0.0
     fine = dataclasses.replace(optics, method="abbe")
-    order = EXTRAPOLATED_ORDER if fine.extrapolates() else SOURCE_ORDER
-    if not fine.extrapolates():
-        fine = fine.fine_source_optics()
     coarse = dataclasses.replace(fine, source_step_sigma=min(0.25, 2 * optics.source_step_sigma))
-    if order == EXTRAPOLATED_ORDER and not coarse.extrapolates():
-        coarse = coarse.fine_source_optics()
+    # both images extrapolated, or (where twice the step cannot be: 4h > 0.25σ) both plain
+    extrapolated = fine.extrapolates() and coarse.extrapolates()
+    if not extrapolated:
+        fine, coarse = fine.fine_source_optics(), coarse.fine_source_optics()
+    order = EXTRAPOLATED_ORDER if extrapolated else SOURCE_ORDER
     a = aerial_image(transmission, pixel_um, fine, periodic=periodic)
     b = aerial_image(transmission, pixel_um, coarse, periodic=periodic)
     return float(np.max(np.abs(a - b))) / (2 ** order - 1)
@@ -561,10 +569,10 @@ def probe_mask(optics: ProjectionOptics, pixel_um: float) -> np.ndarray:
     estimate was 0.8–1.5 times the true error (NA 0.3 σ 0.6 and NA 0.5
     σ 0.6, annular 0.5/0.8, at 0.02–0.1 µm).
     """
+    from .proximity import PROBE_CELL_SAMPLES, probe_cells
+
     lam_um = max(w for w, _ in optics.lines) * 1e-3
-    cell = max(16, math.ceil(lam_um / optics.na / pixel_um))
-    cells = (np.random.default_rng(3).random((4, 4)) < 0.5).astype(float)
-    return np.kron(cells, np.ones((cell, cell)))
+    return probe_cells(max(PROBE_CELL_SAMPLES, math.ceil(lam_um / optics.na / pixel_um)))
 
 
 @functools.lru_cache(maxsize=64)

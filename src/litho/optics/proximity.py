@@ -962,8 +962,13 @@ def probe_mask(optics: ProximityOptics, pixel_um: float) -> np.ndarray:
     spacing side by side, so their fringes add as a dense mask's do. Fixed
     seed: the estimate is a function of the optics and the pitch only.
     """
+    return probe_cells(PROBE_CELL_SAMPLES)
+
+
+def probe_cells(cell_samples: int) -> np.ndarray:
+    """4 × 4 random binary cells of ``cell_samples`` each (fixed seed), the probes' common pattern."""
     cells = (np.random.default_rng(3).random((4, 4)) < 0.5).astype(float)
-    return np.kron(cells, np.ones((PROBE_CELL_SAMPLES, PROBE_CELL_SAMPLES)))
+    return np.kron(cells, np.ones((cell_samples, cell_samples)))
 
 
 def _probe_images(key, rule) -> list[np.ndarray]:
