@@ -45,6 +45,7 @@ import scipy.linalg
 
 from ..errors import LithoInputError
 from .cache import KERNEL_CACHE, load_entry, save_entry, usable_cache_dir
+from .fused import add_squared_magnitude
 from .pupil import noll_to_nm, pupil
 from .window import WORKERS, BandPlan
 
@@ -558,13 +559,8 @@ class FieldBatch:
     def add_intensities(self, n: int, sums) -> None:
         """Transform the first ``n`` fields and add |field_i|² into ``sums[i]`` (float64, field grid)."""
         fields = sfft.ifft2(self.fields[:n], axes=(-2, -1), workers=WORKERS, overwrite_x=True)
-        my, mx = self.fields.shape[1:]
         for i in range(n):
-            # re² and im² in one pass over the interleaved floats, then both added
-            v = fields[i].view(self._rtype).reshape(my, mx, 2)
-            np.multiply(v, v, out=self._square)
-            sums[i] += self._square[..., 0]
-            sums[i] += self._square[..., 1]
+            add_squared_magnitude(sums[i], fields[i], self._square)
         if not np.shares_memory(fields, self.fields):
             return   # transformed out of place: the buffer still holds zeros outside the box
         if not self._whole:

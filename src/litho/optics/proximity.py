@@ -47,6 +47,7 @@ import threading
 from collections import OrderedDict
 
 from .cache import TRANSFER_CACHE
+from .fused import multiply
 from .phasor import SMALL as SMALL_PHASES, unit_phasor
 from .kernels import FieldBatch, sum_field_intensities
 from .spectrum import parse_spectrum, resolve_lines
@@ -741,7 +742,7 @@ def _depth_fields(out: list, base: np.ndarray, phase: np.ndarray, depths: list[f
             else:
                 spare = np.empty_like(base) if spare is None else spare
                 target = spare
-            np.multiply(current, phase, out=target)
+            multiply(current, phase, out=target)
             current = target
         for i in at.get(k, []):
             if out[i] is not current:
