@@ -12,9 +12,11 @@ simulate 10% faster (benchmarks/README.md).
 
 Every operation here is elementwise (no reduction), so its result does not
 depend on the number of threads or how the arrays are split among them, and
-it evaluates in the same order as the numpy expression it replaces:
-``(s + re²) + im²`` and the complex product, bit for bit (tests/test_fused.py).
-numexpr has no complex64: single-precision fields take the numpy route.
+an equal value gives equal bits wherever it sits (mirrored directions and
+identical tiles rely on it). The squared magnitude is added in numpy's
+order, ``(s + re²) + im²``, bit for bit; the complex product differs from
+numpy's in the last bit (≤ 2e-15) (tests/test_fused.py). numexpr has no
+complex64: single-precision fields take the numpy route.
 """
 
 from __future__ import annotations
